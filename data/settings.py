@@ -1,0 +1,70 @@
+"""Settings: one declarative table, read from the environment or secrets.
+
+The environment wins over ``.streamlit/secrets.toml``. Secret values are
+returned to the caller and never logged; :func:`describe` masks them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+SECRETS_PATH = Path(__file__).resolve().parent.parent / ".streamlit" / "secrets.toml"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str | None
+    help: str
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATABASE_URL", None,
+            "Where the warehouse lives: duckdb:///path/file.duckdb (default: "
+            "data/local/warehouse.duckdb) or postgresql://user:password@host:5432/db.", secret=True),
+    Setting("DEMO_FEED", "on",
+            "While the app serves the demo store, new demo orders, refunds, stock changes and "
+            "sessions arrive every few seconds. Set to off to keep the demo still."),
+    Setting("DEMO_FEED_INTERVAL", "5", "Seconds between two live demo feed ticks."),
+    Setting("DEMO_ORDERS", "30000", "Orders in the demo store that make run builds."),
+    Setting("STORE_ID", None, "The store shown by default when the warehouse holds several."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@lru_cache(maxsize=1)
+def _secrets() -> dict:
+    try:
+        with SECRETS_PATH.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise RuntimeError(f"{SECRETS_PATH} is not valid TOML: {exc}") from None
+
+
+def setting(name: str) -> str | None:
+    """The value of a setting: environment, then secrets.toml, then its default."""
+    if name in os.environ:
+        return os.environ[name]
+    value = _secrets().get(name)
+    if value is not None:
+        return str(value)
+    spec = _BY_NAME.get(name)
+    return spec.default if spec else None
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(name, value shown to a user, help) with secret values masked."""
+    out = []
+    for s in SETTINGS:
+        value = setting(s.name)
+        shown = "" if value is None else ("••••••" if s.secret and value != s.default else value)
+        out.append((s.name, shown, s.help))
+    return out

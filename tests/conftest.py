@@ -1,0 +1,80 @@
+"""Shared fixtures: a fresh warehouse on each backend.
+
+``wh`` runs a test once on DuckDB (a temporary file) and once on PostgreSQL
+(a schema of its own in a database created for the test session and dropped
+after it). Without a reachable PostgreSQL the Postgres cases skip, except
+with ``CI=true``, where they fail.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from data.warehouse import Warehouse, connect
+
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+_schemas = itertools.count()
+
+
+def _admin_engine():
+    import sqlalchemy as sa
+
+    from data.postgres_backend import sqlalchemy_url
+
+    return sa.create_engine(sqlalchemy_url(PG_ADMIN_URL), isolation_level="AUTOCOMMIT",
+                            connect_args={"connect_timeout": 5})
+
+
+@pytest.fixture(scope="session")
+def pg_database_url():
+    """A database created for this test session, dropped at its end."""
+    import sqlalchemy as sa
+
+    name = f"ecom_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        engine = _admin_engine()
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the server
+        message = f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc.__class__.__name__}: {exc}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_database_url):
+    """A fresh, empty schema in the session's test database."""
+    return f"{pg_database_url}?schema=t{os.getpid()}_{next(_schemas)}"
+
+
+@pytest.fixture
+def duckdb_url(tmp_path: Path) -> str:
+    return f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def backend_url(request) -> str:
+    """The URL of an empty warehouse on each backend in turn."""
+    if request.param == "duckdb":
+        return request.getfixturevalue("duckdb_url")
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def wh(backend_url) -> Warehouse:
+    """A migrated, empty warehouse on each backend in turn."""
+    warehouse = connect(backend_url)
+    yield warehouse
+    warehouse.close()
