@@ -1,0 +1,236 @@
+"""Rollups kept by every write, so pages never scan raw order lines.
+
+- ``order_facts``: one row per *counted* order, money pre-summed over its lines,
+  the store-local day, hour and weekday worked out once, and the order's rank
+  among its customer's counted orders (``customer_order_index``).
+- ``refund_facts``: one row per refund of a counted order, on the refund's
+  store-local day.
+- ``variant_daily_sales``: units and money per store-local day × variant × channel.
+
+Counted orders follow METRICS.md: test orders are left out; an order cancelled
+before any payment was captured (``voided``, or cancelled while ``pending`` or
+``authorized``) is left out; gift-card lines are left out of gross sales,
+discounts and units.
+
+``refresh_store`` rebuilds a store; ``refresh_orders`` redoes the rows touched
+by a few changed orders (the live feed, webhooks, incremental syncs),
+including the order ranks of those orders' customers.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import polars as pl
+
+from data.warehouse import Warehouse
+
+COUNTED_ORDER = """
+    NOT o.is_test
+    AND COALESCE(o.financial_status, '') <> 'voided'
+    AND NOT (o.cancelled_at IS NOT NULL AND COALESCE(o.financial_status, '') IN ('pending', 'authorized'))
+"""
+
+# {customer_scope} narrows the orders rebuilt: empty for a whole store, or a condition on o.
+_ORDER_FACTS = """
+INSERT INTO order_facts (store_id, order_id, created_at, local_date, local_hour, local_isodow,
+    customer_id, customer_order_index, channel, country, currency,
+    gross_sales, discounts, units_sold, shipping, taxes, duties)
+WITH counted AS (
+    SELECT o.store_id, o.order_id, o.created_at, o.customer_id, o.channel, o.country, o.currency,
+           o.total_shipping, o.total_tax, o.total_duties,
+           CAST(o.created_at AT TIME ZONE s.timezone AS TIMESTAMP) AS local_ts
+    FROM orders o JOIN stores s ON s.store_id = o.store_id
+    WHERE o.store_id = :store_id AND {counted} {customer_scope}
+),
+ranked AS (
+    SELECT c.*,
+           CASE WHEN c.customer_id IS NULL THEN NULL
+                ELSE ROW_NUMBER() OVER (PARTITION BY c.customer_id ORDER BY c.created_at, c.order_id) END
+               AS customer_order_index
+    FROM counted c
+),
+lines AS (
+    SELECT l.order_id,
+           SUM(CASE WHEN l.is_gift_card THEN 0 ELSE l.unit_price * l.quantity END) AS gross_sales,
+           SUM(CASE WHEN l.is_gift_card THEN 0 ELSE l.discount END) AS discounts,
+           SUM(CASE WHEN l.is_gift_card THEN 0 ELSE l.quantity END) AS units_sold
+    FROM order_lines l
+    WHERE l.store_id = :store_id AND l.order_id IN (SELECT order_id FROM counted)
+    GROUP BY l.order_id
+)
+SELECT r.store_id, r.order_id, r.created_at,
+       CAST(r.local_ts AS DATE),
+       CAST(EXTRACT(hour FROM r.local_ts) AS INTEGER),
+       CAST(EXTRACT(isodow FROM r.local_ts) AS INTEGER),
+       r.customer_id, r.customer_order_index, r.channel, r.country, r.currency,
+       CAST(COALESCE(l.gross_sales, 0) AS DECIMAL(18,4)),
+       CAST(COALESCE(l.discounts, 0) AS DECIMAL(18,4)),
+       COALESCE(l.units_sold, 0),
+       r.total_shipping, r.total_tax, r.total_duties
+FROM ranked r LEFT JOIN lines l ON l.order_id = r.order_id
+"""
+
+_REFUND_FACTS = """
+INSERT INTO refund_facts (store_id, refund_id, order_id, created_at, local_date, customer_id, channel,
+    country, returns, units_returned, shipping_refunded, tax_refunded)
+WITH goods AS (
+    SELECT rl.refund_id, SUM(rl.subtotal) AS returns, SUM(rl.quantity) AS units_returned
+    FROM refund_lines rl
+    JOIN order_lines l ON l.store_id = rl.store_id AND l.line_id = rl.line_id
+    WHERE rl.store_id = :store_id AND NOT l.is_gift_card
+    GROUP BY rl.refund_id
+)
+SELECT r.store_id, r.refund_id, r.order_id, r.created_at,
+       CAST(r.created_at AT TIME ZONE s.timezone AS DATE),
+       o.customer_id, o.channel, o.country,
+       CAST(COALESCE(g.returns, 0) AS DECIMAL(18,4)),
+       COALESCE(g.units_returned, 0),
+       r.shipping_refunded, r.tax_refunded
+FROM refunds r
+JOIN orders o ON o.store_id = r.store_id AND o.order_id = r.order_id
+JOIN stores s ON s.store_id = r.store_id
+LEFT JOIN goods g ON g.refund_id = r.refund_id
+WHERE r.store_id = :store_id AND {counted} {refund_scope}
+"""
+
+_VARIANT_DAILY = """
+INSERT INTO variant_daily_sales (store_id, local_date, variant_id, channel, product_id,
+    units_sold, gross_sales, discounts, units_returned, returns)
+WITH sold AS (
+    SELECT f.local_date, COALESCE(l.variant_id, 'sku:' || COALESCE(l.sku, '')) AS variant_id,
+           COALESCE(f.channel, 'other') AS channel, MAX(l.product_id) AS product_id,
+           SUM(l.quantity) AS units_sold, SUM(l.unit_price * l.quantity) AS gross_sales,
+           SUM(l.discount) AS discounts
+    FROM order_facts f
+    JOIN order_lines l ON l.store_id = f.store_id AND l.order_id = f.order_id
+    WHERE f.store_id = :store_id AND NOT l.is_gift_card {date_scope_f}
+    GROUP BY 1, 2, 3
+),
+returned AS (
+    SELECT rf.local_date, COALESCE(l.variant_id, 'sku:' || COALESCE(l.sku, '')) AS variant_id,
+           COALESCE(rf.channel, 'other') AS channel, MAX(l.product_id) AS product_id,
+           SUM(rl.quantity) AS units_returned, SUM(rl.subtotal) AS returns
+    FROM refund_facts rf
+    JOIN refund_lines rl ON rl.store_id = rf.store_id AND rl.refund_id = rf.refund_id
+    JOIN order_lines l ON l.store_id = rl.store_id AND l.line_id = rl.line_id
+    WHERE rf.store_id = :store_id AND NOT l.is_gift_card {date_scope_rf}
+    GROUP BY 1, 2, 3
+)
+SELECT :store_id, COALESCE(s.local_date, r.local_date), COALESCE(s.variant_id, r.variant_id),
+       COALESCE(s.channel, r.channel), COALESCE(s.product_id, r.product_id),
+       COALESCE(s.units_sold, 0),
+       CAST(COALESCE(s.gross_sales, 0) AS DECIMAL(18,4)),
+       CAST(COALESCE(s.discounts, 0) AS DECIMAL(18,4)),
+       COALESCE(r.units_returned, 0),
+       CAST(COALESCE(r.returns, 0) AS DECIMAL(18,4))
+FROM sold s
+FULL OUTER JOIN returned r
+  ON r.local_date = s.local_date AND r.variant_id = s.variant_id AND r.channel = s.channel
+"""
+
+
+def _sql(template: str, **scopes: str) -> str:
+    values = {
+        "counted": COUNTED_ORDER,
+        "customer_scope": "",
+        "refund_scope": "",
+        "date_scope_f": "",
+        "date_scope_rf": "",
+    }
+    values.update(scopes)
+    return template.format(**values)
+
+
+def refresh_store(wh: Warehouse, store_id: str) -> None:
+    """Rebuild every rollup of one store from its raw rows (one transaction)."""
+    params = {"store_id": store_id}
+    with wh.transaction():
+        for table in ("order_facts", "refund_facts", "variant_daily_sales"):
+            wh.execute(f"DELETE FROM {table} WHERE store_id = :store_id", params)
+        wh.execute(_sql(_ORDER_FACTS), params)
+        wh.execute(_sql(_REFUND_FACTS), params)
+        wh.execute(_sql(_VARIANT_DAILY), params)
+
+
+def refresh_orders(wh: Warehouse, store_id: str, order_ids: Sequence[str]) -> None:
+    """Redo the rollup rows touched by these orders (new, changed or refunded).
+
+    The orders' customers get all their ranks recomputed, since an order that
+    arrives late (or stops counting) moves the rank of the ones after it. The
+    store-local days touched are rebuilt in ``variant_daily_sales``.
+    """
+    order_ids = sorted({str(o) for o in order_ids})
+    if not order_ids:
+        return
+    params = {"store_id": store_id}
+    with wh.transaction():
+        wh.execute("DROP TABLE IF EXISTS _touched_orders")
+        wh.execute("CREATE TEMPORARY TABLE _touched_orders (order_id TEXT)")
+        wh.insert("_touched_orders", pl.DataFrame({"order_id": order_ids}))
+        # Orders of the same customers, whose ranks may move.
+        wh.execute("DROP TABLE IF EXISTS _scope_orders")
+        wh.execute(
+            """
+            CREATE TEMPORARY TABLE _scope_orders AS
+            SELECT DISTINCT o.order_id FROM orders o
+            WHERE o.store_id = :store_id AND (
+                o.order_id IN (SELECT order_id FROM _touched_orders)
+                OR o.customer_id IN (
+                    SELECT t.customer_id FROM orders t
+                    WHERE t.store_id = :store_id AND t.customer_id IS NOT NULL
+                      AND t.order_id IN (SELECT order_id FROM _touched_orders)))
+            """,
+            params,
+        )
+        wh.execute("DROP TABLE IF EXISTS _scope_days")
+        wh.execute(
+            """
+            CREATE TEMPORARY TABLE _scope_days AS
+            SELECT local_date FROM order_facts
+            WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _scope_orders)
+            UNION
+            SELECT local_date FROM refund_facts
+            WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _scope_orders)
+            """,
+            params,
+        )
+        wh.execute(
+            "DELETE FROM order_facts WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _scope_orders)",
+            params,
+        )
+        wh.execute(
+            "DELETE FROM refund_facts WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _scope_orders)",
+            params,
+        )
+        wh.execute(
+            _sql(_ORDER_FACTS, customer_scope="AND o.order_id IN (SELECT order_id FROM _scope_orders)"),
+            params,
+        )
+        wh.execute(_sql(_REFUND_FACTS, refund_scope="AND r.order_id IN (SELECT order_id FROM _scope_orders)"), params)
+        wh.execute(
+            """
+            INSERT INTO _scope_days
+            SELECT local_date FROM order_facts
+            WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _scope_orders)
+            UNION
+            SELECT local_date FROM refund_facts
+            WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _scope_orders)
+            """,
+            params,
+        )
+        wh.execute(
+            "DELETE FROM variant_daily_sales WHERE store_id = :store_id "
+            "AND local_date IN (SELECT local_date FROM _scope_days)",
+            params,
+        )
+        wh.execute(
+            _sql(
+                _VARIANT_DAILY,
+                date_scope_f="AND f.local_date IN (SELECT local_date FROM _scope_days)",
+                date_scope_rf="AND rf.local_date IN (SELECT local_date FROM _scope_days)",
+            ),
+            params,
+        )
+        for name in ("_touched_orders", "_scope_orders", "_scope_days"):
+            wh.execute(f"DROP TABLE {name}")

@@ -1,0 +1,108 @@
+"""Rollups: per-order and per-refund facts in the store's local day, kept exact."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import polars as pl
+
+from data.rollups import refresh_orders, refresh_store
+
+UTC = dt.timezone.utc
+D = Decimal
+
+
+def _store(wh, tz="America/New_York"):
+    wh.insert("stores", pl.DataFrame({
+        "store_id": ["s"], "platform": ["csv"], "name": ["S"], "currency": ["USD"], "timezone": [tz],
+        "created_at": [dt.datetime(2025, 1, 1, tzinfo=UTC)]}))
+
+
+def _order(wh, order_id, created, customer="c1", lines=((2, "10.00", "1.00"),), status="paid",
+           shipping="5.00", tax="2.00", test=False, cancelled=None, gift=False):
+    gross = sum(D(p) * q for q, p, _ in lines)
+    disc = sum(D(d) for _, _, d in lines)
+    wh.upsert("orders", pl.DataFrame({
+        "store_id": ["s"], "order_id": [order_id], "customer_id": [customer], "created_at": [created],
+        "cancelled_at": [cancelled], "currency": ["USD"], "financial_status": [status], "channel": ["online_store"],
+        "country": ["US"], "subtotal": [gross - disc], "total_discounts": [disc], "total_shipping": [D(shipping)],
+        "total_tax": [D(tax)], "total_duties": [D(0)], "total_price": [gross - disc + D(shipping) + D(tax)],
+        "is_test": [test]},
+        schema_overrides={"cancelled_at": pl.Datetime("us", "UTC"), "customer_id": pl.String}))
+    wh.upsert("order_lines", pl.DataFrame({
+        "store_id": ["s"] * len(lines), "line_id": [f"{order_id}:{i}" for i in range(len(lines))],
+        "order_id": [order_id] * len(lines), "variant_id": [f"v{i}" for i in range(len(lines))],
+        "sku": [f"SKU{i}" for i in range(len(lines))], "quantity": [q for q, _, _ in lines],
+        "unit_price": [D(p) for _, p, _ in lines], "discount": [D(d) for _, _, d in lines],
+        "is_gift_card": [gift] * len(lines)}))
+
+
+def _refund(wh, refund_id, order_id, created, line=0, qty=1, subtotal="9.00", shipping="0", tax="0"):
+    wh.upsert("refunds", pl.DataFrame({
+        "store_id": ["s"], "refund_id": [refund_id], "order_id": [order_id], "created_at": [created],
+        "shipping_refunded": [D(shipping)], "tax_refunded": [D(tax)],
+        "total_refunded": [D(subtotal) + D(shipping) + D(tax)]}))
+    wh.upsert("refund_lines", pl.DataFrame({
+        "store_id": ["s"], "refund_id": [refund_id], "line_id": [f"{order_id}:{line}"], "quantity": [qty],
+        "subtotal": [D(subtotal)], "tax": [D(0)], "restock": [True]}))
+
+
+def _facts(wh):
+    return wh.rows(
+        "SELECT order_id, local_date, local_hour, customer_order_index, gross_sales, discounts, units_sold "
+        "FROM order_facts ORDER BY order_id")
+
+
+def test_order_facts_use_the_local_day_and_leave_out_uncounted_orders(wh):
+    _store(wh)
+    # 04:30 UTC on 2 March is 23:30 on 1 March in New York (EST, UTC-5).
+    _order(wh, "o1", dt.datetime(2026, 3, 2, 4, 30, tzinfo=UTC), lines=((2, "10.00", "1.00"), (1, "5.50", "0")))
+    _order(wh, "o2", dt.datetime(2026, 3, 3, 15, 0, tzinfo=UTC), test=True)
+    _order(wh, "o3", dt.datetime(2026, 3, 3, 16, 0, tzinfo=UTC), status="voided",
+           cancelled=dt.datetime(2026, 3, 3, 17, 0, tzinfo=UTC))
+    _order(wh, "o4", dt.datetime(2026, 3, 4, 16, 0, tzinfo=UTC), status="refunded",
+           cancelled=dt.datetime(2026, 3, 4, 17, 0, tzinfo=UTC))
+    _refund(wh, "r4", "o4", dt.datetime(2026, 3, 6, 3, 0, tzinfo=UTC), qty=2, subtotal="19.00", shipping="5", tax="2")
+    refresh_store(wh, "s")
+    # o1: gross 2*10 + 5.50 = 25.50, discounts 1.00, units 3; o4 is the customer's second counted order.
+    assert _facts(wh) == [
+        ("o1", dt.date(2026, 3, 1), 23, 1, D("25.5"), D("1"), 3),
+        ("o4", dt.date(2026, 3, 4), 11, 2, D("20"), D("1"), 2),
+    ]
+    # The refund at 03:00 UTC on 6 March falls on 5 March in New York.
+    assert wh.rows("SELECT refund_id, local_date, returns, units_returned, shipping_refunded, tax_refunded "
+                   "FROM refund_facts") == [("r4", dt.date(2026, 3, 5), D("19"), 2, D("5"), D("2"))]
+    daily = wh.rows("SELECT local_date, variant_id, units_sold, gross_sales, units_returned, returns "
+                    "FROM variant_daily_sales ORDER BY local_date, variant_id")
+    assert daily == [
+        (dt.date(2026, 3, 1), "v0", 2, D("20"), 0, D("0")),
+        (dt.date(2026, 3, 1), "v1", 1, D("5.5"), 0, D("0")),
+        (dt.date(2026, 3, 4), "v0", 2, D("20"), 0, D("0")),
+        (dt.date(2026, 3, 5), "v0", 0, D("0"), 2, D("19")),
+    ]
+
+
+def test_gift_cards_are_not_sales(wh):
+    _store(wh)
+    _order(wh, "g1", dt.datetime(2026, 3, 2, 15, tzinfo=UTC), gift=True)
+    refresh_store(wh, "s")
+    assert _facts(wh) == [("g1", dt.date(2026, 3, 2), 10, 1, D("0"), D("0"), 0)]
+
+
+def test_refresh_orders_matches_a_full_rebuild(wh):
+    _store(wh, tz="Europe/Berlin")
+    _order(wh, "a", dt.datetime(2026, 5, 1, 10, tzinfo=UTC))
+    _order(wh, "b", dt.datetime(2026, 5, 3, 10, tzinfo=UTC), customer="c2")
+    refresh_store(wh, "s")
+    # A late-arriving earlier order of c1 and a refund on b, applied incrementally.
+    _order(wh, "z", dt.datetime(2026, 4, 20, 10, tzinfo=UTC))
+    _refund(wh, "rb", "b", dt.datetime(2026, 5, 10, 10, tzinfo=UTC))
+    refresh_orders(wh, "s", ["z", "b"])
+    incremental = (_facts(wh), wh.rows("SELECT * FROM refund_facts ORDER BY refund_id"),
+                   wh.rows("SELECT * FROM variant_daily_sales ORDER BY local_date, variant_id, channel"))
+    refresh_store(wh, "s")
+    full = (_facts(wh), wh.rows("SELECT * FROM refund_facts ORDER BY refund_id"),
+            wh.rows("SELECT * FROM variant_daily_sales ORDER BY local_date, variant_id, channel"))
+    assert incremental == full
+    assert [(r[0], r[3]) for r in full[0]] == [("a", 2), ("b", 1), ("z", 1)]
