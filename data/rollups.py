@@ -78,7 +78,7 @@ WITH goods AS (
     SELECT rl.refund_id, SUM(rl.subtotal) AS returns, SUM(rl.quantity) AS units_returned
     FROM refund_lines rl
     JOIN order_lines l ON l.store_id = rl.store_id AND l.line_id = rl.line_id
-    WHERE rl.store_id = :store_id AND NOT l.is_gift_card
+    WHERE rl.store_id = :store_id AND NOT l.is_gift_card {goods_scope}
     GROUP BY rl.refund_id
 )
 SELECT r.store_id, r.refund_id, r.order_id, r.created_at,
@@ -135,6 +135,7 @@ def _sql(template: str, **scopes: str) -> str:
         "counted": COUNTED_ORDER,
         "customer_scope": "",
         "refund_scope": "",
+        "goods_scope": "",
         "date_scope_f": "",
         "date_scope_rf": "",
     }
@@ -168,18 +169,23 @@ def refresh_orders(wh: Warehouse, store_id: str, order_ids: Sequence[str]) -> No
         wh.execute("DROP TABLE IF EXISTS _touched_orders")
         wh.execute("CREATE TEMPORARY TABLE _touched_orders (order_id TEXT)")
         wh.insert("_touched_orders", pl.DataFrame({"order_id": order_ids}))
-        # Orders of the same customers, whose ranks may move.
+        # The touched orders (even deleted ones) and every order of their customers,
+        # old and new, whose ranks may move.
         wh.execute("DROP TABLE IF EXISTS _scope_orders")
         wh.execute(
             """
             CREATE TEMPORARY TABLE _scope_orders AS
-            SELECT DISTINCT o.order_id FROM orders o
-            WHERE o.store_id = :store_id AND (
-                o.order_id IN (SELECT order_id FROM _touched_orders)
-                OR o.customer_id IN (
-                    SELECT t.customer_id FROM orders t
-                    WHERE t.store_id = :store_id AND t.customer_id IS NOT NULL
-                      AND t.order_id IN (SELECT order_id FROM _touched_orders)))
+            SELECT order_id FROM _touched_orders
+            UNION
+            SELECT o.order_id FROM orders o
+            WHERE o.store_id = :store_id AND o.customer_id IN (
+                SELECT t.customer_id FROM orders t
+                WHERE t.store_id = :store_id AND t.customer_id IS NOT NULL
+                  AND t.order_id IN (SELECT order_id FROM _touched_orders)
+                UNION
+                SELECT f.customer_id FROM order_facts f
+                WHERE f.store_id = :store_id AND f.customer_id IS NOT NULL
+                  AND f.order_id IN (SELECT order_id FROM _touched_orders))
             """,
             params,
         )
@@ -207,7 +213,14 @@ def refresh_orders(wh: Warehouse, store_id: str, order_ids: Sequence[str]) -> No
             _sql(_ORDER_FACTS, customer_scope="AND o.order_id IN (SELECT order_id FROM _scope_orders)"),
             params,
         )
-        wh.execute(_sql(_REFUND_FACTS, refund_scope="AND r.order_id IN (SELECT order_id FROM _scope_orders)"), params)
+        wh.execute(
+            _sql(
+                _REFUND_FACTS,
+                refund_scope="AND r.order_id IN (SELECT order_id FROM _scope_orders)",
+                goods_scope="AND l.order_id IN (SELECT order_id FROM _scope_orders)",
+            ),
+            params,
+        )
         wh.execute(
             """
             INSERT INTO _scope_days

@@ -106,3 +106,21 @@ def test_refresh_orders_matches_a_full_rebuild(wh):
             wh.rows("SELECT * FROM variant_daily_sales ORDER BY local_date, variant_id, channel"))
     assert incremental == full
     assert [(r[0], r[3]) for r in full[0]] == [("a", 2), ("b", 1), ("z", 1)]
+
+
+def test_refresh_orders_follows_an_order_moved_to_another_customer_and_a_deleted_order(wh):
+    _store(wh)
+    _order(wh, "o1", dt.datetime(2026, 5, 1, 15, tzinfo=UTC), customer="c1")
+    _order(wh, "o2", dt.datetime(2026, 5, 2, 15, tzinfo=UTC), customer="c1")
+    _order(wh, "o3", dt.datetime(2026, 5, 3, 15, tzinfo=UTC), customer="c2")
+    _refund(wh, "r3", "o3", dt.datetime(2026, 5, 4, 15, tzinfo=UTC))
+    refresh_store(wh, "s")
+    wh.execute("UPDATE orders SET customer_id = 'c9' WHERE order_id = 'o1'")
+    for table in ("refund_lines", "refunds", "order_lines", "orders"):
+        wh.execute(f"DELETE FROM {table} WHERE order_id = 'o3'" if table != "refund_lines"
+                   else "DELETE FROM refund_lines WHERE refund_id = 'r3'")
+    refresh_orders(wh, "s", ["o1", "o3"])
+    # o2 is now c1's first order; o3 and its refund are gone from the rollups.
+    assert [(r[0], r[3]) for r in _facts(wh)] == [("o1", 1), ("o2", 1)]
+    assert wh.rows("SELECT refund_id FROM refund_facts") == []
+    assert wh.scalar("SELECT count(*) FROM variant_daily_sales WHERE local_date >= DATE '2026-05-03'") == 0
