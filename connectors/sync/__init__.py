@@ -1,0 +1,1 @@
+"""The sync runner shared by every store connector."""
