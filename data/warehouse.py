@@ -204,3 +204,28 @@ def to_duckdb_params(sql: str) -> str:
 
 def as_decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+_shared: Warehouse | None = None
+_shared_lock = threading.Lock()
+
+
+def shared() -> Warehouse:
+    """The process-wide warehouse of the app (pages, live feed and webhooks share it).
+
+    With DuckDB this is what keeps every writer of the embedded file inside the
+    app's own process, so nobody sees a lock error.
+    """
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = connect()
+        return _shared
+
+
+def close_shared() -> None:
+    global _shared
+    with _shared_lock:
+        if _shared is not None:
+            _shared.close()
+            _shared = None

@@ -1,0 +1,63 @@
+"""The app's server: Streamlit pages plus the background work, in one process.
+
+``streamlit run server.py`` (what ``make run`` does) or
+``uvicorn server:app`` serves it. The lifespan opens the shared warehouse and,
+when the demo store is there, starts the live demo feed in a thread of this
+same process: with the embedded DuckDB file only one process may write, so
+every writer lives here and the pages never meet a lock error.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import streamlit as st
+
+from data.settings import setting
+from data.warehouse import WarehouseError, close_shared, shared
+
+log = logging.getLogger("server")
+APP_SCRIPT = Path(__file__).resolve().parent / "app.py"
+
+
+def _feed_enabled() -> bool:
+    return (setting("DEMO_FEED") or "on").strip().lower() not in ("0", "off", "false", "no")
+
+
+def start_demo_feed(stop: threading.Event) -> threading.Thread | None:
+    """Start the live demo feed when the warehouse holds the demo store."""
+    if not _feed_enabled():
+        return None
+    try:
+        wh = shared()
+        if not wh.scalar("SELECT count(*) FROM stores WHERE store_id = 'demo'"):
+            return None
+    except WarehouseError as exc:
+        log.warning("live demo feed not started: %s", exc)
+        return None
+    from connectors.demo.feed import run_feed
+
+    interval = float(setting("DEMO_FEED_INTERVAL") or 5)
+    thread = threading.Thread(target=run_feed, args=(wh, stop, interval), name="demo-feed", daemon=True)
+    thread.start()
+    log.info("live demo feed started, a tick every %.0f s", interval)
+    return thread
+
+
+@asynccontextmanager
+async def lifespan(_app):
+    stop = threading.Event()
+    thread = start_demo_feed(stop)
+    try:
+        yield {}
+    finally:
+        stop.set()
+        if thread is not None:
+            thread.join(timeout=15)
+        close_shared()
+
+
+app = st.App(str(APP_SCRIPT), lifespan=lifespan)
