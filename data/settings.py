@@ -68,3 +68,37 @@ def describe() -> list[tuple[str, str, str]]:
         shown = "" if value is None else ("••••••" if s.secret and value != s.default else value)
         out.append((s.name, shown, s.help))
     return out
+
+
+def settings_table() -> str:
+    """The README's settings table (between the settings-table markers)."""
+    lines = ["| setting | default | what it does |", "| --- | --- | --- |"]
+    for s in SETTINGS:
+        default = f"`{s.default}`" if s.default not in (None, "") else "–"
+        lines.append(f"| `{s.name}` | {default} | {s.help}{' (secret)' if s.secret else ''} |")
+    return "\n".join(lines) + "\n"
+
+
+def secrets_example() -> str:
+    """``.streamlit/secrets.example.toml``: every key, commented out, with its help."""
+    out = [
+        "# Copy to .streamlit/secrets.toml (git-ignored) and fill in what you use.",
+        "# Environment variables of the same name take precedence.",
+        "",
+    ]
+    for s in SETTINGS:
+        out.append(f"# {s.help}")
+        out.append(f"# {s.name} = \"{s.default or ''}\"")
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    readme = SECRETS_PATH.parent.parent / "README.md"
+    text = readme.read_text()
+    start, end = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
+    before, rest = text.split(start, 1)
+    _, after = rest.split(end, 1)
+    readme.write_text(f"{before}{start}\n{settings_table()}{end}{after}")
+    (SECRETS_PATH.parent / "secrets.example.toml").write_text(secrets_example())
+    print("wrote README.md settings table and .streamlit/secrets.example.toml")
