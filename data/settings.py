@@ -33,6 +33,38 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DEMO_FEED_INTERVAL", "5", "Seconds between two live demo feed ticks."),
     Setting("DEMO_ORDERS", "30000", "Orders in the demo store that make run builds."),
     Setting("STORE_ID", None, "The store shown by default when the warehouse holds several."),
+    Setting("WOOCOMMERCE_URL", None,
+            "The WooCommerce site's address (https://shop.example); the REST API is read under /wp-json/wc/v3."),
+    Setting("WOOCOMMERCE_KEY", None,
+            "WooCommerce REST API consumer key (WooCommerce > Settings > Advanced > REST API; Read access).",
+            secret=True),
+    Setting("WOOCOMMERCE_SECRET", None, "WooCommerce REST API consumer secret (shown once, with the key).",
+            secret=True),
+    Setting("WOOCOMMERCE_WEBHOOK_SECRET", None,
+            "The secret entered on the store's webhooks (WooCommerce > Settings > Advanced > Webhooks); "
+            "deliveries to /webhooks/woocommerce are checked with it.", secret=True),
+    Setting("STRIPE_SECRET_KEY", None,
+            "Stripe secret (or restricted read-only) API key of the account to sync: charges, refunds, "
+            "disputes, payouts and customers (Dashboard > Developers > API keys).", secret=True),
+    Setting("STRIPE_API_BASE", None,
+            "Stripe API address (default: https://api.stripe.com). Only set it to point the connector "
+            "at a local emulator or proxy."),
+    Setting("STRIPE_WEBHOOK_SECRET", None,
+            "Signing secret (whsec_...) of the Stripe webhook endpoint that posts to /webhooks/stripe.",
+            secret=True),
+    Setting("SHOPIFY_STORE", None,
+            "The Shopify store to sync: its myshopify domain (acme.myshopify.com) or a full http(s) address "
+            "of a proxy or local emulator. Orders older than 60 days need the read_all_orders scope."),
+    Setting("SHOPIFY_ACCESS_TOKEN", None,
+            "Admin API access token of the store's custom app (read_orders, read_all_orders, read_products, "
+            "read_customers, read_inventory, read_locations scopes).", secret=True),
+    Setting("SHOPIFY_API_VERSION", "2025-07", "GraphQL Admin API version the Shopify connector asks for."),
+    Setting("SHOPIFY_BULK_THRESHOLD", "10000",
+            "A first (or --full) Shopify sync of a store with more orders than this reads them with one bulk "
+            "operation instead of pages."),
+    Setting("SHOPIFY_WEBHOOK_SECRET", None,
+            "The app's client secret (or the webhook signing secret) that signs deliveries to /webhooks/shopify.",
+            secret=True),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

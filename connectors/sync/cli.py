@@ -78,4 +78,6 @@ def run(args: argparse.Namespace) -> int:
         print("", file=sys.stderr)
         for r in results:
             print(f"{r.store_id} {r.stream}: {r.rows_read:,} read, {r.rows_written:,} written")
+            for note in r.notes:
+                print(f"  note: {note}")
     return status

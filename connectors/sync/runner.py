@@ -53,13 +53,21 @@ class Batch:
     ``tables`` maps a table name to a Polars frame whose columns are a subset of
     the table's (keys included). ``cursor`` is an opaque string (an ISO time,
     an id, a page token); ``None`` keeps the previous one. ``deletes`` lists
-    key frames of rows to remove (for example a refund deleted at the source).
+    key frames of rows to remove (for example a refund deleted at the source);
+    a frame holding only some columns (``store_id``, ``order_id``) removes every
+    row that matches them. Deletes run before the batch's rows are written.
+    ``newer_only`` maps a table to a timestamp column: a row whose stored
+    version is newer on that column is left as it is (an older update never
+    overwrites a newer one). ``note`` is a sentence for the user, kept with the
+    run in ``sync_runs.note`` (for example why everything was read again).
     """
 
     tables: Mapping[str, pl.DataFrame] = field(default_factory=dict)
     cursor: str | None = None
     deletes: Mapping[str, pl.DataFrame] = field(default_factory=dict)
     rows_read: int | None = None
+    newer_only: Mapping[str, str] = field(default_factory=dict)
+    note: str | None = None
 
     def row_count(self) -> int:
         return sum(frame.height for frame in self.tables.values())
@@ -107,6 +115,7 @@ class StreamResult:
     rows_written: int
     cursor: str | None
     error: str | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 ProgressFn = Callable[[str, int], None]
@@ -152,8 +161,9 @@ def _record_run(wh: Warehouse, result: StreamResult, started_at: dt.datetime, fi
                 "rows_read": [result.rows_read],
                 "rows_written": [result.rows_written],
                 "error": [result.error],
+                "note": [" ".join(result.notes) or None],
             },
-            schema_overrides={"finished_at": pl.Datetime("us", "UTC"), "error": pl.String},
+            schema_overrides={"finished_at": pl.Datetime("us", "UTC"), "error": pl.String, "note": pl.String},
         ),
     )
 
@@ -163,13 +173,18 @@ def write_batch(wh: Warehouse, store_id: str, stream: str, batch: Batch, cursor:
     written = 0
     with wh.transaction():
         for table, keys in batch.deletes.items():
-            wh.delete_keys(table, keys)
+            # A frame without the table's whole key deletes every row matching
+            # its columns (for example all lines of an order, before its current ones are written).
+            key_columns = TABLE_KEYS.get(table, ())
+            wh.delete_keys(table, keys, None if set(key_columns) <= set(keys.columns) else keys.columns)
         ordered = sorted(batch.tables, key=lambda t: WRITE_ORDER.index(t) if t in WRITE_ORDER else len(WRITE_ORDER))
         for table in ordered:
             frame = batch.tables[table]
             if frame.height:
                 if table not in TABLE_KEYS:
                     raise SyncError(f"stream {stream} produced rows for unknown table {table}")
+                if table in batch.newer_only:
+                    frame = drop_stale_rows(wh, table, frame, batch.newer_only[table])
                 written += wh.upsert(table, frame)
         touched = _touched_orders(batch)
         if touched:
@@ -183,6 +198,37 @@ def write_batch(wh: Warehouse, store_id: str, stream: str, batch: Batch, cursor:
                 ),
             )
     return written
+
+
+def drop_stale_rows(wh: Warehouse, table: str, frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """``frame`` without the rows whose stored version is newer on ``column``.
+
+    Rows with no value in ``column``, and rows not stored yet, are kept. Call it
+    inside the writing transaction, so no other writer slips in between.
+    """
+    if frame.height == 0 or column not in frame.columns:
+        return frame
+    *scope, last = TABLE_KEYS[table]
+    stored = []
+    for group in frame.select(scope).unique().iter_rows(named=True) if scope else [{}]:
+        ids = frame.filter(*[pl.col(k) == v for k, v in group.items()] or [pl.lit(True)])[last].unique().to_list()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            params = {**{f"s{i}": v for i, v in enumerate(group.values())},
+                      **{f"k{i}": v for i, v in enumerate(chunk)}}
+            where = [f"{k} = :s{i}" for i, k in enumerate(group)]
+            where.append(f"{last} IN ({', '.join(f':k{i}' for i in range(len(chunk)))})")
+            stored.append(wh.query(
+                f"SELECT {', '.join([*scope, last])}, {column} AS _stored FROM {table} WHERE {' AND '.join(where)}",
+                params,
+            ))
+    stored = [found for found in stored if found.height]
+    if not stored:
+        return frame
+    known = pl.concat(stored).with_columns(pl.col("_stored").cast(frame.schema[column]))
+    joined = frame.join(known, on=[*scope, last], how="left")
+    keep = pl.col("_stored").is_null() | pl.col(column).is_null() | (pl.col(column) >= pl.col("_stored"))
+    return joined.filter(keep).drop("_stored")
 
 
 def _touched_orders(batch: Batch) -> list[str]:
@@ -219,6 +265,9 @@ def run_stream(
             result.rows_read += batch.rows_read if batch.rows_read is not None else batch.row_count()
             if new_cursor is not None:
                 result.cursor = new_cursor
+            if batch.note:
+                result.notes.append(batch.note)
+                log.info("sync of %s/%s: %s", store_id, stream.name, batch.note)
             if progress:
                 progress(stream.name, result.rows_read)
         result.status = "succeeded"

@@ -1,0 +1,1 @@
+"""Local stand-ins for the store platforms' APIs, served over real HTTP in tests."""
