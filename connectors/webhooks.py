@@ -1,0 +1,176 @@
+"""The webhook receiver: ``POST /webhooks/{platform}`` for Shopify, WooCommerce and Stripe.
+
+Mounted in the app's own server (Starlette), beside the pages::
+
+    from connectors.webhooks import webhook_routes
+    from data.warehouse import shared
+    app = st.App("app.py", routes=webhook_routes(shared), lifespan=...)
+
+Each platform provides ``connectors/<platform>/webhook.py`` (``SECRET_SETTING``,
+``verify``, ``event_id``, ``topic``, ``store_id``, ``apply``), imported on the
+first delivery. For every delivery:
+
+1. the raw body is read as sent (signatures are over those exact bytes);
+2. no secret configured -> 503 and a one-line reason (the platform retries);
+3. ``verify`` raises -> 401, nothing stored;
+4. the delivery goes into ``webhook_events`` keyed by (platform, event id);
+   a key already there is a duplicate delivery -> 200 ``duplicate``, nothing applied;
+5. ``apply`` runs in a worker thread (the event loop is never blocked) with the
+   platform's source when its settings are there (to read what a payload
+   lacks), then ``processed_at`` and ``status`` (``applied``, or ``failed`` with
+   the error kept) are written;
+6. the answer is 200 once the delivery is stored, even when applying failed:
+   a platform that keeps seeing errors disables the webhook (WooCommerce after
+   5, Shopify after retries), and a later sync repairs the record. Applying
+   gets ``apply_budget`` seconds (Shopify gives up after 5 s); past that the
+   answer is ``accepted`` and the work finishes in the background.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import importlib
+import json
+import logging
+from types import ModuleType
+from typing import Any, Callable, Mapping
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from data.settings import setting
+from data.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+PLATFORMS = ("shopify", "woocommerce", "stripe")
+APPLY_BUDGET = 4.0
+UTC = dt.timezone.utc
+
+_background: set[asyncio.Task] = set()
+
+
+def webhook_module(platform: str) -> ModuleType | None:
+    """``connectors.<platform>.webhook``, or None when that connector (or its webhooks) is not installed."""
+    if platform not in PLATFORMS:
+        return None
+    name = f"connectors.{platform}.webhook"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name in (f"connectors.{platform}", name):
+            return None
+        raise
+
+
+def platform_source(platform: str) -> Any | None:
+    """The platform's configured source (to read through its API), or None when not configured."""
+    try:
+        package = importlib.import_module(f"connectors.{platform}")
+        return package.source_from_settings()
+    except Exception as exc:  # noqa: BLE001 - not configured: apply works from the payload alone
+        log.debug("no %s source for webhooks: %s", platform, exc.__class__.__name__)
+        return None
+
+
+def _payload(body: bytes) -> dict:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def store_delivery(wh: Warehouse, platform: str, event_id: str, store_id: str | None, topic: str,
+                   body: bytes) -> bool:
+    """Insert the delivery into ``webhook_events``; False when that event is already there."""
+    params = {
+        "source": platform, "event_id": event_id, "store_id": store_id, "topic": topic,
+        "received_at": dt.datetime.now(UTC), "sha": hashlib.sha256(body).hexdigest(),
+        "payload": body.decode("utf-8", errors="replace"),
+    }
+    sql = (
+        "INSERT INTO webhook_events (source, event_id, store_id, topic, received_at, payload_sha256, payload, status) "
+        "VALUES (:source, :event_id, :store_id, :topic, :received_at, :sha, :payload, 'received') "
+        "ON CONFLICT (source, event_id) DO NOTHING RETURNING event_id"
+    )
+    try:
+        return bool(wh.rows(sql, params))
+    except Exception:
+        # Two deliveries of one event at the same instant: the loser of the race sees a conflict.
+        if wh.scalar("SELECT count(*) FROM webhook_events WHERE source = :s AND event_id = :e",
+                     {"s": platform, "e": event_id}):
+            return False
+        raise
+
+
+def apply_delivery(wh: Warehouse, module: ModuleType, platform: str, event_id: str, topic: str,
+                   payload: dict) -> str:
+    """Apply a stored delivery and record the outcome; returns ``applied`` or ``failed``."""
+    error = None
+    try:
+        source = platform_source(platform) if topic != "ping" else None
+        module.apply(wh, topic, payload, source=source)
+        status = "applied"
+    except Exception as exc:  # noqa: BLE001 - kept on the event; the delivery is still acknowledged
+        status = "failed"
+        error = f"{exc.__class__.__name__}: {exc}"[:1000]
+        log.warning("applying %s webhook %s (%s) failed: %s", platform, event_id, topic, error)
+    wh.execute(
+        "UPDATE webhook_events SET processed_at = :t, status = :status, error = :error "
+        "WHERE source = :s AND event_id = :e",
+        {"t": dt.datetime.now(UTC), "status": status, "error": error, "s": platform, "e": event_id},
+    )
+    return status
+
+
+def webhook_routes(
+    get_warehouse: Callable[[], Warehouse], *, apply_budget: float = APPLY_BUDGET
+) -> list[Route]:
+    """The ``POST /webhooks/{platform}`` route, writing to the warehouse ``get_warehouse()`` returns."""
+
+    async def receive(request: Request) -> PlainTextResponse:
+        platform = request.path_params["platform"]
+        module = webhook_module(platform)
+        if module is None:
+            return PlainTextResponse(f"no webhooks for {platform}", status_code=404)
+        body = await request.body()
+        secret = setting(module.SECRET_SETTING)
+        if not secret:
+            return PlainTextResponse(
+                f"{platform} webhooks are not configured: set {module.SECRET_SETTING}", status_code=503)
+        headers: Mapping[str, str] = {k.lower(): v for k, v in request.headers.items()}
+        try:
+            module.verify(headers, body, secret)
+        except Exception as exc:  # noqa: BLE001 - WebhookRejected or any failure to check: refused
+            log.info("%s webhook refused: %s", platform, exc.__class__.__name__)
+            return PlainTextResponse("signature rejected", status_code=401)
+        try:
+            event_id = module.event_id(headers, body)
+            topic = module.topic(headers, body)
+            store_id = module.store_id(headers, body)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("%s webhook unreadable: %s", platform, exc)
+            return PlainTextResponse("unreadable delivery", status_code=400)
+        wh = get_warehouse()
+        fresh = await run_in_threadpool(store_delivery, wh, platform, event_id, store_id, topic, body)
+        if not fresh:
+            return PlainTextResponse("duplicate")
+        task = asyncio.ensure_future(
+            run_in_threadpool(apply_delivery, wh, module, platform, event_id, topic, _payload(body)))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+        done, _ = await asyncio.wait({task}, timeout=apply_budget)
+        if task not in done:
+            return PlainTextResponse("accepted")
+        try:
+            return PlainTextResponse(task.result())
+        except Exception as exc:  # noqa: BLE001 - stored already: acknowledged, repaired by a later sync
+            log.warning("%s webhook %s stored but not recorded as processed: %s", platform, event_id, exc)
+            return PlainTextResponse("failed")
+
+    return [Route("/webhooks/{platform}", receive, methods=["POST"])]
