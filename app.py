@@ -1,10 +1,44 @@
-"""The entry point: routes to the pages. Computes nothing."""
+"""The entry point: routes to the pages. Computes nothing.
+
+Each page draws the shared sidebar filters (``ui/filters.py``) itself; their
+choices live in the session, so they carry from page to page.
+"""
+
+from pathlib import Path
 
 import streamlit as st
 
-st.set_page_config(page_title="Storefront Analytics", page_icon=":material/storefront:", layout="wide")
+HERE = Path(__file__).resolve().parent
 
-pages = [
-    st.Page("pages/sales.py", title="Sales", icon=":material/monitoring:", default=True),
-]
-st.navigation(pages).run()
+st.set_page_config(
+    page_title="Storefront Analytics",
+    page_icon=":material/storefront:",
+    layout="wide",
+    initial_sidebar_state="auto",
+)
+
+
+def page(script: str, title: str, icon: str, **options) -> st.Page | None:
+    """The page of ``pages/<script>``, or ``None`` while that file is not there."""
+    path = HERE / "pages" / script
+    return st.Page(path, title=title, icon=icon, **options) if path.exists() else None
+
+
+SECTIONS = {
+    "Sales": [
+        page("sales.py", "Sales", ":material/monitoring:", default=True),
+        page("orders.py", "Orders", ":material/receipt_long:"),
+        page("products.py", "Products", ":material/sell:"),
+    ],
+    "Customers & stock": [
+        page("customers.py", "Customers", ":material/group:"),
+        page("inventory.py", "Inventory", ":material/inventory_2:"),
+    ],
+    "More": [
+        page("insights.py", "Insights", ":material/lightbulb:"),
+        page("settings.py", "Settings", ":material/settings:"),
+    ],
+}
+
+navigation = {name: [p for p in pages if p is not None] for name, pages in SECTIONS.items()}
+st.navigation({name: pages for name, pages in navigation.items() if pages}).run()

@@ -1,10 +1,12 @@
-"""The app's server: Streamlit pages plus the background work, in one process.
+"""The app's server: Streamlit pages, webhooks and the background work, in one process.
 
 ``streamlit run server.py`` (what ``make run`` does) or
 ``uvicorn server:app`` serves it. The lifespan opens the shared warehouse and,
 when the demo store is there, starts the live demo feed in a thread of this
 same process: with the embedded DuckDB file only one process may write, so
-every writer lives here and the pages never meet a lock error.
+every writer lives here and the pages never meet a lock error. Shopify,
+WooCommerce and Stripe deliver webhooks to ``POST /webhooks/<platform>`` on
+the same port (connectors/webhooks.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from connectors.webhooks import webhook_routes
 from data.settings import setting
 from data.warehouse import WarehouseError, close_shared, shared
 
@@ -60,4 +63,4 @@ async def lifespan(_app):
         close_shared()
 
 
-app = st.App(str(APP_SCRIPT), lifespan=lifespan)
+app = st.App(str(APP_SCRIPT), lifespan=lifespan, routes=webhook_routes(shared))

@@ -1,110 +1,331 @@
-"""Sales: the store's headline figures for the last 30 days against the 30 before."""
+"""Sales: how much the store sold in the chosen range, against the comparison,
+where the money came from, when people buy, and how today is going, live."""
 
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
+from decimal import Decimal
+from typing import Any
 
-import plotly.graph_objects as go
+import polars as pl
 import streamlit as st
 
-from analytics.formatting import format_count, format_money, format_percent
+from analytics.formatting import format_money, format_percent
+from analytics.margin import MARGIN_DEFINITIONS, contribution_margin, margin_costs
 from analytics.metrics import LOWER_IS_BETTER, METRIC_DEFINITIONS, sales_over_time, sales_summary, with_change
-from analytics.periods import previous_period
-from data.settings import setting
-from data.warehouse import WarehouseError, shared
+from analytics.sales_breakdowns import (
+    latest_orders,
+    sales_by_channel,
+    sales_by_country,
+    sales_by_product,
+    sales_by_variant,
+    sales_heatmap,
+    today_vs_last_week,
+    top_n_with_other,
+)
+from ui import charts
+from ui.cache import cached_query, current_version
+from ui.downloads import chart_download, table_download
+from ui.errors import open_warehouse, section
+from ui.filters import Filters, channel_name, describe_range, page_header, sidebar_filters, store_now
+from ui.kpis import kpi, kpi_cards
+from ui.tables import count_column, for_display, money_column
 
-st.title("Sales")
-st.caption("How much the store sold in the last 30 days, and how that compares with the 30 days before.")
+QUESTION = "How much the store sold, how that compares, where the money came from, and how today is going."
+LIVE_SECONDS = 5
+TICKER_ROWS = 8
+TOP_N = 10
 
-try:
-    wh = shared()
-    stores = wh.query("SELECT store_id, name, currency, timezone FROM stores ORDER BY store_id")
-except WarehouseError as exc:
-    st.error(str(exc))
-    st.stop()
-
-if stores.height == 0:
-    st.info(
-        "No store yet. Build the demo store with `python -m connectors demo`, or import your orders with "
-        "`python -m connectors import-csv orders.csv`."
-    )
-    st.stop()
-
-preferred = setting("STORE_ID")
-store_ids = stores["store_id"].to_list()
-index = store_ids.index(preferred) if preferred in store_ids else (store_ids.index("demo") if "demo" in store_ids else 0)
-if len(store_ids) > 1:
-    store_id = st.sidebar.selectbox("Store", store_ids, index=index)
-else:
-    store_id = store_ids[index]
-store = stores.row(store_ids.index(store_id), named=True)
-currency, tz = store["currency"], ZoneInfo(store["timezone"])
+CARDS = (
+    ("total_sales", "Total sales", "money"),
+    ("net_sales", "Net sales", "money"),
+    ("orders", "Orders", "count"),
+    ("aov", "Average order value", "money"),
+    ("units_sold", "Units sold", "count"),
+    ("returning_customer_rate", "Returning customer rate", "ratio"),
+    ("refund_rate", "Refund rate", "ratio"),
+)
+OVER_TIME = {"total_sales": "Total sales", "net_sales": "Net sales", "orders": "Orders", "aov": "AOV"}
+GRAINS = {"day": "Day", "week": "Week", "month": "Month"}
+GRAIN, GRAIN_PICKED = "sales_over_time_grain", "_sales_over_time_grain_picked"
+ITEM_COLUMNS = ("units_sold", "units_returned", "gross_sales", "discounts", "returns", "net_sales")
+ORDER_COLUMNS = ("orders", "gross_sales", "discounts", "returns", "net_sales", "shipping", "taxes", "total_sales")
+COLUMN_TITLES = {
+    "orders": "Orders", "units_sold": "Units sold", "units_returned": "Units returned",
+    "gross_sales": "Gross sales", "discounts": "Discounts", "returns": "Returns", "net_sales": "Net sales",
+    "shipping": "Shipping", "taxes": "Taxes", "total_sales": "Total sales",
+}
 
 
-@st.fragment(run_every=10)
-def headline() -> None:
-    now = dt.datetime.now(tz)
-    end = now.date()
-    start = end - dt.timedelta(days=29)
-    prev_start, prev_end = previous_period(start, end)
-    newest = wh.scalar("SELECT max(created_at) FROM orders WHERE store_id = :s", {"s": store_id})
-    as_of = newest.astimezone(tz).strftime("%-d %b %Y %H:%M") if newest else "no orders yet"
-    st.caption(
-        f"{start:%-d %b} – {end:%-d %b %Y} vs {prev_start:%-d %b} – {prev_end:%-d %b %Y} · "
-        f"data as of {as_of} (store time, {store['timezone']})"
-    )
-    current = sales_summary(wh, store_id, start, end)
-    previous = sales_summary(wh, store_id, prev_start, prev_end)
-    changes = with_change(current, previous)
+# -- helpers -----------------------------------------------------------------------------
 
+def query(wh, f: Filters, fn, *args: Any) -> Any:
+    """``fn(wh, store, *args, channels=...)`` through the page cache."""
+    return cached_query(fn, wh, f.store_id, *args, channels=f.channel_filter)
+
+
+def show_table(frame: pl.DataFrame, f: Filters, *, first: dict[str, str], figures: tuple[str, ...],
+               key: str) -> None:
+    """A scrollable table: the label columns of ``first`` (name → title), then figures, money formatted."""
+    config: dict[str, Any] = {name: st.column_config.TextColumn(title) for name, title in first.items()}
+    for name in figures:
+        if frame.schema[name] == pl.Int64:
+            config[name] = count_column(COLUMN_TITLES[name], METRIC_DEFINITIONS.get(name))
+        else:
+            config[name] = money_column(COLUMN_TITLES[name], f.currency, METRIC_DEFINITIONS.get(name))
+    shown = for_display(frame.select([*first, *figures]))
+    st.dataframe(shown, hide_index=True, column_config=config, key=key, width="stretch",
+                 height=35 * (shown.height + 1) + 3)
+
+
+def plot(fig, name: str, f: Filters, *, data: pl.DataFrame | None = None) -> None:
+    """A chart with its PNG download (and the CSV of what it shows)."""
+    st.plotly_chart(fig, key=f"chart_{name}", config=charts.chart_config(), theme=None)
+    with st.container(horizontal=True, gap="small"):
+        chart_download(fig, name, f)
+        if data is not None:
+            table_download(data, name, f)
+
+
+def sparkline(series: pl.DataFrame, key: str) -> list[float]:
+    """A card's figure per bucket (drawing only: floats)."""
+    if key == "returning_customer_rate":
+        return [float(r) / c if c else 0.0 for r, c in zip(series["returning_customers"], series["customers"])]
+    if key == "refund_rate":
+        return [float(r) / float(g) if g else 0.0 for r, g in zip(series["returns"], series["gross_sales"])]
+    return charts.as_float(series[key].to_list())
+
+
+def default_grain(f: Filters) -> str:
+    return "day" if f.days <= 62 else "week" if f.days <= 400 else "month"
+
+
+def is_empty(summary: dict[str, Any]) -> bool:
+    return summary["orders"] == 0 and summary["returns"] == 0 and summary["units_returned"] == 0 \
+        and summary["total_sales"] == 0
+
+
+# -- sections --------------------------------------------------------------------------------
+
+def kpi_section(wh, f: Filters, current: dict, changes: dict) -> None:
+    # The sparklines use the chart's default buckets (days for a month, weeks for a year): one query for both.
+    series = query(wh, f, sales_over_time, f.start, f.end, default_grain(f))
     cards = [
-        ("total_sales", "Total sales", "money"),
-        ("net_sales", "Net sales", "money"),
-        ("orders", "Orders", "count"),
-        ("aov", "Average order value", "money"),
-        ("units_sold", "Units sold", "count"),
-        ("returning_customer_rate", "Returning customer rate", "percent"),
-        ("returns", "Returns", "money"),
-        ("new_customers", "New customers", "count"),
+        kpi(label, current[key], kind=kind, currency=f.currency, change=changes.get(key),
+            lower_is_better=key in LOWER_IS_BETTER, help=METRIC_DEFINITIONS[key], sparkline=sparkline(series, key))
+        for key, label, kind in CARDS
     ]
-    for row_start in range(0, len(cards), 4):
-        columns = st.columns(4)
-        for column, (key, label, kind) in zip(columns, cards[row_start:row_start + 4]):
-            value = current.get(key)
-            text = (
-                format_money(value, currency) if kind == "money"
-                else format_percent(value) if kind == "percent" else format_count(value)
-            )
-            change = changes.get(key, {}).get("relative_change")
-            delta = format_percent(change, signed=True) if change is not None else None
-            column.metric(
-                label, text, delta,
-                delta_color="inverse" if key in LOWER_IS_BETTER else "normal",
-                help=METRIC_DEFINITIONS.get(key, ""),
-                border=True,
-            )
+    costs = query(wh, f, margin_costs, f.start, f.end)
+    margin = contribution_margin(current["net_sales"], costs)
+    help_text = MARGIN_DEFINITIONS["contribution_margin"]
+    if margin is None:
+        cards.append(kpi("Contribution margin", "Costs unknown", kind="text", currency=f.currency,
+                         help=help_text + " No unit costs are recorded for the variants sold, so no margin "
+                         "is shown: add them in the catalogue or import them."))
+    else:
+        change = None
+        if f.has_comparison:
+            before = query(wh, f, margin_costs, f.compare_start, f.compare_end)
+            previous_margin = contribution_margin(changes["net_sales"]["previous"], before)
+            if previous_margin is not None:
+                change = with_change({"m": margin}, {"m": previous_margin})["m"]
+        note = None
+        if costs["costs"] == "partial":
+            note = f"costs known for {format_percent(costs['cost_coverage'])} of units"
+            help_text += (f" Unit costs are missing for {costs['units_uncosted']:,} of the units sold or "
+                          "returned, so the margin leaves their cost out and is too high.")
+        cards.append(kpi("Contribution margin", margin, kind="money", currency=f.currency, change=change,
+                         help=help_text, note=note))
+    kpi_cards(cards, key="sales", delta_description=f.comparison_short)
+    if costs["left_out_other_currency"]:
+        st.caption(f"{costs['left_out_other_currency']:,} payment fees or ad spend rows in another currency "
+                   "than the store's are left out of the margin.")
 
-    daily = sales_over_time(wh, store_id, start, end, "day")
-    if daily.height == 0 or sum(daily["orders"].to_list()) == 0:
-        st.info("No orders in the last 30 days. Import orders or build the demo store.")
+
+def over_time_section(wh, f: Filters, changes: dict) -> None:
+    with st.container(horizontal=True, gap="medium", vertical_alignment="bottom"):
+        metric = st.segmented_control("Figure", list(OVER_TIME), default="total_sales", required=True,
+                                      format_func=OVER_TIME.get, key="sales_over_time_figure")
+        # Days for a month, weeks for a year, months beyond, until someone picks a grain.
+        if not st.session_state.get(GRAIN_PICKED):
+            st.session_state[GRAIN] = default_grain(f)
+        grain = st.segmented_control("By", list(GRAINS), required=True, format_func=GRAINS.get, key=GRAIN,
+                                     on_change=lambda: st.session_state.update({GRAIN_PICKED: True}))
+    metric, grain = metric or "total_sales", grain or default_grain(f)
+    label = "Average order value" if metric == "aov" else OVER_TIME[metric]
+    kind = "count" if metric == "orders" else "money"
+    frame = query(wh, f, sales_over_time, f.start, f.end, grain)
+    compared = query(wh, f, sales_over_time, f.compare_start, f.compare_end, grain) if f.has_comparison else None
+    change = changes.get(metric, {}).get("relative_change")
+    title = charts.finding_title(label, change, f.comparison_label, f"{label} by {grain} (store time)")
+    fig = charts.time_series(
+        frame["period"].to_list(), frame[metric].to_list(), title=title, label=describe_range(f.start, f.end),
+        kind=kind, currency=f.currency, grain=grain,
+        comparison_periods=compared["period"].to_list() if compared is not None else None,
+        comparison_values=compared[metric].to_list() if compared is not None else None,
+        comparison_label=describe_range(f.compare_start, f.compare_end) if f.has_comparison else "",
+    )
+    plot(fig, f"sales_{metric}_by_{grain}", f, data=frame)
+
+
+@st.fragment(run_every=LIVE_SECONDS)
+def live_section(wh, f: Filters) -> None:
+    with section("Today's live figures"):
+        now = store_now(f.timezone)
+        cut = (now + dt.timedelta(minutes=1)).replace(second=0, microsecond=0)
+        live = cached_query(today_vs_last_week, wh, f.store_id, cut, channels=f.channel_filter)
+        changes = with_change(live["today"], live["last_week"])
+        cards = [
+            kpi(label, live["today"][key], kind=kind, currency=f.currency, change=changes[key],
+                help=METRIC_DEFINITIONS[key] + " Today so far.")
+            for key, label, kind in (("total_sales", "Total sales today", "money"), ("orders", "Orders today", "count"),
+                                     ("net_sales", "Net sales today", "money"), ("aov", "AOV today", "money"))
+        ]
+        kpi_cards(cards, key="today", delta_description=f"vs last {live['last_week_date']:%a}")
+        st.caption(f"Today up to {cut:%H:%M} against {live['last_week_date']:%A %-d %b} up to {cut:%H:%M} "
+                   f"(store time){', ' + ', '.join(map(channel_name, f.channels)) if f.channels else ''}. "
+                   f"Refreshes every {LIVE_SECONDS} seconds.")
+        ticker = cached_query(latest_orders, wh, f.store_id, TICKER_ROWS, channels=f.channel_filter)
+        if ticker.height == 0:
+            st.caption("No orders yet.")
+            return
+        today = now.date()
+        shown = ticker.with_columns(
+            pl.col("created_at").map_elements(
+                lambda t: f"{t:%H:%M:%S}" if t.date() == today else f"{t.day} {t:%b %H:%M}", return_dtype=pl.String
+            ).alias("time"),
+            pl.col("channel").map_elements(channel_name, return_dtype=pl.String),
+        ).select("order_number", "time", "channel", "items", "total")
+        st.dataframe(for_display(shown), hide_index=True, key="live_ticker", width="stretch", column_config={
+            "order_number": st.column_config.TextColumn("Order"),
+            "time": st.column_config.TextColumn("Time", help="Store time."),
+            "channel": st.column_config.TextColumn("Channel"),
+            "items": count_column("Items", "Units, gift cards excluded."),
+            "total": money_column("Total", f.currency, "The order's total as placed: goods after discounts, "
+                                  "shipping, taxes and duties."),
+        })
+        table_download(ticker, "sales_latest_orders", None)
+
+
+def waterfall_section(f: Filters, current: dict) -> None:
+    steps = [
+        ("Gross sales", current["gross_sales"], "absolute"),
+        ("Discounts", -current["discounts"], "relative"),
+        ("Returns", -current["returns"], "relative"),
+        ("Net sales", current["net_sales"], "total"),
+        ("Shipping", current["shipping"], "relative"),
+        ("Taxes", current["taxes"], "relative"),
+    ]
+    if current["duties"]:
+        steps.append(("Duties", current["duties"], "relative"))
+    steps.append(("Total sales", current["total_sales"], "total"))
+    title = (f"{format_money(current['gross_sales'], f.currency)} of gross sales made "
+             f"{format_money(current['total_sales'], f.currency)} of total sales")
+    fig = charts.waterfall(steps, title=title, currency=f.currency)
+    data = pl.DataFrame({"step": [s[0] for s in steps], "amount": [s[1] for s in steps]},
+                        schema={"step": pl.String, "amount": pl.Decimal(38, 4)})
+    plot(fig, "sales_gross_to_total", f, data=data)
+
+
+def breakdown(frame: pl.DataFrame, f: Filters, *, label: str, title: str, name: str, noun: str,
+              figures: tuple[str, ...], names=None) -> None:
+    """Top N bars of net sales with an "Other" bar, the table, and their downloads (the CSV holds every row)."""
+    if frame.height == 0:
+        st.caption(f"No sales by {noun} in this range.")
         return
-    fig = go.Figure(
-        go.Bar(
-            x=daily["period"].to_list(),
-            y=[float(v) for v in daily["net_sales"].to_list()],
-            marker_color="#0072B2",
-            name="Net sales",
-            hovertemplate="%{x|%a %-d %b}: %{y:,.2f}<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        title="Net sales by day (store time)",
-        margin=dict(l=10, r=10, t=50, b=10),
-        height=340,
-        yaxis_title=currency,
-    )
-    st.plotly_chart(fig, width="stretch")
+    shown = top_n_with_other(frame, label, TOP_N)
+    if names is not None:
+        shown = shown.with_columns(pl.col(label).map_elements(names, return_dtype=pl.String))
+    total = frame["net_sales"].sum()
+    shares = [Decimal(v) / total if total > 0 else None for v in shown["net_sales"]]
+    labels = shown[label].to_list()
+    finding = f"{labels[0]} brought {format_percent(shares[0])} of net sales" if shares[0] is not None else title
+    fig = charts.ranked_bars(labels, shown["net_sales"].to_list(), title=finding, kind="money",
+                             currency=f.currency, shares=shares)
+    st.plotly_chart(fig, key=f"chart_{name}", config=charts.chart_config(), theme=None)
+    show_table(shown, f, first={label: title}, figures=figures, key=f"table_{name}")
+    with st.container(horizontal=True, gap="small"):
+        chart_download(fig, name, f)
+        table_download(frame, name, f)
 
 
-headline()
+def heatmap_section(wh, f: Filters) -> None:
+    frame = query(wh, f, sales_heatmap, f.start, f.end)
+    if frame["orders"].sum() == 0:
+        st.caption("No orders in this range.")
+        return
+    busiest = frame.sort(["orders", "isodow", "hour"], descending=[True, False, False]).row(0, named=True)
+    day = charts.WEEKDAYS[busiest["isodow"] - 1]
+    title = f"Busiest hour: {day} {busiest['hour']:02d}:00–{busiest['hour']:02d}:59 ({busiest['orders']:,} orders)"
+    plot(charts.heatmap(frame, title=title), "sales_by_weekday_and_hour", f, data=frame)
+
+
+# -- the page ----------------------------------------------------------------------------------
+
+wh = open_warehouse()
+filters = sidebar_filters(wh)
+page_header("Sales", QUESTION, wh, filters)
+
+current: dict[str, Any] | None = None
+with section("The sales figures"):
+    current = query(wh, filters, sales_summary, filters.start, filters.end)
+    previous = (query(wh, filters, sales_summary, filters.compare_start, filters.compare_end)
+                if filters.has_comparison else None)
+    changes = with_change(current, previous) if previous is not None else {}
+if current is None:
+    st.stop()
+
+with section("The key figures"):
+    if is_empty(current):
+        where = " in these channels" if filters.channels else ""
+        st.info(f"No orders or refunds{where} in {describe_range(filters.start, filters.end)}. Widen the dates"
+                f"{' or choose other channels' if filters.channels else ''}, or connect a store in Settings.",
+                icon=":material/event_busy:")
+        if current_version(wh, filters.store_id).orders:
+            st.subheader("Today, live", help="Today so far against the same weekday last week up to the same "
+                         "time (store time), and the newest orders. Refreshes every few seconds.")
+            live_section(wh, filters)
+        st.stop()
+
+    kpi_section(wh, filters, current, changes)
+
+with section("Sales over time"):
+    st.subheader("Sales over time", help="Each day, ISO week (from Monday) or month of the range, store time; "
+                 "the first and last week or month count only the days inside the range. The comparison is "
+                 "drawn over the range bucket by bucket: its first day over the range's first day.")
+    over_time_section(wh, filters, changes)
+
+st.subheader("Today, live", help="Today so far against the same weekday last week up to the same time "
+             "(store time), and the newest orders. Refreshes every few seconds; the date range does not apply, "
+             "the channel filter does.")
+live_section(wh, filters)
+
+with section("From gross to total sales"):
+    st.subheader("From gross to total sales", help=" ".join(
+        f"{name.replace('_', ' ').capitalize()}: {METRIC_DEFINITIONS[name]}"
+        for name in ("gross_sales", "discounts", "returns", "net_sales", "shipping", "taxes", "total_sales")))
+    waterfall_section(filters, current)
+
+st.subheader("Where the sales came from", help="Net sales: " + METRIC_DEFINITIONS["net_sales"] + " A refund "
+             "counts in its order's channel and country, on the refund's day. The largest ten, the rest as Other; "
+             "the CSV holds every row.")
+left, right = st.columns(2, gap="medium")
+with left, section("Sales by channel"):
+    breakdown(query(wh, filters, sales_by_channel, filters.start, filters.end), filters, label="channel",
+              title="Channel", name="sales_by_channel", noun="channel", figures=ORDER_COLUMNS, names=channel_name)
+with right, section("Sales by country"):
+    breakdown(query(wh, filters, sales_by_country, filters.start, filters.end), filters, label="country",
+              title="Country", name="sales_by_country", noun="country", figures=ORDER_COLUMNS)
+
+products_tab, variants_tab = st.tabs(["By product", "By variant"])
+with products_tab, section("Sales by product"):
+    breakdown(query(wh, filters, sales_by_product, filters.start, filters.end), filters, label="product",
+              title="Product", name="sales_by_product", noun="product", figures=ITEM_COLUMNS)
+with variants_tab, section("Sales by variant"):
+    breakdown(query(wh, filters, sales_by_variant, filters.start, filters.end), filters, label="variant",
+              title="Variant", name="sales_by_variant", noun="variant", figures=ITEM_COLUMNS)
+
+with section("When people buy"):
+    st.subheader("When people buy", help="Orders by weekday and hour of the day in the store's timezone, over "
+                 "the range.")
+    heatmap_section(wh, filters)

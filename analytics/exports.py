@@ -1,0 +1,207 @@
+"""Files people take away: CSV tables and PNG charts.
+
+CSV cells are neutralized against formula injection: a spreadsheet opening
+the file would run a text cell starting with ``=``, ``+``, ``-``, ``@``, a
+tab or a carriage return as a formula, so such a cell gets a leading ``'``
+(OWASP's advice). Only text is touched: numbers stay numbers (``-5`` in an
+integer column is a number, not a formula), decimals are written exactly as
+stored, dates and times in ISO 8601.
+
+PNG charts are drawn by kaleido in a headless Chromium (Debian's
+``/usr/bin/chromium`` unless ``BROWSER_PATH`` names another).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+from typing import Any, Sequence
+
+import polars as pl
+
+__all__ = [
+    "FORMULA_PREFIXES",
+    "ExportError",
+    "chromium_path",
+    "export_file_name",
+    "figure_to_png",
+    "figures_to_png",
+    "neutralize_cell",
+    "neutralize_frame",
+    "to_csv_bytes",
+]
+
+# The first characters that make a spreadsheet read a cell as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+DEBIAN_CHROMIUM = "/usr/bin/chromium"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+_TEXT_TYPES = (pl.String, pl.Categorical, pl.Enum)
+_NESTED_TYPES = (pl.List, pl.Array, pl.Struct)
+
+
+class ExportError(RuntimeError):
+    """A file could not be produced; the message is one sentence with the next step."""
+
+
+# -- CSV ----------------------------------------------------------------------------
+
+def neutralize_cell(text: str | None) -> str | None:
+    """``text`` with a leading ``'`` when a spreadsheet would read it as a formula."""
+    if text and text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def _neutralized(column: pl.Expr) -> pl.Expr:
+    starts = pl.lit(False)
+    for prefix in FORMULA_PREFIXES:
+        starts = starts | column.str.starts_with(prefix)
+    return pl.when(starts).then(pl.lit("'") + column).otherwise(column)
+
+
+def _as_text(name: str, dtype: pl.DataType) -> pl.Expr | None:
+    """The column as text when a CSV cell of it would be text, else ``None`` (left as is)."""
+    column = pl.col(name)
+    if isinstance(dtype, _TEXT_TYPES):
+        return column.cast(pl.String)
+    if isinstance(dtype, (pl.List, pl.Array)):
+        # A sparkline's points and the like: "3; 5; 0".
+        return column.cast(pl.List(pl.String)).list.join("; ")
+    if isinstance(dtype, _NESTED_TYPES) or dtype == pl.Object or dtype == pl.Binary:
+        return column.map_elements(lambda value: None if value is None else str(value), return_dtype=pl.String)
+    return None
+
+
+def _temporal_text(name: str, dtype: pl.DataType) -> pl.Expr | None:
+    """Times written in ISO 8601 to the second, with the offset when the column has a timezone."""
+    if isinstance(dtype, pl.Datetime):
+        fmt = "%Y-%m-%dT%H:%M:%S%:z" if dtype.time_zone else "%Y-%m-%d %H:%M:%S"
+        return pl.col(name).dt.strftime(fmt)
+    return None
+
+
+def neutralize_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with every text cell neutralized (see :func:`neutralize_cell`).
+
+    Numeric, boolean, date and decimal columns are returned unchanged; nested
+    and object columns become text first (lists joined with ``"; "``).
+    """
+    expressions = []
+    for name, dtype in frame.schema.items():
+        text = _as_text(name, dtype)
+        if text is not None:
+            expressions.append(_neutralized(text).alias(name))
+        else:
+            temporal = _temporal_text(name, dtype)
+            if temporal is not None:
+                expressions.append(temporal.alias(name))
+    return frame.with_columns(expressions) if expressions else frame
+
+
+def to_csv_bytes(frame: pl.DataFrame) -> bytes:
+    """The frame as UTF-8 CSV (header row, comma-separated), text cells neutralized.
+
+    Decimals keep every stored digit (``12.3400``); an empty cell is a null.
+    """
+    if not isinstance(frame, pl.DataFrame):
+        raise TypeError(f"to_csv_bytes needs a polars DataFrame, not {type(frame).__name__}")
+    return neutralize_frame(frame).write_csv().encode("utf-8")
+
+
+_UNSAFE_NAME = re.compile(r"[^a-z0-9]+")
+
+
+def _slug(text: str) -> str:
+    return _UNSAFE_NAME.sub("_", text.lower()).strip("_")
+
+
+def export_file_name(name: str, start: dt.date | None, end: dt.date | None, extension: str) -> str:
+    """``sales_by_channel_2026-11-01_2026-11-30.csv``: the figure's name, then the range.
+
+    ``name`` is ``<page>_<figure>`` (any other character becomes ``_``); the
+    dates are left out when the figure has no range.
+    """
+    parts = [_slug(name) or "export"]
+    if start is not None and end is not None:
+        parts += [start.isoformat(), end.isoformat()]
+    return "_".join(parts) + "." + extension.lstrip(".")
+
+
+# -- PNG ----------------------------------------------------------------------------
+
+def chromium_path() -> str | None:
+    """The browser kaleido drives: ``BROWSER_PATH``, else Debian's Chromium, else one on ``PATH``."""
+    configured = os.environ.get("BROWSER_PATH", "").strip()
+    if configured:
+        return configured if Path(configured).exists() else None
+    if Path(DEBIAN_CHROMIUM).exists():
+        return DEBIAN_CHROMIUM
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+# One Chromium at a time: each render starts a browser, and two at once on a
+# small server only make both slower.
+_render_lock = threading.Lock()
+
+
+def figures_to_png(figures: Sequence[Any], width: int = 1200, height: int = 600, scale: float = 1) -> list[bytes]:
+    """PNG bytes of each plotly figure, ``width`` × ``height`` CSS pixels, drawn in one browser session.
+
+    Raises :class:`ExportError` (one sentence) when no Chromium is found or
+    the render fails.
+    """
+    if not figures:
+        return []
+    browser = chromium_path()
+    if browser is None:
+        raise ExportError(
+            "PNG export needs Chromium: install it (apt-get install chromium) or set BROWSER_PATH to a Chrome binary."
+        )
+    try:
+        import kaleido
+    except ImportError:  # pragma: no cover - kaleido is a pinned dependency
+        raise ExportError("PNG export needs the kaleido package: pip install -r requirements.txt.") from None
+    opts = {"format": "png", "width": int(width), "height": int(height), "scale": scale}
+
+    async def render() -> list[bytes]:
+        # mathjax=False: no network fetch for a formula renderer the charts never use.
+        async with kaleido.Kaleido(path=browser, mathjax=False, timeout=60) as session:
+            return [await session.calc_fig(fig, opts=opts) for fig in figures]
+
+    results: list = []
+
+    def run() -> None:
+        # A thread of its own, so an event loop already running in the caller
+        # (Streamlit's server, a notebook) is never in the way.
+        try:
+            results.append(asyncio.run(render()))
+        except BaseException as exc:  # noqa: BLE001 - carried back to the caller's thread
+            results.append(exc)
+
+    with _render_lock:
+        worker = threading.Thread(target=run, name="png-export", daemon=True)
+        worker.start()
+        worker.join()
+    outcome = results[0]
+    if isinstance(outcome, BaseException):
+        raise ExportError(f"The chart could not be drawn as a PNG ({type(outcome).__name__}: {outcome}).") from outcome
+    for png in outcome:
+        if not png.startswith(PNG_SIGNATURE):
+            raise ExportError("The chart renderer returned something that is not a PNG.")
+    return outcome
+
+
+def figure_to_png(fig: Any, width: int = 1200, height: int = 600, scale: float = 1) -> bytes:
+    """PNG bytes of one plotly figure (see :func:`figures_to_png`)."""
+    return figures_to_png([fig], width, height, scale)[0]

@@ -1,0 +1,36 @@
+"""No traceback reaches a page: a failure becomes one sentence with the next step."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from typing import Iterator
+
+import streamlit as st
+
+from data.warehouse import Warehouse, WarehouseError, shared
+
+log = logging.getLogger("ui")
+
+
+def open_warehouse() -> Warehouse:
+    """The app's warehouse, or one sentence saying why it cannot be opened (and the page stops)."""
+    try:
+        return shared()
+    except WarehouseError as exc:
+        st.error(f"{exc}", icon=":material/database:")
+        st.stop()
+        raise  # unreachable: st.stop() ends the run
+
+
+@contextmanager
+def section(what: str) -> Iterator[None]:
+    """Run one part of a page; if it fails, say so in one sentence and let the rest of the page draw."""
+    try:
+        yield
+    except WarehouseError as exc:
+        st.error(f"{what} could not be shown: {exc}", icon=":material/error:")
+    except Exception:  # noqa: BLE001 - shown as one sentence, logged in full
+        log.exception("%s failed", what)
+        st.error(f"{what} could not be shown because of an unexpected error. Reload the page; if it keeps "
+                 "happening, the server log has the details.", icon=":material/error:")

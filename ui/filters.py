@@ -1,0 +1,305 @@
+"""The sidebar filters every page shares, and the page header.
+
+``sidebar_filters(wh)`` draws the store, date range (presets or custom),
+comparison and channel pickers in the sidebar and returns a frozen
+:class:`Filters`. The choices are kept in ``st.session_state`` under keys of
+their own, so they survive a visit to a page that shows no filters (Streamlit
+forgets a widget's state when a run does not draw it).
+
+``page_header(title, question, wh, filters)`` writes the title, the one
+sentence the page answers, the range in words and "Data as of HH:MM (store
+time)" from the newest order or refund, naming any stale synced source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import streamlit as st
+
+from analytics.periods import previous_period, range_days, same_period_last_year
+from analytics.store_state import Store, list_stores, stale_sources, store_channels
+from data.settings import setting
+from data.warehouse import Warehouse
+from ui.cache import cached_query, cached_warehouse_query, current_version
+
+PRESETS = {
+    "today": "Today",
+    "yesterday": "Yesterday",
+    "last_7_days": "Last 7 days",
+    "last_30_days": "Last 30 days",
+    "last_90_days": "Last 90 days",
+    "month_to_date": "Month to date",
+    "quarter_to_date": "Quarter to date",
+    "year_to_date": "Year to date",
+    "custom": "Custom dates",
+}
+DEFAULT_PRESET = "last_30_days"
+
+COMPARISONS = {
+    "previous_period": "Previous period",
+    "previous_year": "Same period last year (by weekday)",
+    "none": "No comparison",
+}
+COMPARISON_WORDS = {"previous_period": "the previous period", "previous_year": "the same period last year"}
+COMPARISON_SHORT = {"previous_period": "vs prior period", "previous_year": "vs last year"}
+DEFAULT_COMPARISON = "previous_period"
+
+_PREFIX = "filters_"
+_KEPT = "_kept_filters_"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the sidebar chose. Dates are inclusive store-local days."""
+
+    store_id: str
+    currency: str
+    timezone: str
+    start: dt.date
+    end: dt.date
+    compare_start: dt.date | None
+    compare_end: dt.date | None
+    comparison_label: str  # "the previous period", "the same period last year", "" without comparison
+    channels: tuple[str, ...]  # empty: every channel
+    range_label: str  # "1–30 Nov 2026 vs 1–31 Oct 2026"
+    store_name: str = ""
+    preset: str = DEFAULT_PRESET
+    comparison: str = DEFAULT_COMPARISON
+
+    @property
+    def has_comparison(self) -> bool:
+        return self.compare_start is not None
+
+    @property
+    def comparison_short(self) -> str | None:
+        """``vs prior period`` or ``vs last year`` (a card's note), ``None`` without comparison."""
+        return COMPARISON_SHORT.get(self.comparison) if self.has_comparison else None
+
+    @property
+    def channel_filter(self) -> tuple[str, ...] | None:
+        """The channels for an analytics call: ``None`` for every channel."""
+        return self.channels or None
+
+    @property
+    def days(self) -> int:
+        return range_days(self.start, self.end)
+
+    def today(self) -> dt.date:
+        return store_now(self.timezone).date()
+
+
+# -- pure parts ---------------------------------------------------------------------
+
+def store_now(timezone: str) -> dt.datetime:
+    """The current time in the store's timezone."""
+    return dt.datetime.now(ZoneInfo(timezone))
+
+
+def preset_range(preset: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The inclusive range of a preset, ``today`` being the store-local date.
+
+    "Last N days" are the N whole days before today (today is still going);
+    "to date" presets run to today included.
+    """
+    one = dt.timedelta(days=1)
+    if preset == "today":
+        return today, today
+    if preset == "yesterday":
+        return today - one, today - one
+    if preset.startswith("last_") and preset.endswith("_days"):
+        days = int(preset[len("last_"):-len("_days")])
+        return today - dt.timedelta(days=days), today - one
+    if preset == "month_to_date":
+        return today.replace(day=1), today
+    if preset == "quarter_to_date":
+        return today.replace(month=3 * ((today.month - 1) // 3) + 1, day=1), today
+    if preset == "year_to_date":
+        return today.replace(month=1, day=1), today
+    raise ValueError(f"unknown date preset {preset!r}")
+
+
+def comparison_range(comparison: str, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The range compared with ``start``–``end``, ``None`` without comparison."""
+    if comparison == "previous_period":
+        return previous_period(start, end)
+    if comparison == "previous_year":
+        return same_period_last_year(start, end)
+    if comparison == "none":
+        return None
+    raise ValueError(f"unknown comparison {comparison!r}")
+
+
+def describe_range(start: dt.date, end: dt.date) -> str:
+    """A range in words: ``25 Nov 2026``, ``1–30 Nov 2026``, ``28 Oct – 3 Nov 2026``, ``28 Dec 2025 – 3 Jan 2026``."""
+    if start == end:
+        return f"{start.day} {start:%b %Y}"
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{end.day} {end:%b %Y}"
+    if start.year == end.year:
+        return f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
+    return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
+
+
+def make_filters(store: Store, preset: str, comparison: str, channels: tuple[str, ...], today: dt.date,
+                 custom: tuple[dt.date, dt.date] | None = None) -> Filters:
+    """The :class:`Filters` for these choices (``custom`` is the range of the ``custom`` preset)."""
+    if preset == "custom":
+        if custom is None:
+            raise ValueError("the custom preset needs a range")
+        start, end = sorted(custom)
+    else:
+        start, end = preset_range(preset, today)
+    compared = comparison_range(comparison, start, end)
+    label = describe_range(start, end)
+    if compared:
+        label = f"{label} vs {describe_range(*compared)}"
+    return Filters(
+        store_id=store.store_id, currency=store.currency, timezone=store.timezone, start=start, end=end,
+        compare_start=compared[0] if compared else None, compare_end=compared[1] if compared else None,
+        comparison_label=COMPARISON_WORDS.get(comparison, ""), channels=tuple(sorted(channels)),
+        range_label=label, store_name=store.name, preset=preset, comparison=comparison,
+    )
+
+
+# -- the sidebar --------------------------------------------------------------------
+
+def sidebar_filters(wh: Warehouse) -> Filters:
+    """Draw the sidebar filters and return the choice.
+
+    Without any store in the warehouse, shows :func:`no_store_notice` and
+    stops the page (nothing else can be shown).
+    """
+    try:
+        stores = cached_warehouse_query(list_stores, wh, seconds=10)
+    except Exception as exc:  # noqa: BLE001 - one sentence on the page, never a traceback
+        st.error(f"The warehouse could not be read ({type(exc).__name__}): check DATABASE_URL, or rebuild it "
+                 "with `python -m connectors demo`.", icon=":material/database:")
+        st.stop()
+    if not stores:
+        no_store_notice()
+        st.stop()
+    by_id = {s.store_id: s for s in stores}
+    sidebar = st.sidebar
+
+    preferred = setting("STORE_ID")
+    default_store = preferred if preferred in by_id else ("demo" if "demo" in by_id else stores[0].store_id)
+    _restore("store", default_store, allowed=by_id)
+    if len(by_id) > 1:
+        store_id = sidebar.selectbox(
+            "Store", list(by_id), key=_PREFIX + "store", format_func=lambda s: by_id[s].name,
+            help="Every figure on every page is for this store, in its currency and timezone.",
+        )
+    else:
+        store_id = stores[0].store_id
+        sidebar.markdown(f":material/storefront: **{stores[0].name}**",
+                         help=f"Figures in {stores[0].currency}, days in {stores[0].timezone}.")
+    _keep("store", store_id)
+    store = by_id[store_id]
+    today = store_now(store.timezone).date()
+
+    _restore("preset", DEFAULT_PRESET, allowed=PRESETS)
+    preset = sidebar.selectbox(
+        "Dates", list(PRESETS), key=_PREFIX + "preset", format_func=PRESETS.get,
+        help="Store-local days. \"Last N days\" end yesterday; \"to date\" ranges include today so far.",
+    )
+    _keep("preset", preset)
+    custom = None
+    if preset == "custom":
+        kept = st.session_state.get(_KEPT + "custom") or preset_range(DEFAULT_PRESET, today)
+        if _PREFIX + "custom" not in st.session_state:
+            st.session_state[_PREFIX + "custom"] = tuple(kept)
+        picked = sidebar.date_input("From – to", key=_PREFIX + "custom", format="YYYY-MM-DD")
+        if isinstance(picked, (tuple, list)) and len(picked) == 2:
+            custom = (picked[0], picked[1])
+        else:  # the second date is not picked yet
+            custom = tuple(kept)
+        _keep("custom", custom)
+    else:
+        _keep("custom", preset_range(preset, today))
+
+    _restore("comparison", DEFAULT_COMPARISON, allowed=COMPARISONS)
+    comparison = sidebar.selectbox(
+        "Compare with", list(COMPARISONS), key=_PREFIX + "comparison", format_func=COMPARISONS.get,
+        help="Previous period: the same number of days just before. Last year: the same dates shifted by "
+             "52 weeks, so weekdays line up.",
+    )
+    _keep("comparison", comparison)
+
+    try:
+        options = cached_query(store_channels, wh, store_id)
+    except Exception:  # noqa: BLE001 - without the list, the filter offers nothing rather than failing
+        options = []
+    _restore("channels", [], allowed=None)
+    st.session_state[_PREFIX + "channels"] = [c for c in st.session_state[_PREFIX + "channels"] if c in options]
+    channels = sidebar.multiselect(
+        "Sales channels", options, key=_PREFIX + "channels", placeholder="All channels",
+        format_func=channel_name,
+        help="Only the orders (and their refunds) placed through these channels. Empty: every channel.",
+    )
+    _keep("channels", list(channels))
+
+    filters = make_filters(store, preset, comparison, tuple(channels), today, custom)
+    sidebar.caption(filters.range_label)
+    return filters
+
+
+def channel_name(channel: str) -> str:
+    """``online_store`` → ``Online store``."""
+    return channel.replace("_", " ").capitalize() if channel != "pos" else "Point of sale"
+
+
+def _restore(name: str, default: Any, *, allowed: Any) -> None:
+    """Put the kept choice back into the widget's state before the widget is drawn."""
+    key = _PREFIX + name
+    if key in st.session_state and (allowed is None or st.session_state[key] in allowed):
+        return
+    value = st.session_state.get(_KEPT + name, default)
+    if allowed is not None and value not in allowed:
+        value = default
+    st.session_state[key] = value
+
+
+def _keep(name: str, value: Any) -> None:
+    st.session_state[_KEPT + name] = value
+
+
+# -- the header ---------------------------------------------------------------------
+
+def page_header(title: str, question: str, wh: Warehouse, filters: Filters) -> None:
+    """Title, the question the page answers, the range in words, data freshness and stale sources."""
+    st.title(title)
+    st.caption(question)
+    now = store_now(filters.timezone)
+    try:
+        newest = current_version(wh, filters.store_id).newest_record_at
+    except Exception:  # noqa: BLE001 - the figures below say what went wrong
+        newest = None
+    if newest is None:
+        as_of = "No orders or refunds yet"
+    else:
+        local = newest.astimezone(ZoneInfo(filters.timezone))
+        when = f"{local:%H:%M}" if local.date() == now.date() else f"{local.day} {local:%b %Y %H:%M}"
+        as_of = f"Data as of {when} (store time)"
+    channels = ", ".join(channel_name(c) for c in filters.channels) if filters.channels else "all channels"
+    st.markdown(f"**{filters.range_label}** · {channels} · {as_of}")
+    try:
+        stale = stale_sources(wh, filters.store_id, now)
+    except Exception:  # noqa: BLE001 - freshness notes must never break a page
+        stale = None
+    if stale is not None and stale.height:
+        names = ", ".join(stale["stream"].to_list())
+        st.warning(f"Not synced in the last day: {names}. Figures from these may be behind; "
+                   "check the connection in Settings.", icon=":material/sync_problem:")
+
+
+def no_store_notice() -> None:
+    """The empty state of a warehouse without any store."""
+    st.info(
+        "No store yet. Build the demo store with `python -m connectors demo`, import your orders with "
+        "`python -m connectors import-csv orders.csv`, or connect a store in Settings.",
+        icon=":material/storefront:",
+    )

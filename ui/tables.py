@@ -1,0 +1,50 @@
+"""Column formats shared by the pages' tables: money in the store's currency,
+counts with thousands separators, ratios as percentages, store-local times.
+
+Tables show floats for drawing only; the CSV downloads carry the exact
+``Decimal`` figures of the frames they come from.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import polars as pl
+import streamlit as st
+
+from analytics.formatting import SYMBOLS, minor_unit
+
+
+def money_column(title: str, currency: str, help: str | None = None, **options: Any) -> Any:
+    """``$1,234.50``, ``¥1,235``: the currency's symbol and minor unit."""
+    symbol = SYMBOLS.get(currency.upper(), currency.upper() + " ")
+    return st.column_config.NumberColumn(title, format=f"{symbol}%,.{minor_unit(currency)}f", help=help, **options)
+
+
+def count_column(title: str, help: str | None = None, **options: Any) -> Any:
+    return st.column_config.NumberColumn(title, format="%,d", help=help, **options)
+
+
+def percent_column(title: str, help: str | None = None, **options: Any) -> Any:
+    """For a column already multiplied by 100 (see :func:`for_display`)."""
+    return st.column_config.NumberColumn(title, format="%.1f%%", help=help, **options)
+
+
+def time_column(title: str, help: str | None = None, **options: Any) -> Any:
+    return st.column_config.DatetimeColumn(title, format="D MMM YYYY, HH:mm", help=help, **options)
+
+
+def for_display(frame: pl.DataFrame, *, percent: Iterable[str] = ()) -> pl.DataFrame:
+    """``frame`` with decimals as floats (``percent`` columns × 100) so the browser can draw and sort them."""
+    percent = set(percent)
+    columns = []
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, pl.Decimal):
+            column = pl.col(name).cast(pl.Float64)
+            columns.append((column * 100 if name in percent else column).alias(name))
+    return frame.with_columns(columns) if columns else frame
+
+
+def words(value: str | None) -> str | None:
+    """``partially_refunded`` → ``Partially refunded``."""
+    return None if value is None else value.replace("_", " ").capitalize()
