@@ -1,0 +1,52 @@
+"""``make bench``: every benchmark, each in its own process, as JSON lines.
+
+    python -m bench [--sizes 100000,1000000] [--backends duckdb,postgres] [--quick]
+
+Each run is a separate process so its peak memory is its own. Not part of
+``make test``: timings are figures to read, never assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+from bench.common import machine
+
+
+def run(module: str, *args: str) -> int:
+    proc = subprocess.run([sys.executable, "-m", module, *args], text=True)
+    return proc.returncode
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--sizes", default="100000,1000000", help="demo store sizes in orders")
+    parser.add_argument("--backends", default="duckdb,postgres")
+    parser.add_argument("--csv-lines", type=int, default=500_000)
+    parser.add_argument("--quick", action="store_true", help="small sizes, to check the benchmarks run")
+    args = parser.parse_args(argv)
+    sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",")]
+    csv_lines = 20_000 if args.quick else args.csv_lines
+    backends = args.backends.split(",")
+
+    print(json.dumps({"bench": "machine", **machine()}), flush=True)
+    failures = 0
+    for backend in backends:
+        for size in sizes:
+            failures += run("bench.warehouse", "--orders", str(size), "--backend", backend) != 0
+        failures += run("bench.csv_import", "--lines", str(csv_lines), "--backend", backend) != 0
+    extra = ["bench.sales_page"]
+    for module in extra:
+        try:
+            __import__(module)
+        except ModuleNotFoundError:
+            continue
+        failures += run(module, *(["--orders", "10000"] if args.quick else [])) != 0
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
