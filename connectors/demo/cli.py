@@ -73,8 +73,8 @@ def _problem(args) -> str | None:
 class TextProgress:
     """A one-line progress bar on stderr (a line per step when stderr is not a terminal)."""
 
-    def __init__(self, stream=sys.stderr, width: int = 30) -> None:
-        self.stream = stream
+    def __init__(self, stream=None, width: int = 30) -> None:
+        self.stream = stream if stream is not None else sys.stderr
         self.width = width
         self.tty = hasattr(stream, "isatty") and stream.isatty()
         self.started = time.perf_counter()
