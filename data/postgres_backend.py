@@ -1,6 +1,11 @@
 """The server backend: PostgreSQL (TimescaleDB when installed) through
 SQLAlchemy 2 and psycopg 3. Bulk loads use COPY; upserts go through a
-temporary stage table and ``INSERT ... ON CONFLICT DO UPDATE``."""
+temporary stage table and ``INSERT ... ON CONFLICT DO UPDATE``.
+
+In TimescaleDB mode (see :mod:`data.timescale`) a few hypertables carry their
+time column in their key: upserts on those conflict on the contract key plus
+that column, replace a row whose time changed, and fill
+``order_lines.order_created_at`` from the order."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from data import timescale
 from data.keys import TABLE_KEYS
 from data.warehouse import Warehouse, WarehouseError, check_columns, check_table, redact_url
 
@@ -64,6 +70,7 @@ class PostgresWarehouse(Warehouse):
     def __init__(self, url: str) -> None:
         super().__init__()
         self.url = url
+        self._time_columns: dict[str, str] | None = None
         base, schema = split_schema(url)
         self.schema = schema
         options = "-c timezone=UTC" + (f" -c search_path={schema}" if schema else "")
@@ -150,6 +157,8 @@ class PostgresWarehouse(Warehouse):
     def insert(self, table: str, frame: pl.DataFrame) -> int:
         if frame.height == 0:
             return 0
+        if table in self.time_columns():
+            return self._insert_timed(table, frame)
         with self._conn() as conn:
             self._copy(conn, check_table(table), frame)
         return frame.height
@@ -168,6 +177,9 @@ class PostgresWarehouse(Warehouse):
             return 0
         keys = check_columns(list(keys or TABLE_KEYS[table]))
         frame = frame.unique(subset=keys, keep="last", maintain_order=True)
+        time_column = self._key_time_column(table, keys)
+        if time_column is not None:
+            return self._upsert_timed(table, frame, keys, time_column)
         columns = check_columns(frame.columns)
         cols = ", ".join(columns)
         updates = [c for c in columns if c not in keys]
@@ -182,6 +194,92 @@ class PostgresWarehouse(Warehouse):
                     f"ON CONFLICT ({', '.join(keys)}) {action}"
                 )
             )
+            conn.execute(sa.text(f"DROP TABLE {stage}"))
+        return frame.height
+
+    # -- TimescaleDB hypertables ------------------------------------------------
+    def time_columns(self) -> Mapping[str, str]:
+        """Tables whose key includes a time column in this warehouse -> that column ({} when plain)."""
+        if self._time_columns is not None:
+            return self._time_columns
+        mode = timescale.read_mode(self)
+        columns = dict(timescale.KEY_TIME_COLUMNS) if mode else {}
+        if mode is not None:  # decided by the migrations: fixed for the warehouse's life
+            self._time_columns = columns
+        return columns
+
+    def _key_time_column(self, table: str, keys: Sequence[str]) -> str | None:
+        time_column = self.time_columns().get(table)
+        if time_column is None or set(keys) != set(TABLE_KEYS[table]):
+            return None
+        return time_column
+
+    def _needs_order_created_at(self, table: str, frame: pl.DataFrame) -> bool:
+        return table == "order_lines" and "order_lines" in self.time_columns() and (
+            "order_created_at" not in frame.columns
+        )
+
+    def _insert_timed(self, table: str, frame: pl.DataFrame) -> int:
+        """Append to a hypertable whose key gained a time column, refusing contract keys already there."""
+        columns = check_columns(frame.columns)
+        fill = self._needs_order_created_at(table, frame)
+        with self._conn() as conn:
+            stage = self._stage(conn, table, frame)
+            if fill:
+                for stmt in timescale.fill_order_created_at(stage):
+                    conn.execute(sa.text(stmt))
+                columns = columns + ["order_created_at"]
+            # Through the driver, like COPY: the same error type as the plain key's.
+            with conn.connection.driver_connection.cursor() as cur:
+                cur.execute(timescale.refuse_duplicate_keys(table, stage))
+            cols = ", ".join(columns)
+            conn.execute(sa.text(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage}"))
+            conn.execute(sa.text(f"DROP TABLE {stage}"))
+        return frame.height
+
+    def _upsert_timed(self, table: str, frame: pl.DataFrame, keys: list[str], time_column: str) -> int:
+        """Upsert on a hypertable whose key gained ``time_column``: rows whose time changed are replaced."""
+        columns = check_columns(frame.columns)
+        fill = self._needs_order_created_at(table, frame)
+        if fill:
+            columns = columns + ["order_created_at"]
+        cols = ", ".join(columns)
+        conflict = keys + [time_column]
+        updates = [c for c in columns if c not in conflict]
+        action = (
+            "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in updates) if updates else "DO NOTHING"
+        )
+        match = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+        with self._conn() as conn:
+            stage = self._stage(conn, table, frame)
+            if fill:
+                for stmt in timescale.fill_order_created_at(stage):
+                    conn.execute(sa.text(stmt))
+            moved = 0
+            if time_column in columns:
+                moved = conn.execute(
+                    sa.text(
+                        f"DELETE FROM {table} t USING {stage} s "
+                        f"WHERE {match} AND t.{time_column} <> s.{time_column}"
+                    )
+                ).rowcount
+            conn.execute(
+                sa.text(
+                    f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} "
+                    f"ON CONFLICT ({', '.join(conflict)}) {action}"
+                )
+            )
+            if table == "orders" and moved:
+                line_columns = [
+                    r[0]
+                    for r in conn.execute(
+                        sa.text(
+                            "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                            "current_schema() AND table_name = 'order_lines' ORDER BY ordinal_position"
+                        )
+                    )
+                ]
+                conn.execute(sa.text(timescale.move_lines_of_moved_orders(stage, line_columns)))
             conn.execute(sa.text(f"DROP TABLE {stage}"))
         return frame.height
 

@@ -58,7 +58,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SHOPIFY_ACCESS_TOKEN", None,
             "Admin API access token of the store's custom app (read_orders, read_all_orders, read_products, "
             "read_customers, read_inventory, read_locations scopes).", secret=True),
-    Setting("SHOPIFY_API_VERSION", "2025-07", "GraphQL Admin API version the Shopify connector asks for."),
+    Setting("SHOPIFY_API_VERSION", "2025-07", "GraphQL Admin API version the Shopify connector asks for (2025-04 or newer)."),
     Setting("SHOPIFY_BULK_THRESHOLD", "10000",
             "A first (or --full) Shopify sync of a store with more orders than this reads them with one bulk "
             "operation instead of pages."),

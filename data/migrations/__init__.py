@@ -4,12 +4,17 @@ Files are named ``NNNN_name.sql`` (both engines), ``NNNN_name.duckdb.sql`` or
 ``NNNN_name.postgres.sql`` (one engine). Each applied file is recorded in
 ``schema_migrations``; running :func:`migrate` again applies only new files,
 each in its own transaction.
+
+Steps that must decide something at run time are Python functions in
+:data:`PYTHON_STEPS` (name, engine, function). They run after the SQL files,
+each once, in its own transaction, and are recorded in ``schema_migrations``
+under their name like the files.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from data.warehouse import Warehouse
@@ -19,6 +24,18 @@ _TYPES = {
     "duckdb": {"json": "JSON"},
     "postgres": {"json": "JSONB"},
 }
+
+
+def _timescaledb(wh: "Warehouse") -> None:
+    from data.timescale import migrate as timescale_migrate
+
+    timescale_migrate(wh)
+
+
+# TimescaleDB where the extension exists (see data/timescale.py), else plain PostgreSQL.
+PYTHON_STEPS: list[tuple[str, str, Callable[["Warehouse"], None]]] = [
+    ("0006_timescaledb", "postgres", _timescaledb),
+]
 
 
 def migration_files(dialect: str) -> list[Path]:
@@ -48,17 +65,27 @@ def migrate(wh: "Warehouse") -> list[str]:
         if path.name in done:
             continue
         sql = path.read_text().format(**_TYPES[wh.dialect])
-        with wh.transaction():
-            if wh.dialect == "postgres":
-                # Two processes opening a fresh database at once apply each file once.
-                wh.execute("SELECT pg_advisory_xact_lock(4242)")
-                if wh.scalar("SELECT count(*) FROM schema_migrations WHERE name = :n", {"n": path.name}):
-                    continue
-            for stmt in split_statements(sql):
-                wh.execute(stmt)
-            wh.execute(
-                "INSERT INTO schema_migrations (name, applied_at) VALUES (:n, CURRENT_TIMESTAMP)",
-                {"n": path.name},
-            )
-        applied.append(path.name)
+        if _apply(wh, path.name, lambda: [wh.execute(stmt) for stmt in split_statements(sql)]):
+            applied.append(path.name)
+    for name, dialect, step in PYTHON_STEPS:
+        if dialect != wh.dialect or name in done:
+            continue
+        if _apply(wh, name, lambda: step(wh)):
+            applied.append(name)
     return applied
+
+
+def _apply(wh: "Warehouse", name: str, run: Callable[[], object]) -> bool:
+    """Run one migration and record it, in one transaction; False if another process did it first."""
+    with wh.transaction():
+        if wh.dialect == "postgres":
+            # Two processes opening a fresh database at once apply each migration once.
+            wh.execute("SELECT pg_advisory_xact_lock(4242)")
+            if wh.scalar("SELECT count(*) FROM schema_migrations WHERE name = :n", {"n": name}):
+                return False
+        run()
+        wh.execute(
+            "INSERT INTO schema_migrations (name, applied_at) VALUES (:n, CURRENT_TIMESTAMP)",
+            {"n": name},
+        )
+    return True
