@@ -24,7 +24,7 @@ run: demo
 	$(PY) -m streamlit run server.py --server.port $(PORT) --server.headless true
 
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 bench: install
 	$(PY) -m bench

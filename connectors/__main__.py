@@ -1,17 +1,11 @@
-"""``python -m connectors COMMAND``: build the demo store, import CSV, sync stores.
-
-Each command lives in its own module exposing ``register(subparsers)``; the
-handler it sets as ``func`` takes the parsed arguments and returns an exit
-code. Errors a user can cause print one sentence and exit non-zero.
-"""
+"""``python -m connectors COMMAND``: build the demo store, import CSV, sync stores."""
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
 
-from data.warehouse import WarehouseError
+from data.commands import build_parser as _build_parser
+from data.commands import run_command
 
 COMMAND_MODULES = (
     "connectors.demo.cli",
@@ -20,30 +14,12 @@ COMMAND_MODULES = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m connectors", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue  # command not installed in this build
-            raise
-        module.register(sub)
-    return parser
+def build_parser():
+    return _build_parser("python -m connectors", "Build the demo store, import CSV files, sync connected stores.", COMMAND_MODULES)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except WarehouseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted: nothing after the last completed step was written", file=sys.stderr)
-        return 130
+    return run_command(build_parser(), argv)
 
 
 if __name__ == "__main__":

@@ -130,6 +130,16 @@ FULL OUTER JOIN returned r
 """
 
 
+# The store-local days of the scoped orders' facts (run before and after the rebuild).
+_SCOPE_DAYS = """
+SELECT local_date FROM order_facts
+WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _scope_orders)
+UNION
+SELECT local_date FROM refund_facts
+WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _scope_orders)
+"""
+
+
 def _sql(template: str, **scopes: str) -> str:
     values = {
         "counted": COUNTED_ORDER,
@@ -190,17 +200,7 @@ def refresh_orders(wh: Warehouse, store_id: str, order_ids: Sequence[str]) -> No
             params,
         )
         wh.execute("DROP TABLE IF EXISTS _scope_days")
-        wh.execute(
-            """
-            CREATE TEMPORARY TABLE _scope_days AS
-            SELECT local_date FROM order_facts
-            WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _scope_orders)
-            UNION
-            SELECT local_date FROM refund_facts
-            WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _scope_orders)
-            """,
-            params,
-        )
+        wh.execute(f"CREATE TEMPORARY TABLE _scope_days AS {_SCOPE_DAYS}", params)  # days before
         wh.execute(
             "DELETE FROM order_facts WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _scope_orders)",
             params,
@@ -221,17 +221,7 @@ def refresh_orders(wh: Warehouse, store_id: str, order_ids: Sequence[str]) -> No
             ),
             params,
         )
-        wh.execute(
-            """
-            INSERT INTO _scope_days
-            SELECT local_date FROM order_facts
-            WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _scope_orders)
-            UNION
-            SELECT local_date FROM refund_facts
-            WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _scope_orders)
-            """,
-            params,
-        )
+        wh.execute(f"INSERT INTO _scope_days {_SCOPE_DAYS}", params)  # and days after
         wh.execute(
             "DELETE FROM variant_daily_sales WHERE store_id = :store_id "
             "AND local_date IN (SELECT local_date FROM _scope_days)",
