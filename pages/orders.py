@@ -220,7 +220,8 @@ def detail_section(wh, filters: Filters, order_id: str) -> None:
             st.metric(label, value, border=True, width=170, help=help_text)
     st.caption(
         f"Goods after discounts {format_money(order['subtotal'], currency)} (discounts "
-        f"{format_money(order['total_discounts'], currency)}) + shipping {format_money(order['total_shipping'], currency)}"
+        f"{format_money(order['total_discounts'], currency)}) + shipping "
+        f"{format_money(order['total_shipping'], currency)}"
         f" + tax {format_money(order['total_tax'], currency)}"
         + (f" + duties {format_money(order['total_duties'], currency)}" if order["total_duties"] else "")
         + (f" · codes: {order['discount_codes']}" if order.get("discount_codes") else "")

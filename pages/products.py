@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import polars as pl
@@ -113,7 +114,9 @@ def low_stock_section(low: pl.DataFrame, f: Filters) -> None:
                      "days_of_cover": st.column_config.NumberColumn("Days of cover", format="%.1f",
                                                                     help=COVER_HELP),
                  })
-    table_download(low, "products_low_stock", f)
+    # Stock is today's, whatever the range: the file is named after today.
+    today = f.today()
+    table_download(low, "products_low_stock", SimpleNamespace(start=today, end=today))
 
 
 def performance_section(f: Filters, view: str, sort: str, frame: pl.DataFrame) -> None:
