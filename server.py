@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from connectors.webhooks import webhook_routes
 from data.settings import setting
@@ -62,5 +63,12 @@ async def lifespan(_app):
             thread.join(timeout=15)
         close_shared()
 
+
+# app.py routes with st.navigation. Until a script has called st.navigation,
+# Streamlit would treat the pages/ folder as its older folder-based
+# navigation, so a first request deep-linking a page (/orders) after a start
+# would get file names in the sidebar and no layout. Say up front that this
+# app routes itself.
+PagesManager.uses_pages_directory = False
 
 app = st.App(str(APP_SCRIPT), lifespan=lifespan, routes=webhook_routes(shared))
