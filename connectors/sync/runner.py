@@ -22,7 +22,7 @@ import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Mapping, Protocol, Sequence
+from typing import Callable, Iterable, Mapping, Protocol, Sequence
 
 import polars as pl
 
@@ -323,8 +323,3 @@ def take_inventory_snapshot(wh: Warehouse, store_id: str, day: dt.date | None = 
     snapshot = levels.with_columns(pl.lit(day).alias("snapshot_date"))
     wh.upsert("inventory_snapshots", snapshot)
     return snapshot.height
-
-
-def batches_of(frames: Iterator[Batch]) -> Iterator[Batch]:
-    """Identity helper kept for readability in streams that build batches lazily."""
-    yield from frames

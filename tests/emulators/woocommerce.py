@@ -536,7 +536,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- authentication (WC_REST_Authentication) -----------------------------
     def _authenticate(self, method: str, path: str, query: dict[str, str]) -> str:
-        site = self.site
         header = self.headers.get("Authorization", "")
         if header.startswith("Basic "):
             try:
