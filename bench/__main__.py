@@ -38,13 +38,11 @@ def main(argv: list[str] | None = None) -> int:
         for size in sizes:
             failures += run("bench.warehouse", "--orders", str(size), "--backend", backend) != 0
         failures += run("bench.csv_import", "--lines", str(csv_lines), "--backend", backend) != 0
-    extra = ["bench.sales_page"]
-    for module in extra:
-        try:
-            __import__(module)
-        except ModuleNotFoundError:
-            continue
-        failures += run(module, *(["--orders", "10000"] if args.quick else [])) != 0
+    for backend in backends:
+        for page in (250, 5000):
+            failures += run("bench.sync_load", "--backend", backend, "--page", str(page),
+                            "--orders", "5000" if args.quick else "50000") != 0
+    failures += run("bench.sales_page", *(["--orders", "10000"] if args.quick else [])) != 0
     return 1 if failures else 0
 
 
