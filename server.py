@@ -6,7 +6,8 @@ when the demo store is there, starts the live demo feed in a thread of this
 same process: with the embedded DuckDB file only one process may write, so
 every writer lives here and the pages never meet a lock error. Shopify,
 WooCommerce and Stripe deliver webhooks to ``POST /webhooks/<platform>`` on
-the same port (connectors/webhooks.py).
+the same port (connectors/webhooks.py), and connected stores are synced
+every SYNC_INTERVAL_MINUTES by a scheduler thread.
 """
 
 from __future__ import annotations
@@ -51,15 +52,30 @@ def start_demo_feed(stop: threading.Event) -> threading.Thread | None:
     return thread
 
 
+def start_sync_scheduler(stop: threading.Event) -> threading.Thread | None:
+    """Sync the connected stores every SYNC_INTERVAL_MINUTES (0: never), in this process."""
+    from connectors.sync.scheduler import interval_minutes, run_scheduler
+
+    try:
+        wh = shared()
+    except WarehouseError as exc:
+        log.warning("sync scheduler not started: %s", exc)
+        return None
+    thread = threading.Thread(target=run_scheduler, args=(wh, stop, interval_minutes),
+                              name="sync-scheduler", daemon=True)
+    thread.start()
+    return thread
+
+
 @asynccontextmanager
 async def lifespan(_app):
     stop = threading.Event()
-    thread = start_demo_feed(stop)
+    threads = [t for t in (start_demo_feed(stop), start_sync_scheduler(stop)) if t is not None]
     try:
         yield {}
     finally:
         stop.set()
-        if thread is not None:
+        for thread in threads:
             thread.join(timeout=15)
         close_shared()
 

@@ -7,10 +7,13 @@ returned to the caller and never logged; :func:`describe` masks them.
 from __future__ import annotations
 
 import os
+import threading
 import tomllib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator, Mapping
 
 SECRETS_PATH = Path(__file__).resolve().parent.parent / ".streamlit" / "secrets.toml"
 
@@ -33,6 +36,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DEMO_FEED_INTERVAL", "5", "Seconds between two live demo feed ticks."),
     Setting("DEMO_ORDERS", "30000", "Orders in the demo store that make run builds."),
     Setting("STORE_ID", None, "The store shown by default when the warehouse holds several."),
+    Setting("SYNC_INTERVAL_MINUTES", "15",
+            "Minutes between two automatic syncs of every configured store while the app runs (0: off; "
+            "the Settings page and python -m connectors sync still sync on demand)."),
     Setting("WOOCOMMERCE_URL", None,
             "The WooCommerce site's address (https://shop.example); the REST API is read under /wp-json/wc/v3."),
     Setting("WOOCOMMERCE_KEY", None,
@@ -81,8 +87,48 @@ def _secrets() -> dict:
         raise RuntimeError(f"{SECRETS_PATH} is not valid TOML: {exc}") from None
 
 
+_overrides = threading.local()
+
+
+@contextmanager
+def overridden(values: Mapping[str, str]) -> Iterator[None]:
+    """Within the block, on this thread only, :func:`setting` returns ``values`` first.
+
+    Nothing is written to the environment or to disk: the way to try settings
+    (a connection test) before they are saved. Blocks nest; the inner wins.
+    """
+    stack = getattr(_overrides, "stack", None)
+    if stack is None:
+        stack = _overrides.stack = []
+    stack.append(dict(values))
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+def _overridden_value(name: str) -> tuple[bool, str | None]:
+    for values in reversed(getattr(_overrides, "stack", None) or ()):
+        if name in values:
+            return True, values[name]
+    return False, None
+
+
+def setting_origin(name: str) -> str | None:
+    """Where the value of a setting comes from: ``"environment"``, ``"secrets.toml"``, or ``None``
+    (not set: its default, if any, applies)."""
+    if name in os.environ:
+        return "environment"
+    if _secrets().get(name) is not None:
+        return "secrets.toml"
+    return None
+
+
 def setting(name: str) -> str | None:
-    """The value of a setting: environment, then secrets.toml, then its default."""
+    """The value of a setting: an :func:`overridden` value, the environment, secrets.toml, its default."""
+    found, value = _overridden_value(name)
+    if found:
+        return value
     if name in os.environ:
         return os.environ[name]
     value = _secrets().get(name)
