@@ -11,6 +11,7 @@ COMMAND_MODULES = (
     "connectors.demo.cli",
     "connectors.csv_import.cli",
     "connectors.sync.cli",
+    "connectors.worker.cli",
 )
 
 
