@@ -160,9 +160,6 @@ class DuckDBWarehouse(Warehouse):
             )
         ]
 
-    def checkpoint(self) -> None:
-        self._cursor().execute("CHECKPOINT")
-
     def close(self) -> None:
         self._root.close()
 

@@ -314,9 +314,6 @@ class PostgresWarehouse(Warehouse):
             )
         ]
 
-    def has_extension(self, name: str) -> bool:
-        return bool(self.scalar("SELECT count(*) FROM pg_available_extensions WHERE name = :n", {"n": name}))
-
     def close(self) -> None:
         self.engine.dispose()
 

@@ -1,7 +1,7 @@
 """Settings: one declarative table, read from the environment or secrets.
 
 The environment wins over ``.streamlit/secrets.toml``. Secret values are
-returned to the caller and never logged; :func:`describe` masks them.
+returned to the caller and never logged.
 """
 
 from __future__ import annotations
@@ -136,16 +136,6 @@ def setting(name: str) -> str | None:
         return str(value)
     spec = _BY_NAME.get(name)
     return spec.default if spec else None
-
-
-def describe() -> list[tuple[str, str, str]]:
-    """(name, value shown to a user, help) with secret values masked."""
-    out = []
-    for s in SETTINGS:
-        value = setting(s.name)
-        shown = "" if value is None else ("••••••" if s.secret and value != s.default else value)
-        out.append((s.name, shown, s.help))
-    return out
 
 
 def settings_table() -> str:

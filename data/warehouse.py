@@ -19,7 +19,6 @@ import re
 import threading
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
@@ -200,10 +199,6 @@ def check_columns(columns: Sequence[str]) -> list[str]:
 def to_duckdb_params(sql: str) -> str:
     """``:name`` parameters become DuckDB's ``$name``."""
     return _PARAM.sub(r"$\1", sql)
-
-
-def as_decimal(value: Any) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 _shared: Warehouse | None = None
