@@ -1,6 +1,6 @@
 """REST-shaped Shopify records (webhook payloads) as warehouse rows.
 
-Webhooks deliver the REST Admin API's JSON (``shared/fixtures/shopify``). These
+Webhooks deliver the REST Admin API's JSON (``tests/fixtures/shopify``). These
 functions give the same rows as :mod:`connectors.shopify.normalize` gives for
 the GraphQL answers about the same records (a test checks it), and also read
 older payloads that carry plain amounts instead of ``*_set`` money bags.

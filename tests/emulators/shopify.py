@@ -1,7 +1,7 @@
 """A local Shopify GraphQL Admin API, served over real HTTP for the connector's tests.
 
 The store's records (``tests/emulators/shopify_store.py``) are REST-shaped, as
-in ``shared/fixtures/shopify/*.json`` (they double as webhook payloads); each
+in ``tests/fixtures/shopify/*.json`` (they double as webhook payloads); each
 request sees them converted to the GraphQL shapes. The server:
 
 - checks ``X-Shopify-Access-Token`` (401 otherwise);

@@ -1,4 +1,4 @@
-"""The emulated Shopify store: REST-shaped records (as in ``shared/fixtures/shopify``) and their GraphQL shapes.
+"""The emulated Shopify store: REST-shaped records (as in ``tests/fixtures/shopify``) and their GraphQL shapes.
 
 :func:`build_store` makes the shop the connector's tests work on: the
 fixtures' shop, product, customer, locations, order, refund and transaction,
@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from tests.emulators import FIXTURES_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "shopify"
+FIXTURES = FIXTURES_DIR / "shopify"
 UTC = dt.timezone.utc
 
 

@@ -1,7 +1,7 @@
 """A local Stripe API for tests: a real HTTP server the official ``stripe`` client talks to.
 
 It answers the calls the connector makes, shaped like Stripe's own payloads
-(built from ``shared/fixtures/stripe/fixtures3.json``):
+(built from ``tests/fixtures/stripe/fixtures3.json``):
 
 - ``GET /v1/account``;
 - ``GET /v1/{charges,refunds,disputes,payouts,customers,events}``: newest
@@ -25,11 +25,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+from tests.emulators import FIXTURES_DIR
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "stripe" / "fixtures3.json"
+FIXTURES = FIXTURES_DIR / "stripe" / "fixtures3.json"
 API_KEY = "sk_test_emulator_key"
 LISTED = ("charges", "refunds", "disputes", "payouts", "customers", "events", "balance_transactions")
 PREFIX = {"charges": "ch", "refunds": "re", "disputes": "dp", "payouts": "po", "customers": "cus",

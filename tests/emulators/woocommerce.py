@@ -1,7 +1,7 @@
 """A local WooCommerce site for tests: the REST API v3 (``/wp-json/wc/v3``) over real HTTP.
 
 Records are built from the shapes of the published example payloads
-(``shared/fixtures/woocommerce``) and served the way a WordPress site serves
+(``tests/fixtures/woocommerce``) and served the way a WordPress site serves
 them:
 
 - authentication as WooCommerce checks it: OAuth 1.0a one-legged query
@@ -36,12 +36,12 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qsl, quote, urlsplit
 from zoneinfo import ZoneInfo
+from tests.emulators import FIXTURES_DIR
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "woocommerce"
+FIXTURES = FIXTURES_DIR / "woocommerce"
 UTC = dt.timezone.utc
 API = "/wp-json/wc/v3/"
 
