@@ -30,7 +30,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
-from analytics.metrics import _query_params as filter_params
+from analytics.metrics import filter_params
 from analytics.periods import check_range
 from data.warehouse import Warehouse
 

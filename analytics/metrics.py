@@ -50,6 +50,8 @@ __all__ = [
     "previous_period",
     "same_period_last_year",
     "with_change",
+    "filter_params",
+    "sales_figures",
 ]
 
 MONEY_PLACES = Decimal("0.0001")
@@ -200,11 +202,11 @@ def sales_summary(
     order ever is in the period and in the segment.
     """
     start, end = check_range(start, end)
-    params, segment = _query_params(store_id, start, end, channels, countries)
+    params, segment = filter_params(store_id, start, end, channels, countries)
     orders = _one_row(wh, _ORDERS_SQL, segment, params, _ORDER_FIELDS)
     refunds = _one_row(wh, _REFUNDS_SQL, segment, params, _REFUND_FIELDS)
     customers = _one_row(wh, _CUSTOMERS_SQL, segment, params, _CUSTOMER_FIELDS)
-    return _figures({**orders, **refunds, **customers})
+    return sales_figures({**orders, **refunds, **customers})
 
 
 def sales_over_time(
@@ -234,14 +236,14 @@ def sales_over_time(
     """
     start, end = check_range(start, end)
     grain = check_grain(grain)
-    params, segment = _query_params(store_id, start, end, channels, countries)
+    params, segment = filter_params(store_id, start, end, channels, countries)
     bucket = _BUCKETS[grain]
     rows: dict[dt.date, dict[str, Any]] = {label: {} for label in bucket_starts(start, end, grain)}
     for sql, fields in ((_ORDERS_SQL, _ORDER_FIELDS), (_REFUNDS_SQL, _REFUND_FIELDS),
                         (_CUSTOMERS_SQL, _CUSTOMER_FIELDS)):
         for period, values in _bucket_rows(wh, sql, segment, bucket, params, fields).items():
             rows[period].update(values)
-    figures = [{"period": period, **_figures(values)} for period, values in rows.items()]
+    figures = [{"period": period, **sales_figures(values)} for period, values in rows.items()]
     schema = {
         name: pl.Date if name == "period" else pl.Int64 if name in _COUNT_FIELDS else pl.Decimal(38, 4)
         for name in SALES_OVER_TIME_COLUMNS
@@ -275,9 +277,9 @@ def with_change(
     return changes
 
 
-# -- internals ------------------------------------------------------------------
+# -- building blocks shared with the breakdowns, margin and products ------------
 
-def _query_params(
+def filter_params(
     store_id: str,
     start: dt.date,
     end: dt.date,
@@ -336,7 +338,7 @@ def _bucket_rows(wh: Warehouse, sql: str, segment: str, bucket: str, params: dic
     return {_as_date(row[0]): dict(zip(fields, row[1:])) for row in rows}
 
 
-def _figures(raw: Mapping[str, Any]) -> dict[str, Decimal | int]:
+def sales_figures(raw: Mapping[str, Any]) -> dict[str, Decimal | int]:
     """The metrics from one bucket's sums (missing sums are zero)."""
 
     def money(name: str) -> Decimal:

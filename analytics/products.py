@@ -42,7 +42,7 @@ from typing import Any, Iterable
 
 import polars as pl
 
-from analytics.metrics import _query_params as filter_params
+from analytics.metrics import filter_params
 from analytics.periods import bucket_starts, check_range, range_days
 from analytics.sales_breakdowns import sales_by_variant, variant_label
 from data.warehouse import Warehouse

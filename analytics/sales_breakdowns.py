@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from analytics.metrics import _figures as sales_figures
-from analytics.metrics import _query_params as filter_params
+from analytics.metrics import sales_figures
+from analytics.metrics import filter_params
 from analytics.periods import check_range
 from data.warehouse import Warehouse
 
