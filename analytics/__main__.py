@@ -9,6 +9,7 @@ from data.commands import run_command
 
 COMMAND_MODULES = (
     "analytics.report",
+    "analytics.refresh",
 )
 
 

@@ -1,0 +1,53 @@
+"""The refresh runner: steps run in order, each recorded in model_runs, a failure recorded and isolated."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from analytics.refresh import RefreshStep, StepResult, latest_run, run_refresh
+from analytics.store_state import Store
+from tests.builders import add_store
+
+STORE = Store("s", "Shop", "USD", "America/New_York")
+
+
+def test_steps_are_recorded_with_params_and_metrics(wh):
+    add_store(wh, "s")
+    seen = []
+
+    def good(ctx):
+        seen.append((ctx.as_of, ctx.cutoff_utc))
+        ctx.progress(0.5, "half way")
+        return StepResult(params={"r": 0.25, "nested": {"a": 1}}, metrics={"customers": 3}, summary="3 customers")
+
+    def bad(ctx):
+        raise RuntimeError("no data")
+
+    calls = []
+    runs = run_refresh(
+        wh, STORE, dt.date(2026, 3, 7),
+        steps=[RefreshStep("good", "Good", good), RefreshStep("bad", "Bad", bad)],
+        progress=lambda i, n, title, f, msg: calls.append((i, n, title, f, msg)),
+    )
+    assert [(r.kind, r.status) for r in runs] == [("good", "succeeded"), ("bad", "failed")]
+    assert runs[1].error == "RuntimeError: no data"
+    # 7 Mar 2026 ends at midnight New York time (EST, UTC-5) = 05:00 UTC on 8 Mar.
+    assert seen == [(dt.date(2026, 3, 7), dt.datetime(2026, 3, 8, 5, tzinfo=dt.timezone.utc))]
+    assert (0, 2, "Good", 0.5, "half way") in calls and (0, 2, "Good", 1.0, "done") in calls
+
+    latest = latest_run(wh, "s", "good")
+    assert latest["params"] == {"r": 0.25, "nested": {"a": 1}}
+    assert latest["metrics"]["customers"] == 3 and latest["as_of"] == dt.date(2026, 3, 7)
+    assert latest_run(wh, "s", "bad") is None
+    statuses = dict(wh.rows("SELECT kind, status FROM model_runs"))
+    assert statuses == {"good": "succeeded", "bad": "failed"}
+
+
+def test_only_chooses_steps_and_rejects_unknown_names(wh):
+    add_store(wh, "s")
+    step = RefreshStep("a", "A", lambda ctx: StepResult())
+    assert [r.kind for r in run_refresh(wh, STORE, dt.date(2026, 1, 1), steps=[step], only=["a"])] == ["a"]
+    with pytest.raises(ValueError, match="no refresh step is called zz"):
+        run_refresh(wh, STORE, dt.date(2026, 1, 1), steps=[step], only=["zz"])
