@@ -6,8 +6,9 @@ when the demo store is there, starts the live demo feed in a thread of this
 same process: with the embedded DuckDB file only one process may write, so
 every writer lives here and the pages never meet a lock error. Shopify,
 WooCommerce and Stripe deliver webhooks to ``POST /webhooks/<platform>`` on
-the same port (connectors/webhooks.py), and connected stores are synced
-every SYNC_INTERVAL_MINUTES by a scheduler thread.
+the same port (connectors/webhooks.py), connected stores are synced
+every SYNC_INTERVAL_MINUTES by a scheduler thread, and customer scores,
+models and forecasts are refreshed every REFRESH_INTERVAL_HOURS by another.
 """
 
 from __future__ import annotations
@@ -67,10 +68,25 @@ def start_sync_scheduler(stop: threading.Event) -> threading.Thread | None:
     return thread
 
 
+def start_refresh(stop: threading.Event) -> threading.Thread | None:
+    """Refresh scores, models and forecasts in the background (REFRESH_INTERVAL_HOURS; 0: never)."""
+    from analytics.refresh import run_refresh_loop
+
+    try:
+        wh = shared()
+    except WarehouseError as exc:
+        log.warning("background refresh not started: %s", exc)
+        return None
+    thread = threading.Thread(target=run_refresh_loop, args=(wh, stop), name="refresh", daemon=True)
+    thread.start()
+    return thread
+
+
 @asynccontextmanager
 async def lifespan(_app):
     stop = threading.Event()
-    threads = [t for t in (start_demo_feed(stop), start_sync_scheduler(stop)) if t is not None]
+    starters = (start_demo_feed, start_sync_scheduler, start_refresh)
+    threads = [t for t in (start(stop) for start in starters) if t is not None]
     try:
         yield {}
     finally:

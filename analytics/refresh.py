@@ -21,7 +21,9 @@ import argparse
 import datetime as dt
 import importlib
 import json
+import logging
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -37,15 +39,18 @@ __all__ = [
     "StepResult",
     "StepRun",
     "latest_run",
+    "refresh_due",
     "refresh_steps",
     "register",
     "run_refresh",
+    "run_refresh_loop",
 ]
 
 # Modules whose STEPS make up a refresh, in this order.
 STEP_MODULES: tuple[str, ...] = ()
 
 UTC = dt.timezone.utc
+log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
 
 
@@ -197,6 +202,71 @@ def latest_run(wh: Warehouse, store_id: str, kind: str) -> dict[str, Any] | None
     run_id, as_of, params, metrics, finished_at = rows[0]
     return {"run_id": run_id, "as_of": as_of, "params": json.loads(params) if params else {},
             "metrics": json.loads(metrics) if metrics else {}, "finished_at": finished_at}
+
+
+# -- in the background ------------------------------------------------------------------
+
+DEFAULT_INTERVAL_HOURS = 24.0
+RUNNING_GRACE = dt.timedelta(hours=1)
+
+
+def interval_hours() -> float:
+    """``REFRESH_INTERVAL_HOURS`` as a number (0 or less: off; not a number: the default)."""
+    from data.settings import setting
+
+    raw = (setting("REFRESH_INTERVAL_HOURS") or "").strip()
+    try:
+        return float(raw) if raw else DEFAULT_INTERVAL_HOURS
+    except ValueError:
+        log.warning("REFRESH_INTERVAL_HOURS %r is not a number; refreshing every %g hours",
+                    raw, DEFAULT_INTERVAL_HOURS)
+        return DEFAULT_INTERVAL_HOURS
+
+
+def refresh_due(wh: Warehouse, store_id: str, kinds: Sequence[str], now: dt.datetime, hours: float) -> bool:
+    """Whether a store needs a refresh: some step has never succeeded, or its newest success
+    finished more than ``hours`` ago, and no run started in the last hour is still running
+    (another process, or a refresh asked for on a page, is at it)."""
+    if not kinds:
+        return False
+    busy = wh.scalar(
+        "SELECT count(*) FROM model_runs WHERE store_id = :store AND status = 'running' AND started_at > :since",
+        {"store": store_id, "since": now - RUNNING_GRACE},
+    )
+    if busy:
+        return False
+    newest = dict(wh.rows(
+        "SELECT kind, max(finished_at) FROM model_runs WHERE store_id = :store AND status = 'succeeded' "
+        "GROUP BY kind", {"store": store_id},
+    ))
+    limit = now - dt.timedelta(hours=hours)
+    return any(newest.get(kind) is None or newest[kind] < limit for kind in kinds)
+
+
+def run_refresh_loop(wh: Warehouse, stop: threading.Event, hours_fn: Callable[[], float] = interval_hours,
+                     *, check_seconds: float = 60.0) -> None:
+    """Refresh every store when it is due (see :func:`refresh_due`), checking every ``check_seconds``
+    until ``stop`` is set: at the start when a store was never refreshed, then every
+    ``REFRESH_INTERVAL_HOURS``. Never raises; failures are logged and recorded in model_runs."""
+    from analytics.store_state import list_stores
+
+    log.info("background refresh started")
+    while not stop.is_set():
+        try:
+            hours = float(hours_fn())
+            steps = refresh_steps()
+            if hours > 0 and steps:
+                for store in list_stores(wh):
+                    if stop.is_set():
+                        break
+                    if refresh_due(wh, store.store_id, [s.key for s in steps], dt.datetime.now(UTC), hours):
+                        runs = run_refresh(wh, store, steps=steps)
+                        log.info("background refresh of %s: %s", store.store_id,
+                                 ", ".join(f"{r.kind} {r.status} in {r.seconds:.1f} s" for r in runs))
+        except Exception:  # noqa: BLE001 - the loop goes on; the next check tries again
+            log.exception("background refresh failed")
+        stop.wait(check_seconds)
+    log.info("background refresh stopped")
 
 
 # -- command line ------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from analytics.refresh import RefreshStep, StepResult, latest_run, run_refresh
+from analytics.refresh import RefreshStep, StepResult, latest_run, refresh_due, run_refresh
 from analytics.store_state import Store
 from tests.builders import add_store
 
@@ -51,3 +51,50 @@ def test_only_chooses_steps_and_rejects_unknown_names(wh):
     assert [r.kind for r in run_refresh(wh, STORE, dt.date(2026, 1, 1), steps=[step], only=["a"])] == ["a"]
     with pytest.raises(ValueError, match="no refresh step is called zz"):
         run_refresh(wh, STORE, dt.date(2026, 1, 1), steps=[step], only=["zz"])
+
+
+def test_a_store_is_due_until_every_step_has_a_recent_success(wh):
+    add_store(wh, "s")
+    now = dt.datetime(2026, 5, 1, 12, tzinfo=dt.timezone.utc)
+    step_a = RefreshStep("a", "A", lambda ctx: StepResult())
+    step_b = RefreshStep("b", "B", lambda ctx: StepResult())
+    assert refresh_due(wh, "s", ["a", "b"], now, 24)  # never refreshed
+    run_refresh(wh, STORE, dt.date(2026, 5, 1), steps=[step_a, step_b])
+    # Both just succeeded (finished_at is the wall clock, i.e. after `now` here).
+    assert not refresh_due(wh, "s", ["a", "b"], now, 24)
+    assert refresh_due(wh, "s", ["a", "b", "c"], now, 24)  # a step never run
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=25)
+    assert refresh_due(wh, "s", ["a", "b"], later, 24)
+    # A run still going (started within the hour) holds other refreshers off.
+    wh.execute("INSERT INTO model_runs (run_id, store_id, kind, status, started_at) "
+               "VALUES ('x', 's', 'a', 'running', :at)", {"at": later - dt.timedelta(minutes=5)})
+    assert not refresh_due(wh, "s", ["a", "b"], later, 24)
+    assert not refresh_due(wh, "s", [], now, 24)
+
+
+def test_the_background_loop_refreshes_due_stores_then_stops(wh, monkeypatch):
+    import threading
+
+    import analytics.refresh as refresh
+
+    add_store(wh, "s")
+    stop = threading.Event()
+    calls = []
+
+    def step(ctx):
+        calls.append(ctx.store.store_id)
+        stop.set()  # one pass is enough
+        return StepResult()
+
+    monkeypatch.setattr(refresh, "refresh_steps", lambda: [RefreshStep("a", "A", step)])
+    refresh.run_refresh_loop(wh, stop, lambda: 24, check_seconds=0.01)
+    assert calls == ["s"]
+    assert wh.scalar("SELECT count(*) FROM model_runs WHERE kind = 'a' AND status = 'succeeded'") == 1
+    # Turned off (0 hours): nothing runs.
+    stop.clear()
+    calls.clear()
+    wh.execute("DELETE FROM model_runs")
+    timer = threading.Timer(0.1, stop.set)
+    timer.start()
+    refresh.run_refresh_loop(wh, stop, lambda: 0, check_seconds=0.01)
+    assert calls == []
