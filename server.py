@@ -53,33 +53,30 @@ def start_demo_feed(stop: threading.Event) -> threading.Thread | None:
     return thread
 
 
+def _start_on_warehouse(what: str, name: str, target, *extra) -> threading.Thread | None:
+    """Run ``target(wh, stop, *extra)`` in a daemon thread on the shared warehouse."""
+    try:
+        wh = shared()
+    except WarehouseError as exc:
+        log.warning("%s not started: %s", what, exc)
+        return None
+    thread = threading.Thread(target=target, args=(wh, *extra), name=name, daemon=True)
+    thread.start()
+    return thread
+
+
 def start_sync_scheduler(stop: threading.Event) -> threading.Thread | None:
     """Sync the connected stores every SYNC_INTERVAL_MINUTES (0: never), in this process."""
     from connectors.sync.scheduler import interval_minutes, run_scheduler
 
-    try:
-        wh = shared()
-    except WarehouseError as exc:
-        log.warning("sync scheduler not started: %s", exc)
-        return None
-    thread = threading.Thread(target=run_scheduler, args=(wh, stop, interval_minutes),
-                              name="sync-scheduler", daemon=True)
-    thread.start()
-    return thread
+    return _start_on_warehouse("sync scheduler", "sync-scheduler", run_scheduler, stop, interval_minutes)
 
 
 def start_refresh(stop: threading.Event) -> threading.Thread | None:
     """Refresh scores, models and forecasts in the background (REFRESH_INTERVAL_HOURS; 0: never)."""
     from analytics.refresh import run_refresh_loop
 
-    try:
-        wh = shared()
-    except WarehouseError as exc:
-        log.warning("background refresh not started: %s", exc)
-        return None
-    thread = threading.Thread(target=run_refresh_loop, args=(wh, stop), name="refresh", daemon=True)
-    thread.start()
-    return thread
+    return _start_on_warehouse("background refresh", "refresh", run_refresh_loop, stop)
 
 
 @asynccontextmanager
