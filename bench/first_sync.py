@@ -87,7 +87,7 @@ def shopify(orders: int, mode: str, restore_rate: float, bucket: int) -> None:
         for i, record in enumerate(order.get("_transactions") or []):
             record.update(id=order_id * 100 + 80 + i, order_id=order_id, created_at=at)
         store.orders[order_id] = order
-    with ShopifyEmulator(store, restore_rate=restore_rate, max_available=bucket) as emu:
+    with ShopifyEmulator(store, restore_rate=restore_rate, max_available=bucket, cache_nodes=True) as emu:
         source = ShopifySource(emu.url, emu.token, store_id="shopify:bench", bulk_poll_interval=0.2,
                                bulk_threshold=orders - 1 if mode == "bulk" else orders * 10)
         seconds, written, lines = _timed_sync(source)

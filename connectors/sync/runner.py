@@ -64,7 +64,8 @@ class Batch:
     an id, a page token); ``None`` keeps the previous one. ``deletes`` lists
     key frames of rows to remove (for example a refund deleted at the source);
     a frame holding only some columns (``store_id``, ``order_id``) removes every
-    row that matches them. Deletes run before the batch's rows are written.
+    row that matches them; deleting ``orders`` also deletes those orders' lines,
+    refunds and refund lines. Deletes run before the batch's rows are written.
     ``newer_only`` maps a table to a timestamp column: a row whose stored
     version is newer on that column is left as it is (an older update never
     overwrites a newer one). ``note`` is a sentence for the user, kept with the
@@ -192,6 +193,8 @@ def write_batches(wh: Warehouse, store_id: str, stream: str, batches: Sequence[B
     tables, deletes, newer_only = merge_batches(batches)
     written = 0
     with wh.transaction():
+        if "orders" in deletes:
+            _delete_order_children(wh, deletes["orders"])
         for table, keys in deletes.items():
             # A frame without the table's whole key deletes every row matching
             # its columns (for example all lines of an order, before its current ones are written).
@@ -205,7 +208,7 @@ def write_batches(wh: Warehouse, store_id: str, stream: str, batches: Sequence[B
                 if table in newer_only:
                     frame = drop_stale_rows(wh, table, frame, newer_only[table])
                 written += wh.upsert(table, frame)
-        touched = _touched_orders(tables)
+        touched = sorted(set(_touched_orders(tables)) | set(_deleted_orders(deletes)))
         if touched:
             refresh_orders(wh, store_id, touched)
         if cursor is not None:
@@ -333,6 +336,33 @@ def drop_stale_rows(wh: Warehouse, table: str, frame: pl.DataFrame, column: str)
     joined = frame.join(known, on=[*scope, last], how="left")
     keep = pl.col("_stored").is_null() | pl.col(column).is_null() | (pl.col(column) >= pl.col("_stored"))
     return joined.filter(keep).drop("_stored")
+
+
+def _deleted_orders(deletes: Mapping[str, pl.DataFrame]) -> list[str]:
+    keys = deletes.get("orders")
+    if keys is None or "order_id" not in keys.columns:
+        return []
+    return [v for v in keys["order_id"].to_list() if v is not None]
+
+
+def _delete_order_children(wh: Warehouse, keys: pl.DataFrame) -> None:
+    """Deleting an order deletes its lines, its refunds and their lines (its rollups follow)."""
+    keys = keys.select("store_id", "order_id").unique()
+    refunds = []
+    for (store_id,), group in keys.group_by(["store_id"]):
+        ids = group["order_id"].to_list()
+        for start in range(0, len(ids), 500):
+            chunk = {f"o{i}": v for i, v in enumerate(ids[start:start + 500])}
+            refunds.append(wh.query(
+                f"SELECT store_id, refund_id FROM refunds WHERE store_id = :s "
+                f"AND order_id IN ({', '.join(':' + name for name in chunk)})",
+                {"s": store_id, **chunk},
+            ))
+    found = pl.concat(refunds) if refunds else pl.DataFrame()
+    if found.height:
+        wh.delete_keys("refund_lines", found, ["store_id", "refund_id"])
+    for table in ("refunds", "order_lines"):
+        wh.delete_keys(table, keys, ["store_id", "order_id"])
 
 
 def _touched_orders(tables: Mapping[str, pl.DataFrame]) -> list[str]:

@@ -376,6 +376,12 @@ class StripeEmulator:
         self.objects["customers"][customer["id"]] = customer
         return customer
 
+    def delete_customer(self, customer_id: str, *, at: int) -> dict:
+        """Delete a customer as ``DELETE /v1/customers/<id>`` does: gone from lists, a ``customer.deleted`` event."""
+        with self.lock:
+            customer = self.objects["customers"].pop(customer_id)
+            return self.emit("customer.deleted", customer, at)
+
     def emit(self, kind: str, obj: dict, created: int) -> dict:
         event = copy.deepcopy(self.fixtures["event"])
         event.update(id=self._new_id("events"), type=kind, created=created,
