@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         for page in (100, 250, 5000):
             failures += run("bench.sync_load", "--backend", backend, "--page", str(page),
                             "--orders", "5000" if args.quick else "50000") != 0
-    failures += run("bench.first_sync", "--orders", "500" if args.quick else "20000") != 0
+    failures += run("bench.first_sync", "--orders", "300" if args.quick else "2000") != 0
     failures += run("bench.sales_page", *(["--orders", "10000"] if args.quick else [])) != 0
     return 1 if failures else 0
 
