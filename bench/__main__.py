@@ -39,9 +39,10 @@ def main(argv: list[str] | None = None) -> int:
             failures += run("bench.warehouse", "--orders", str(size), "--backend", backend) != 0
         failures += run("bench.csv_import", "--lines", str(csv_lines), "--backend", backend) != 0
     for backend in backends:
-        for page in (250, 5000):
+        for page in (100, 250, 5000):
             failures += run("bench.sync_load", "--backend", backend, "--page", str(page),
                             "--orders", "5000" if args.quick else "50000") != 0
+    failures += run("bench.first_sync", "--orders", "300" if args.quick else "2000") != 0
     failures += run("bench.sales_page", *(["--orders", "10000"] if args.quick else [])) != 0
     return 1 if failures else 0
 

@@ -29,6 +29,7 @@ from data.warehouse import (
 )
 
 _stage_ids = itertools.count()
+CHECKPOINT_THRESHOLD = "256MB"
 
 
 def path_from_url(url: str) -> str:
@@ -56,6 +57,11 @@ class DuckDBWarehouse(Warehouse):
         except duckdb.Error as exc:
             raise WarehouseError(f"Cannot open the warehouse file {self.path}: {exc}") from None
         self._root.execute("SET GLOBAL TimeZone = 'UTC'")
+        if not read_only:
+            # DuckDB folds its write-ahead log into the file (rewriting the changed
+            # tables and their key indexes) once the log passes this size; at the
+            # default 16 MB a sync's every large commit paid for a checkpoint.
+            self._root.execute(f"SET GLOBAL checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         self._lock = threading.Lock()
 
     # -- connections ----------------------------------------------------------

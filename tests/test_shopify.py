@@ -405,12 +405,12 @@ def test_the_cost_bucket_is_obeyed_before_queries(duck):
     with ShopifyEmulator(restore_rate=8000.0) as emu:
         sleeps = Sleeps()
         source = make_source(emu, sleep=sleeps)
-        started = time.monotonic()
         run_sync(duck, source)
-        # The client waited for the bucket to refill instead of being throttled.
+        # The client waited for the bucket to refill instead of being throttled,
+        # briefly each time (a wall-clock bound would measure the machine's load instead).
         assert source.client.waits and all(0 < w <= 0.13 for w in source.client.waits)
         assert all(r["status"] == 200 for r in emu.requests)
-        assert time.monotonic() - started < 10
+        assert sum(source.client.waits) < 10
     assert_hand_worked_figures(duck)
 
 

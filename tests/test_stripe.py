@@ -346,3 +346,22 @@ def test_source_from_settings_reads_the_key_and_the_api_base(monkeypatch, emulat
     assert source.store_id == STORE
     assert source.store_row()["currency"].to_list() == ["USD"]
     assert isinstance(source.store_row(), pl.DataFrame)
+
+
+def test_requests_beyond_the_rate_limit_get_429_and_the_sync_still_completes(duckdb_url):
+    from data.warehouse import connect
+
+    with StripeEmulator(created=T0, rate_limit=4) as emu:
+        build_account(emu)
+        sleeps = Sleeps()
+        policy = RetryPolicy(tries=3, throttled_tries=10, base_delay=0.2, max_delay=1.0, max_wait=2.0, sleep=sleeps)
+        source = StripeSource(StripeApi(API_KEY, api_base=emu.url, policy=policy), window=dt.timedelta(days=5))
+        wh = connect(duckdb_url)
+        try:
+            run_sync(wh, source)
+            charges = wh.scalar("SELECT count(*) FROM transactions WHERE kind IN ('sale', 'authorization')")
+        finally:
+            wh.close()
+    # Twenty days in 5-day windows, five lists: far more than 4 requests in a second.
+    assert emu.limited > 0 and len(sleeps) >= emu.limited
+    assert charges == 5  # a, b, d, e (authorized) and f

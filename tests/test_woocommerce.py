@@ -134,7 +134,7 @@ def _counts(wh) -> dict[str, int]:
 def test_first_sync_gives_the_hand_worked_sales(wh, emu):
     source = make_source(emu)
     results = run_sync(wh, source)
-    assert [r.stream for r in results] == ["products", "variations", "customers", "orders"]
+    assert [r.stream for r in results] == ["products", "variations", "customers", "orders", "trashed_orders"]
     store = source.store_id
     assert store == f"woocommerce:{emu.host}"
     assert wh.rows("SELECT platform, name, currency, timezone FROM stores") == [

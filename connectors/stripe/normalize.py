@@ -237,6 +237,31 @@ def payout_rows(payout: Mapping[str, Any], store_id: str, updated_at: dt.datetim
     }]}
 
 
+def deleted_customer(event: Mapping[str, Any], seen: set[tuple[str, str]] | None = None) -> str | None:
+    """The customer id of a ``customer.deleted`` event (None for any other event, or one already seen).
+
+    A deleted customer's row is removed: it holds their email hash and
+    country, and Stripe never brings a deleted customer back. Their charges,
+    refunds and orders keep the ``customer_id``, so past purchases still count
+    as one buyer's.
+    """
+    if event.get("type") != "customer.deleted":
+        return None
+    customer_id = ((event.get("data") or {}).get("object") or {}).get("id")
+    if not customer_id:
+        return None
+    if seen is not None:
+        if ("customer", customer_id) in seen:
+            return None
+        seen.add(("customer", customer_id))
+    return str(customer_id)
+
+
+def customer_keys(store_id: str, customer_ids: list[str]) -> pl.DataFrame:
+    return pl.DataFrame({"store_id": [store_id] * len(customer_ids), "customer_id": customer_ids},
+                        schema={"store_id": pl.String, "customer_id": pl.String})
+
+
 def customer_rows(customer: Mapping[str, Any], store_id: str, updated_at: dt.datetime) -> Rows:
     if customer.get("deleted"):
         return {}

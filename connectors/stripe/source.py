@@ -4,8 +4,8 @@ Streams, in the order they run:
 
 ``events``
     Updates to objects already read (a refund that succeeded, a captured
-    authorization, a dispute that moved on, a paid payout), from the Events
-    API, oldest window first. The first sync skips it: the lists below give
+    authorization, a dispute that moved on, a paid payout, a deleted
+    customer), from the Events API, oldest window first. The first sync skips it: the lists below give
     every object's current state. Stripe keeps 30 days of events: when the
     cursor is older, the events still kept are read and the run says that the
     other streams list everything again (they find their own cursors too old).
@@ -53,6 +53,7 @@ EVENT_TYPES = (
     "charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed",
     "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated",
     "payout.updated", "payout.paid", "payout.failed", "payout.canceled", "customer.updated",
+    "customer.deleted",
 )
 
 
@@ -196,6 +197,10 @@ class StripeSource:
             query = {"created": {"gte": low, "lt": high}, "types": list(EVENT_TYPES)}
             cursor = dt.datetime.fromtimestamp(high, UTC).isoformat()
             for page, last in self.api.pages("events", query):
+                # Newest first: a deletion hides the same customer's older updates (``seen``).
+                gone = [customer_id for event in page if (customer_id := normalize.deleted_customer(event, seen))]
+                if gone:
+                    yield Batch(deletes={"customers": normalize.customer_keys(self.store_id, gone)})
                 rows = normalize.merge_rows(self.event_rows(event, seen) for event in page)
                 yield from self._batches(rows, cursor if last else None, note if last else None,
                                          rows_read=len(page))

@@ -153,6 +153,10 @@ def apply(wh: "Warehouse", topic: str, payload: dict, *, source: "StripeSource |
     list of touched orders is empty.
     """
     store = source.store_id if source is not None else _store_of(wh, payload)
+    gone = normalize.deleted_customer(payload)
+    if gone:
+        wh.delete_keys("customers", normalize.customer_keys(store, [gone]))
+        return []
     if source is not None:
         rows = source.event_rows(payload, with_refunds=True)
     else:

@@ -8,10 +8,13 @@ the cursor reached once those rows are in. The runner:
 - reads the stream's saved cursor from ``sync_state`` and hands the stream the
   point to resume from, moved back by the stream's lookback (records can share
   a timestamp and clocks drift); ``full=True`` starts from nothing;
-- writes each batch's rows with upserts on the tables' keys **and** the new
-  cursor in one transaction, so a crash leaves both or neither;
+- groups consecutive batches until they hold ``commit_rows`` rows or the
+  first of them is ``commit_seconds`` old (a slow store still shows its rows
+  within seconds; a fast one is written in few, large transactions), then
+  writes the group's rows with upserts on the tables' keys **and** the cursor
+  of its last batch in one transaction, so a crash leaves both or neither;
 - never saves a cursor past the time the sync started;
-- refreshes the rollups of the orders a batch touched, in that transaction;
+- refreshes the rollups of the orders a group touched once, in that transaction;
 - records every run in ``sync_runs`` (rows read and written, status, error),
   and on failure keeps everything committed so far: the next run resumes.
 """
@@ -20,9 +23,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Protocol, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Protocol, Sequence
 
 import polars as pl
 
@@ -41,6 +45,11 @@ WRITE_ORDER = (
     "web_events",
 )
 
+# A group of batches commits once it holds this many rows, or once its first
+# batch has waited this long (whichever comes first), or at the stream's end.
+COMMIT_ROWS = 20_000
+COMMIT_SECONDS = 2.0
+
 
 class SyncError(RuntimeError):
     """A sync that could not finish; the message is one sentence for the user."""
@@ -55,7 +64,8 @@ class Batch:
     an id, a page token); ``None`` keeps the previous one. ``deletes`` lists
     key frames of rows to remove (for example a refund deleted at the source);
     a frame holding only some columns (``store_id``, ``order_id``) removes every
-    row that matches them. Deletes run before the batch's rows are written.
+    row that matches them; deleting ``orders`` also deletes those orders' lines,
+    refunds and refund lines. Deletes run before the batch's rows are written.
     ``newer_only`` maps a table to a timestamp column: a row whose stored
     version is newer on that column is left as it is (an older update never
     overwrites a newer one). ``note`` is a sentence for the user, kept with the
@@ -170,23 +180,35 @@ def _record_run(wh: Warehouse, result: StreamResult, started_at: dt.datetime, fi
 
 def write_batch(wh: Warehouse, store_id: str, stream: str, batch: Batch, cursor: str | None) -> int:
     """Write one batch's rows and its cursor together; return rows written."""
+    return write_batches(wh, store_id, stream, [batch], cursor)
+
+
+def write_batches(wh: Warehouse, store_id: str, stream: str, batches: Sequence[Batch], cursor: str | None) -> int:
+    """Write several batches as if one after the other, with ``cursor``, in one transaction.
+
+    The batches are merged first (see :func:`merge_batches`), so a table gets
+    one delete and one upsert however many pages the group holds, and the
+    rollups of every order they touched are refreshed once.
+    """
+    tables, deletes, newer_only = merge_batches(batches)
     written = 0
     with wh.transaction():
-        for table, keys in batch.deletes.items():
+        if "orders" in deletes:
+            _delete_order_children(wh, deletes["orders"])
+        for table, keys in deletes.items():
             # A frame without the table's whole key deletes every row matching
             # its columns (for example all lines of an order, before its current ones are written).
-            key_columns = TABLE_KEYS.get(table, ())
-            wh.delete_keys(table, keys, None if set(key_columns) <= set(keys.columns) else keys.columns)
-        ordered = sorted(batch.tables, key=lambda t: WRITE_ORDER.index(t) if t in WRITE_ORDER else len(WRITE_ORDER))
+            wh.delete_keys(table, keys, None if set(TABLE_KEYS.get(table, ())) <= set(keys.columns) else keys.columns)
+        ordered = sorted(tables, key=lambda t: WRITE_ORDER.index(t) if t in WRITE_ORDER else len(WRITE_ORDER))
         for table in ordered:
-            frame = batch.tables[table]
+            frame = tables[table]
             if frame.height:
                 if table not in TABLE_KEYS:
                     raise SyncError(f"stream {stream} produced rows for unknown table {table}")
-                if table in batch.newer_only:
-                    frame = drop_stale_rows(wh, table, frame, batch.newer_only[table])
+                if table in newer_only:
+                    frame = drop_stale_rows(wh, table, frame, newer_only[table])
                 written += wh.upsert(table, frame)
-        touched = _touched_orders(batch)
+        touched = sorted(set(_touched_orders(tables)) | set(_deleted_orders(deletes)))
         if touched:
             refresh_orders(wh, store_id, touched)
         if cursor is not None:
@@ -198,6 +220,91 @@ def write_batch(wh: Warehouse, store_id: str, stream: str, batch: Batch, cursor:
                 ),
             )
     return written
+
+
+def merge_batches(
+    batches: Sequence[Batch],
+) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame], dict[str, str]]:
+    """One set of (rows, deletes, newer-only columns) that leaves the warehouse as the
+    batches written one after the other would.
+
+    Written in order, batch *i*'s deletes remove rows that earlier batches
+    wrote; so those rows are dropped from the merged rows here, and every
+    delete still runs against the warehouse before the merged upsert. Rows
+    sharing a key keep the last batch's version (the upsert keeps the last
+    row), except on a newer-only table, where the newest on its column wins
+    (ties go to the later batch), as writing them in turn would leave it.
+    """
+    if len(batches) == 1:
+        only = batches[0]
+        return dict(only.tables), dict(only.deletes), dict(only.newer_only)
+    rows: dict[str, list[pl.DataFrame]] = {}
+    deletes: dict[str, list[pl.DataFrame]] = {}
+    newer_only: dict[str, str] = {}
+    for position, batch in enumerate(batches):
+        for table, keys in batch.deletes.items():
+            if keys.height:
+                deletes.setdefault(table, []).append(keys.with_columns(pl.lit(position).alias("_by")))
+        for table, frame in batch.tables.items():
+            if frame.height:
+                rows.setdefault(table, []).append(frame.with_columns(pl.lit(position).alias("_by")))
+        newer_only.update(batch.newer_only)
+    merged = {}
+    for table, frames in rows.items():
+        frame = pl.concat(frames, how="diagonal_relaxed")
+        by_columns: dict[tuple[str, ...], list[pl.DataFrame]] = {}
+        for keys in deletes.get(table, ()):
+            by_columns.setdefault(tuple(c for c in keys.columns if c != "_by"), []).append(keys)
+        for columns, frames_of_keys in by_columns.items():
+            # The last batch that deleted each key; rows written before it are gone.
+            last = pl.concat(frames_of_keys).group_by(list(columns)).agg(pl.col("_by").max().alias("_deleted"))
+            frame = (frame.join(last, on=list(columns), how="left", nulls_equal=True)
+                     .filter(pl.col("_deleted").is_null() | (pl.col("_by") >= pl.col("_deleted")))
+                     .drop("_deleted"))
+        column = newer_only.get(table)
+        if column is not None and column in frame.columns and table in TABLE_KEYS:
+            # Nulls first, so a dated row wins over an undated one, then the latest date.
+            frame = (frame.sort([column, "_by"], nulls_last=False, maintain_order=True)
+                     .unique(list(TABLE_KEYS[table]), keep="last", maintain_order=True))
+        merged[table] = frame.drop("_by")
+    merged_deletes = {
+        table: pl.concat([f.drop("_by") for f in frames], how="diagonal_relaxed").unique()
+        for table, frames in deletes.items()
+    }
+    return merged, merged_deletes, newer_only
+
+
+def group_batches(
+    batches: Iterable[Batch], *, rows: int = COMMIT_ROWS, seconds: float = COMMIT_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[list[Batch]]:
+    """Consecutive batches in groups of about ``rows`` rows, none waiting longer than ``seconds``.
+
+    A batch that brings an error (the stream raised) ends the groups: the
+    group read so far is yielded first, then the error propagates.
+    """
+    group: list[Batch] = []
+    count = 0
+    first_at = 0.0
+    iterator = iter(batches)
+    while True:
+        try:
+            batch = next(iterator)
+        except StopIteration:
+            break
+        except Exception:
+            if group:
+                yield group
+            raise
+        if not group:
+            first_at = clock()
+        group.append(batch)
+        count += batch.row_count()
+        if count >= rows or clock() - first_at >= seconds:
+            yield group
+            group, count = [], 0
+    if group:
+        yield group
 
 
 def drop_stale_rows(wh: Warehouse, table: str, frame: pl.DataFrame, column: str) -> pl.DataFrame:
@@ -231,13 +338,53 @@ def drop_stale_rows(wh: Warehouse, table: str, frame: pl.DataFrame, column: str)
     return joined.filter(keep).drop("_stored")
 
 
-def _touched_orders(batch: Batch) -> list[str]:
+def _deleted_orders(deletes: Mapping[str, pl.DataFrame]) -> list[str]:
+    keys = deletes.get("orders")
+    if keys is None or "order_id" not in keys.columns:
+        return []
+    return [v for v in keys["order_id"].to_list() if v is not None]
+
+
+def _delete_order_children(wh: Warehouse, keys: pl.DataFrame) -> None:
+    """Deleting an order deletes its lines, its refunds and their lines (its rollups follow)."""
+    keys = keys.select("store_id", "order_id").unique()
+    refunds = []
+    for (store_id,), group in keys.group_by(["store_id"]):
+        ids = group["order_id"].to_list()
+        for start in range(0, len(ids), 500):
+            chunk = {f"o{i}": v for i, v in enumerate(ids[start:start + 500])}
+            refunds.append(wh.query(
+                f"SELECT store_id, refund_id FROM refunds WHERE store_id = :s "
+                f"AND order_id IN ({', '.join(':' + name for name in chunk)})",
+                {"s": store_id, **chunk},
+            ))
+    found = pl.concat(refunds) if refunds else pl.DataFrame()
+    if found.height:
+        wh.delete_keys("refund_lines", found, ["store_id", "refund_id"])
+    for table in ("refunds", "order_lines"):
+        wh.delete_keys(table, keys, ["store_id", "order_id"])
+
+
+def _touched_orders(tables: Mapping[str, pl.DataFrame]) -> list[str]:
     ids: set[str] = set()
     for table in ("orders", "order_lines", "refunds"):
-        frame = batch.tables.get(table)
+        frame = tables.get(table)
         if frame is not None and frame.height and "order_id" in frame.columns:
             ids.update(v for v in frame["order_id"].to_list() if v is not None)
     return sorted(ids)
+
+
+def _counted(stream: Stream, context: SyncContext, result: StreamResult,
+             progress: ProgressFn | None) -> Iterator[Batch]:
+    """The stream's batches, counting rows read, keeping notes and reporting progress as each arrives."""
+    for batch in stream.read(context):
+        result.rows_read += batch.rows_read if batch.rows_read is not None else batch.row_count()
+        if batch.note:
+            result.notes.append(batch.note)
+            log.info("sync of %s/%s: %s", context.store_id, stream.name, batch.note)
+        if progress:
+            progress(stream.name, result.rows_read)
+        yield batch
 
 
 def run_stream(
@@ -248,6 +395,8 @@ def run_stream(
     full: bool = False,
     started_at: dt.datetime | None = None,
     progress: ProgressFn | None = None,
+    commit_rows: int = COMMIT_ROWS,
+    commit_seconds: float = COMMIT_SECONDS,
 ) -> StreamResult:
     """Run one stream to its end (or its first failure) and record the run."""
     started_at = started_at or dt.datetime.now(UTC)
@@ -259,17 +408,13 @@ def run_stream(
     result = StreamResult(store_id, stream.name, uuid.uuid4().hex, "running", 0, 0, cursor)
     _record_run(wh, result, started_at, finished=False)
     try:
-        for batch in stream.read(context):
-            new_cursor = cap_cursor(batch.cursor, started_at, stream.cursor_is_time)
-            result.rows_written += write_batch(wh, store_id, stream.name, batch, new_cursor)
-            result.rows_read += batch.rows_read if batch.rows_read is not None else batch.row_count()
+        for group in group_batches(_counted(stream, context, result, progress),
+                                   rows=commit_rows, seconds=commit_seconds):
+            cursors = [cap_cursor(b.cursor, started_at, stream.cursor_is_time) for b in group]
+            new_cursor = next((c for c in reversed(cursors) if c is not None), None)
+            result.rows_written += write_batches(wh, store_id, stream.name, group, new_cursor)
             if new_cursor is not None:
                 result.cursor = new_cursor
-            if batch.note:
-                result.notes.append(batch.note)
-                log.info("sync of %s/%s: %s", store_id, stream.name, batch.note)
-            if progress:
-                progress(stream.name, result.rows_read)
         result.status = "succeeded"
     except Exception as exc:  # noqa: BLE001 - recorded, then re-raised as one sentence
         result.status = "failed"

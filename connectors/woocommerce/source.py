@@ -132,6 +132,7 @@ class WooCommerceSource:
             Stream("variations", self.read_variations),
             Stream("customers", self.read_customers),
             Stream("orders", self.read_orders),
+            Stream("trashed_orders", self.read_trashed_orders, cursor_is_time=False),
         ]
 
     # -- walking records by last change ----------------------------------------
@@ -255,6 +256,22 @@ class WooCommerceSource:
                 cursor=_iso(latest),
                 rows_read=len(records),
             )
+
+    def read_trashed_orders(self, context: SyncContext) -> Iterator[Batch]:
+        """Orders in the bin (``status=trash``), removed from the warehouse with their lines and refunds.
+
+        The orders list leaves the bin out, and a trashed order keeps no date
+        to filter on reliably, so every sync lists the bin's ids (WordPress
+        empties it after 30 days); an order taken back out of the bin is
+        modified, so the orders stream reads it again. An order deleted for
+        good (without the bin) is gone from the API: its ``order.deleted``
+        webhook removes it.
+        """
+        params = {"status": "trash", "orderby": "id", "order": "asc", "_fields": "id"}
+        for records, _page, _total in self.client.pages("orders", params, per_page=self.per_page):
+            ids = [str(r["id"]) for r in records if r.get("id") is not None]
+            yield Batch(deletes={"orders": N.key_frame(self.store_id, "order_id", ids)} if ids else {},
+                        rows_read=len(records))
 
     # -- helpers -------------------------------------------------------------
     def order_refunds(self, order: Mapping[str, Any]) -> list[dict]:

@@ -419,7 +419,7 @@ class ShopifyEmulator:
     """Serve ``store`` at ``http://127.0.0.1:<port>`` (``with ShopifyEmulator() as emu: emu.url``)."""
 
     def __init__(self, store: Store | None = None, *, token: str = "shpat_test_token", max_available: int = 1000,
-                 restore_rate: float = 100000.0, bulk_polls: int = 2) -> None:
+                 restore_rate: float = 100000.0, bulk_polls: int = 2, cache_nodes: bool = False) -> None:
         self.store = store or build_store()
         self.token = token
         self.max_available = max_available
@@ -427,6 +427,8 @@ class ShopifyEmulator:
         self.available = float(max_available)
         self.last_refill = time.monotonic()
         self.bulk_polls = bulk_polls
+        self.cache_nodes = cache_nodes
+        self._nodes: dict[Any, tuple[tuple, dict]] = {}
         self.faults: list[Fault] = []
         self.requests: list[dict] = []  # every GraphQL request: query, variables, cost, status
         self.bulk_operations: list[dict] = []
@@ -615,11 +617,22 @@ class ShopifyEmulator:
         record["status"] = 200
         self._send(handler, 200, payload)
 
+    def _order_node(self, order: dict) -> dict:
+        """The order's GraphQL shape; with ``cache_nodes``, kept until the order's ``updated_at`` moves
+        (for benchmarks of large stores, whose orders change only through ``Store`` methods)."""
+        if not self.cache_nodes:
+            return order_node(self.store, order)
+        stamp = (order["updated_at"], len(order.get("refunds") or ()))
+        hit = self._nodes.get(order["id"])
+        if hit is None or hit[0] != stamp:
+            hit = self._nodes[order["id"]] = (stamp, order_node(self.store, order))
+        return hit[1]
+
     # -- the roots -------------------------------------------------------------------
     def root(self) -> Root:
         store = self.store
         with store.lock:
-            orders = [order_node(store, o) for o in store.orders.values()]
+            orders = [self._order_node(o) for o in store.orders.values()]
             customers = [customer_node(c) for c in store.customers.values()]
             products = [product_node(store, p) for p in store.products.values()]
             locations = [location_node(store, loc) for loc in store.locations.values()]

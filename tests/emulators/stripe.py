@@ -13,10 +13,14 @@ It answers the calls the connector makes, shaped like Stripe's own payloads
 Tests change records between syncs (each change also writes the event Stripe
 would), and queue faults: 429 with ``Retry-After``, bursts of 5xx (with or
 without ``Stripe-Should-Retry``), slow answers. Every request is logged.
+``rate_limit`` (requests a second, e.g. 25 as in test mode or 100 as in live
+mode) answers 429 ``rate_limit`` to requests beyond it in any one-second
+window, as Stripe's rate limiter does; ``limited`` counts them.
 """
 
 from __future__ import annotations
 
+import collections
 import copy
 import itertools
 import json
@@ -69,7 +73,8 @@ class Fault:
 
 class StripeEmulator:
     def __init__(self, *, account_id: str = "acct_1EmuLat0r", currency: str = "usd",
-                 timezone: str = "America/New_York", created: int = 1_700_000_000) -> None:
+                 timezone: str = "America/New_York", created: int = 1_700_000_000,
+                 rate_limit: float | None = None) -> None:
         self.fixtures = load_fixtures()
         self.account = copy.deepcopy(self.fixtures["account"])
         self.account.update(id=account_id, default_currency=currency, created=created)
@@ -79,6 +84,9 @@ class StripeEmulator:
         self.faults: list[Fault] = []
         self.lock = threading.RLock()
         self._ids = itertools.count(1)
+        self.rate_limit = rate_limit
+        self._recent: collections.deque[float] = collections.deque()  # times of the last second's answers
+        self.limited = 0
         emulator = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -129,6 +137,20 @@ class StripeEmulator:
                 return fault
         return None
 
+    def _over_rate(self) -> bool:
+        """True when this request is beyond ``rate_limit`` requests in the last second (then refused)."""
+        if self.rate_limit is None:
+            return False
+        now = time.monotonic()
+        with self.lock:
+            while self._recent and now - self._recent[0] >= 1.0:
+                self._recent.popleft()
+            if len(self._recent) >= self.rate_limit:
+                self.limited += 1
+                return True
+            self._recent.append(now)
+            return False
+
     def paths(self, prefix: str = "/v1/") -> list[str]:
         return [p for p, _ in self.requests if p.startswith(prefix)]
 
@@ -156,6 +178,9 @@ class StripeEmulator:
         params = parse_query(parts.query)
         with self.lock:
             self.requests.append((parts.path, params))
+        if self._over_rate():
+            return self._send(handler, 429, self._error("invalid_request_error", "Too many requests hit the API "
+                                                        "too quickly.", "rate_limit"))
         fault = self._fault_for(parts.path)
         if fault is not None:
             if fault.delay:
@@ -350,6 +375,12 @@ class StripeEmulator:
         customer["address"]["country"] = country
         self.objects["customers"][customer["id"]] = customer
         return customer
+
+    def delete_customer(self, customer_id: str, *, at: int) -> dict:
+        """Delete a customer as ``DELETE /v1/customers/<id>`` does: gone from lists, a ``customer.deleted`` event."""
+        with self.lock:
+            customer = self.objects["customers"].pop(customer_id)
+            return self.emit("customer.deleted", customer, at)
 
     def emit(self, kind: str, obj: dict, created: int) -> dict:
         event = copy.deepcopy(self.fixtures["event"])
