@@ -7,7 +7,7 @@ month). Retention in month k = customers of the cohort who ordered in month k
 cohort's net sales of months 0..k ÷ the cohort's customers (an order's net
 sales take off the returns refunded by the as-of day, in the order's month).
 Only months that have begun by the as-of day are shown; the as-of day's month
-is ``complete = False``. Filters select customers by their first order: its
+is ``complete = False`` unless the as-of day is its last day. Filters select customers by their first order: its
 main product, channel, country, and whether it had a discount.
 """
 
@@ -63,6 +63,8 @@ def cohort_table(orders: pl.DataFrame, as_of: dt.date, *, first_products: pl.Dat
         pl.col("customer_id").n_unique().cast(pl.Int64).alias("active_customers"),
         pl.col("net_sales").sum().cast(pl.Decimal(38, 4)).alias("net_sales"))
     last = (as_of.year * 12 + as_of.month - 1)
+    # The as-of month is over when the as-of day is its last day.
+    last_complete = last if (as_of + dt.timedelta(days=1)).day == 1 else last - 1
     grid = sizes.with_columns(
         pl.int_ranges(0, last - pl.col("cohort_index") + 1).alias("months_since_first")).explode("months_since_first")
     table = grid.join(cells, on=["cohort_index", "months_since_first"], how="left").with_columns(
@@ -80,6 +82,6 @@ def cohort_table(orders: pl.DataFrame, as_of: dt.date, *, first_products: pl.Dat
             "active_customers": r["active_customers"], "retention": r["active_customers"] / r["customers"],
             "net_sales": Decimal(r["net_sales"]),
             "cumulative_net_sales_per_customer": (total / r["customers"]).quantize(Decimal("0.0001")),
-            "complete": month < last,
+            "complete": month <= last_complete,
         })
     return pl.DataFrame(rows, schema=schema)
