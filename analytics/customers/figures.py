@@ -9,6 +9,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
+from analytics.customers.rfm import NOT_SCORED, SEGMENTS
 from analytics.formatting import format_count, format_money, format_percent
 
 BLUE, ORANGE, GREY = "#0072B2", "#E69F00", "#8C8C8C"
@@ -30,7 +31,7 @@ def segment_bars(summary: pl.DataFrame, currency: str) -> go.Figure:
     fig.update_yaxes(autorange="reversed", ticksuffix="  ")
     fig.update_xaxes(title="Customers", tickformat=",d")
     top = shown.sort("monetary", descending=True).row(0, named=True) if shown.height else None
-    title = (f"{top['segment']} bring {format_percent(top['revenue_share'])} of net sales"
+    title = (f"{top['segment']} customers bring {format_percent(top['revenue_share'])} of net sales"
              if top and top["revenue_share"] is not None else "Customers per segment")
     return _layout(fig, title)
 
@@ -93,8 +94,9 @@ def clv_histogram(predictions: pl.DataFrame, currency: str, horizon_days: int) -
 
 def movement_heatmap(movement: pl.DataFrame) -> go.Figure:
     """Customers moving from one segment (rows) to another (columns)."""
-    froms = list(dict.fromkeys(movement["from_segment"].to_list()))
-    tos = list(dict.fromkeys(movement.sort("to_segment")["to_segment"].to_list()))
+    order = [*SEGMENTS, NOT_SCORED]
+    froms = [s for s in order if s in set(movement["from_segment"].to_list())]
+    tos = [s for s in order if s in set(movement["to_segment"].to_list())]
     cells = {(f, t): n for f, t, n in movement.iter_rows()}
     z = [[cells.get((f, t)) for t in tos] for f in froms]
     fig = go.Figure(go.Heatmap(z=z, x=tos, y=froms, colorscale="Blues", showscale=False, texttemplate="%{z}",
