@@ -87,6 +87,18 @@ def table(frame: pl.DataFrame, name: str, f: Filters, config: dict[str, Any], *,
     table_download(download if download is not None else frame, name, f)
 
 
+def value_columns(f: Filters, extra: str, extra_column: Any) -> dict[str, Any]:
+    """The columns of a list of customers and their value, with one more before the predicted value."""
+    return {
+        "customer_id": st.column_config.TextColumn("Customer"),
+        "rfm_segment": st.column_config.TextColumn("Segment"),
+        "historical_value": money_column("Historical value", f.currency, DEFINITIONS["historical"]),
+        "p_alive": percent_column("P(alive)", DEFINITIONS["p_alive"]),
+        extra: extra_column,
+        "predicted_clv": money_column("Predicted value", f.currency, DEFINITIONS["predicted"]),
+    }
+
+
 def refresh_button(wh, f: Filters, label: str) -> None:
     """Run the customer steps of the refresh with a progress bar, then show the new figures."""
     if not st.button(label, icon=":material/refresh:", key="customers_refresh"):
@@ -161,14 +173,8 @@ def at_risk_section(risky: pl.DataFrame, f: Filters) -> None:
     st.caption(f"{risky.height:,} customers, the most valuable {min(AT_RISK_ROWS, risky.height)} shown; the CSV "
                "holds them all. Send them the At risk or Cannot lose playbook first.")
     shown = risky.head(AT_RISK_ROWS).with_columns(pl.col("rfm_segment").fill_null("No order in the window"))
-    table(shown, "customers_at_risk", f, {
-        "customer_id": st.column_config.TextColumn("Customer"),
-        "rfm_segment": st.column_config.TextColumn("Segment"),
-        "historical_value": money_column("Historical value", f.currency, DEFINITIONS["historical"]),
-        "p_alive": percent_column("P(alive)", DEFINITIONS["p_alive"]),
-        "last_order": st.column_config.DateColumn("Last order", format="D MMM YYYY"),
-        "predicted_clv": money_column("Predicted value", f.currency, DEFINITIONS["predicted"]),
-    }, percent=("p_alive",), download=risky)
+    table(shown, "customers_at_risk", f, value_columns(f, "last_order", st.column_config.DateColumn(
+        "Last order", format="D MMM YYYY")), percent=("p_alive",), download=risky)
 
 
 def segments_section(wh, customers: pl.DataFrame, f: Filters, as_of: dt.date, window: int) -> None:
@@ -252,14 +258,8 @@ def clv_section(wh, customers: pl.DataFrame, f: Filters, clv_run: dict | None) -
                f"{params['gamma_gamma']['v']:.2f}; fitted on {metrics.get('customers', 0):,} customers, "
                f"{metrics.get('repeat_customers', 0):,} of whom bought again. Not discounted.")
     top = predicted.sort("predicted_clv", descending=True)
-    table(top.head(100), "customers_clv", f, {
-        "customer_id": st.column_config.TextColumn("Customer"),
-        "rfm_segment": st.column_config.TextColumn("Segment"),
-        "historical_value": money_column("Historical value", f.currency, DEFINITIONS["historical"]),
-        "p_alive": percent_column("P(alive)", DEFINITIONS["p_alive"]),
-        "expected_purchases": st.column_config.NumberColumn("Expected orders", format="%.2f"),
-        "predicted_clv": money_column("Predicted value", f.currency, DEFINITIONS["predicted"]),
-    }, percent=("p_alive",), download=top)
+    table(top.head(100), "customers_clv", f, value_columns(f, "expected_purchases", st.column_config.NumberColumn(
+        "Expected orders", format="%.2f")), percent=("p_alive",), download=top)
 
 
 def funnel_section(wh, f: Filters) -> None:
