@@ -10,9 +10,9 @@ quantile breaks); for recency, fewer days is better (most recent = 5).
 
 Segments follow the grid of the example of R's ``rfm`` package (0.3.0,
 ``rfm_segment``): a customer is in a segment when each of the R, F and M
-scores lies in its bounds; the rows are applied in order and a later match
-replaces an earlier one, as ``rfm_segment`` does; customers in no row are
-"Others".
+scores lies in its bounds; the first row that holds a customer wins (as
+``rfm_segment`` assigns a segment only to customers without one yet);
+customers in no row are "Others".
 """
 
 from __future__ import annotations
@@ -70,12 +70,11 @@ def quintile_scores(values, *, higher_is_better: bool = True) -> np.ndarray:
 
 
 def segment_of(r: int, f: int, m: int) -> str:
-    """The segment of one customer's scores (the last row of :data:`SEGMENT_GRID` that holds them)."""
-    found = OTHERS
+    """The segment of one customer's scores (the first row of :data:`SEGMENT_GRID` that holds them)."""
     for name, r_lo, r_hi, f_lo, f_hi, m_lo, m_hi in SEGMENT_GRID:
         if r_lo <= r <= r_hi and f_lo <= f <= f_hi and m_lo <= m <= m_hi:
-            found = name
-    return found
+            return name
+    return OTHERS
 
 
 def rfm_scores(orders: pl.DataFrame, as_of: dt.date, window_days: int = DEFAULT_WINDOW_DAYS) -> pl.DataFrame:
