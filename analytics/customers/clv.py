@@ -362,15 +362,23 @@ def fit_clv(summary: pl.DataFrame, horizon_days: int) -> ClvFit:
     if spenders.height > 2:
         corr = np.corrcoef(spenders["frequency"].to_numpy().astype(float), spenders["monetary_value"].to_numpy())
         metrics["frequency_monetary_correlation"] = float(corr[0, 1])
-    if not (ok_bg and ok_gg):
-        fit.warnings.append("The maximum-likelihood fit did not converge, so no prediction is given.")
+    # A parameter running off to 0 or ∞ means the data do not identify the model (e.g. no sign that
+    # customers differ in how soon they stop): the estimates are not usable for prediction.
+    edge = [name for name, value in (*bgnbd.as_dict().items(), *gg.as_dict().items())
+            if not 1e-4 < value < 1e5]
+    if edge or not (ok_bg and ok_gg):
+        metrics["unusable_fit"] = {"bgnbd": bgnbd.as_dict(), "gamma_gamma": gg.as_dict()}
+        fit.bgnbd = fit.gamma_gamma = None
+        reason = (f"the estimates of {', '.join(edge)} ran to the edge of what they can be" if edge
+                  else "the maximum-likelihood fit did not converge")
+        fit.warnings.append(f"Lifetime value cannot be predicted from these orders yet: {reason}, which happens "
+                            f"when there are few customers ({n:,}, {spenders.height:,} of whom bought again) or "
+                            "little history. No prediction is given.")
         return fit
     if gg.q <= 1:
         fit.warnings.append(f"The fitted spend model has q = {gg.q:.2f} ≤ 1 (no finite mean spend), so no "
                             "value is predicted.")
-        return fit
-    if bgnbd.a <= 1e-6 or bgnbd.b <= 1e-6:
-        fit.warnings.append("The fitted dropout distribution is degenerate, so no prediction is given.")
+        fit.bgnbd = fit.gamma_gamma = None
         return fit
     if abs(metrics.get("frequency_monetary_correlation", 0.0)) > 0.3:
         fit.warnings.append("Spend per order is correlated with how often customers buy "

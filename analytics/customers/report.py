@@ -59,7 +59,7 @@ def clv_frame(wh: Warehouse, store_id: str, day: dt.date) -> tuple[pl.DataFrame,
     orders = customer_orders(wh, store_id, as_of)
     summary = clv_summary(orders.select("customer_id", "day", pl.col("net_sales").alias("amount")), as_of)
     if run is not None:
-        scores = wh.query("SELECT customer_id, p_alive, expected_purchases, CAST(predicted_clv AS DOUBLE) AS "
+        scores = wh.query("SELECT customer_id, p_alive, expected_purchases, CAST(predicted_clv AS DOUBLE PRECISION) AS "
                           "predicted_clv, horizon_days FROM customer_scores WHERE store_id = :store AND as_of = :as_of",
                           {"store": store_id, "as_of": as_of})
         frame = summary.join(scores.drop("horizon_days"), on="customer_id", how="left") if scores.height else \
