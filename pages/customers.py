@@ -44,6 +44,7 @@ QUESTION = ("Who your best customers are, who is slipping away, what a customer 
 REFRESH_COMMAND = "python -m analytics refresh"
 MOVEMENT_DAYS = 90
 AT_RISK_ROWS = 15
+HEATMAP_HEIGHT = 480
 REPEAT_WINDOW_DAYS = 90
 DEFINITIONS = {
     "rfm": "Recency (days since the last order), frequency (orders) and monetary (net sales) over the window, "
@@ -66,9 +67,10 @@ DEFINITIONS = {
 
 # -- helpers -----------------------------------------------------------------------------
 
-def plot(fig, name: str, f: Filters, title: str, *, data: pl.DataFrame | None = None) -> None:
+def plot(fig, name: str, f: Filters, title: str, *, data: pl.DataFrame | None = None,
+         height: int = charts.HEIGHT) -> None:
     """A chart in the house style with its PNG download (and the CSV of what it shows)."""
-    charts.style(fig, title)
+    charts.style(fig, title, height=height)
     st.plotly_chart(fig, key=f"chart_{name}", config=charts.chart_config(), theme=None)
     with st.container(horizontal=True, gap="small"):
         chart_download(fig, name, f)
@@ -207,7 +209,7 @@ def segments_section(wh, customers: pl.DataFrame, f: Filters, as_of: dt.date, wi
     movement = cached_query(movement_view, wh, f.store_id, as_of, as_of - dt.timedelta(days=MOVEMENT_DAYS), window)
     if movement.height:
         fig = figures.movement_heatmap(movement)
-        plot(fig, "customers_segment_movement", f, fig.layout.title.text, data=movement)
+        plot(fig, "customers_segment_movement", f, fig.layout.title.text, data=movement, height=HEATMAP_HEIGHT)
 
 
 def cohorts_section(wh, f: Filters) -> None:
@@ -230,7 +232,7 @@ def cohorts_section(wh, f: Filters) -> None:
         return
     recent = cohorts.filter(pl.col("cohort") >= dt.date(f.end.year - 1, f.end.month, 1))
     fig = figures.retention_heatmap(recent)
-    plot(fig, "customers_cohort_retention", f, fig.layout.title.text, data=cohorts)
+    plot(fig, "customers_cohort_retention", f, fig.layout.title.text, data=cohorts, height=HEATMAP_HEIGHT)
     per_customer = recent.pivot(on="months_since_first", index="cohort",
                                 values="cumulative_net_sales_per_customer").sort("cohort")
     st.markdown("**Cumulative net sales per customer, by months since the first order**")

@@ -12,7 +12,6 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pytest
 

@@ -7,8 +7,9 @@ month). Retention in month k = customers of the cohort who ordered in month k
 cohort's net sales of months 0..k ÷ the cohort's customers (an order's net
 sales take off the returns refunded by the as-of day, in the order's month).
 Only months that have begun by the as-of day are shown; the as-of day's month
-is ``complete = False`` unless the as-of day is its last day. Filters select customers by their first order: its
-main product, channel, country, and whether it had a discount.
+is ``complete = False`` unless the as-of day is its last day. Filters select
+customers by their first order: its main product, channel, country, and
+whether it had a discount.
 """
 
 from __future__ import annotations
