@@ -13,7 +13,7 @@ import streamlit as st
 from analytics.customers import figures
 from analytics.customers.funnel import BREAKDOWNS
 from analytics.customers.rfm import PLAYBOOKS, SEGMENTS, segment_summary
-from analytics.customers.steps import HORIZON_CHOICE, WINDOW_CHOICE, clv_horizon_days, rfm_window_days
+from analytics.customers.choices import HORIZON_CHOICE, WINDOW_CHOICE, clv_horizon_days, rfm_window_days
 from analytics.customers.views import (
     AT_RISK_P_ALIVE,
     at_risk,

@@ -27,7 +27,7 @@ from analytics.customers.cohorts import cohort_table
 from analytics.customers.figures import retention_heatmap, segment_bars
 from analytics.customers.orders import customer_orders
 from analytics.customers.rfm import rfm_scores, segment_summary
-from analytics.customers.steps import clv_horizon_days, rfm_window_days
+from analytics.customers.choices import clv_horizon_days, rfm_window_days
 from analytics.formatting import format_count, format_money, format_percent
 from analytics.report import ReportChart, ReportContext, ReportSection, SectionOutput, csv_file, html_table, \
     json_file, money_column

@@ -19,28 +19,17 @@ from decimal import Decimal
 
 import polars as pl
 
+from analytics.customers.choices import clv_horizon_days, rfm_window_days
 from analytics.customers.clv import ClvFit, clv_summary, fit_clv
 from analytics.customers.orders import customer_orders
-from analytics.customers.rfm import DEFAULT_WINDOW_DAYS, rfm_scores
+from analytics.customers.rfm import rfm_scores
 from analytics.refresh import RefreshContext, RefreshStep, StepResult
-from data.app_settings import get_choice
 from data.warehouse import Warehouse
 
-__all__ = ["HORIZON_CHOICE", "STEPS", "WINDOW_CHOICE", "clv_horizon_days", "compute_clv", "rfm_window_days"]
+__all__ = ["STEPS", "compute_clv"]
 
-WINDOW_CHOICE = "customers.rfm_window_days"
-HORIZON_CHOICE = "customers.clv_horizon_days"
-DEFAULT_HORIZON_DAYS = 365
 _RFM_COLUMNS = ("recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_segment")
 _CLV_COLUMNS = ("p_alive", "expected_purchases", "predicted_clv", "horizon_days")
-
-
-def rfm_window_days(wh: Warehouse, store_id: str) -> int:
-    return int(get_choice(wh, WINDOW_CHOICE, DEFAULT_WINDOW_DAYS, scope=store_id))
-
-
-def clv_horizon_days(wh: Warehouse, store_id: str) -> int:
-    return int(get_choice(wh, HORIZON_CHOICE, DEFAULT_HORIZON_DAYS, scope=store_id))
 
 
 def _clear(wh: Warehouse, context: RefreshContext, columns: tuple[str, ...]) -> None:
