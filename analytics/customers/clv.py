@@ -390,10 +390,15 @@ def fit_clv(summary: pl.DataFrame, horizon_days: int) -> ClvFit:
     purchases = expected_purchases(bgnbd, horizon, x, t_x, big_t)
     # Customers without repeat purchases (or with none of positive spend) get the population mean.
     spend = np.where((x > 0) & (m > 0), expected_spend(gg, x, m), gg.mean_spend)
+    alive = p_alive(bgnbd, x, t_x, big_t)
+    value = purchases * spend
+    broken = ~(np.isfinite(alive) & np.isfinite(purchases) & np.isfinite(value))
+    if broken.any():
+        fit.warnings.append(f"The prediction of {int(broken.sum()):,} customers could not be computed "
+                            "(a numerical overflow) and is left empty.")
+        alive, purchases, value = (np.where(broken, np.nan, a) for a in (alive, purchases, value))
     fit.predictions = summary.with_columns(
-        pl.Series("p_alive", p_alive(bgnbd, x, t_x, big_t)),
-        pl.Series("expected_purchases", purchases),
-        pl.Series("expected_spend", spend),
-        pl.Series("predicted_clv", purchases * spend),
-    )
+        pl.Series("p_alive", alive), pl.Series("expected_purchases", purchases),
+        pl.Series("expected_spend", spend), pl.Series("predicted_clv", value),
+    ).with_columns(pl.col("p_alive", "expected_purchases", "expected_spend", "predicted_clv").fill_nan(None))
     return fit
