@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 # Modules whose STEPS make up a refresh, in this order.
-STEP_MODULES: tuple[str, ...] = ()
+STEP_MODULES: tuple[str, ...] = ("analytics.customers.steps",)
 
 UTC = dt.timezone.utc
 log = logging.getLogger(__name__)

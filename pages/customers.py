@@ -1,15 +1,424 @@
-"""Customers (not built yet): who buys, who comes back, who is slipping away."""
+"""Customers: who the best customers are, who is slipping away, what a customer is worth, where
+visitors drop out of the funnel, and what sells together."""
 
-from ui.planned import planned_page
+from __future__ import annotations
 
-planned_page(
-    "Customers",
-    "Who buys, who comes back, and who is about to stop buying.",
-    [
-        "New and returning customers over time, and the repeat purchase rate.",
-        "RFM segments (Champions, Loyal, At risk, Hibernating, …) with the customers in each, to export.",
-        "Cohorts by month of first order: retention and net sales per customer month by month.",
-        "Customer lifetime value to date and predicted for the next year (BG/NBD and Gamma-Gamma).",
-        "Time between orders, products bought together, and the cost of a new customer per channel.",
-    ],
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from analytics.customers import figures
+from analytics.customers.funnel import BREAKDOWNS
+from analytics.customers.rfm import PLAYBOOKS, SEGMENTS, segment_summary
+from analytics.customers.choices import HORIZON_CHOICE, WINDOW_CHOICE, clv_horizon_days, rfm_window_days
+from analytics.customers.views import (
+    AT_RISK_P_ALIVE,
+    at_risk,
+    between_view,
+    cac_view,
+    cohort_view,
+    customer_table,
+    first_product_choices,
+    funnel_view,
+    movement_view,
+    new_returning_view,
+    pairs_view,
+    repeat_view,
 )
+from analytics.refresh import latest_run, run_refresh
+from analytics.store_state import list_stores
+from data.app_settings import set_choice
+from ui import cache, charts
+from ui.cache import cached_query
+from ui.downloads import chart_download, table_download
+from ui.errors import open_warehouse, section
+from ui.filters import Filters, channel_name, page_header, sidebar_filters
+from ui.kpis import kpi, kpi_cards
+from ui.tables import count_column, for_display, money_column, percent_column
+
+QUESTION = ("Who your best customers are, who is slipping away, what a customer is worth, where visitors "
+            "drop out, and what sells together.")
+REFRESH_COMMAND = "python -m analytics refresh"
+MOVEMENT_DAYS = 90
+AT_RISK_ROWS = 15
+HEATMAP_HEIGHT = 480
+REPEAT_WINDOW_DAYS = 90
+DEFINITIONS = {
+    "rfm": "Recency (days since the last order), frequency (orders) and monetary (net sales) over the window, "
+           "each scored 1–5 by quintile (most recent = 5); segments from the grid of R's rfm package.",
+    "historical": "Historical CLV: net sales per customer to date.",
+    "predicted": "Predicted CLV: BG/NBD expected purchases over the horizon × Gamma-Gamma expected spend per "
+                 "purchase, not discounted.",
+    "p_alive": "P(alive): the BG/NBD probability that the customer has not stopped buying.",
+    "cohort": "Customers grouped by the month of their first order; retention in month k = share of the cohort "
+              "who ordered in month k; cumulative net sales per customer by month k.",
+    "funnel": "Sessions → viewed a product → added to cart → began checkout → purchased; a session counts at a "
+              "step when it reached it and every step before; each step as a share of sessions and of the step "
+              "before.",
+    "affinity": "Pairs bought in the same order: support = orders with both ÷ orders, confidence = orders with "
+                "both ÷ orders with the first, lift = confidence ÷ share of orders with the second.",
+    "cac": "CAC: ad spend ÷ new customers (first order ever in the range through that channel), where spend is "
+           "known.",
+}
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+def plot(fig, name: str, f: Filters, title: str, *, data: pl.DataFrame | None = None,
+         height: int = charts.HEIGHT) -> None:
+    """A chart in the house style with its PNG download (and the CSV of what it shows)."""
+    charts.style(fig, title, height=height)
+    st.plotly_chart(fig, key=f"chart_{name}", config=charts.chart_config(), theme=None)
+    with st.container(horizontal=True, gap="small"):
+        chart_download(fig, name, f)
+        if data is not None:
+            table_download(data, name, f)
+
+
+def table(frame: pl.DataFrame, name: str, f: Filters, config: dict[str, Any], *, percent: tuple[str, ...] = (),
+          download: pl.DataFrame | None = None, height: int | None = None) -> None:
+    shown = frame.select(list(config))
+    # Shares are fractions; the percent columns draw numbers × 100 (for_display does so for decimals only).
+    floats = [c for c in percent if c in shown.columns and shown.schema[c] == pl.Float64]
+    shown = for_display(shown.with_columns(pl.col(c) * 100 for c in floats), percent=percent)
+    st.dataframe(shown, hide_index=True, column_config=config, key=f"table_{name}", width="stretch",
+                 height=height or min(35 * (shown.height + 1) + 3, 420))
+    table_download(download if download is not None else frame, name, f)
+
+
+def value_columns(f: Filters, extra: str, extra_column: Any) -> dict[str, Any]:
+    """The columns of a list of customers and their value, with one more before the predicted value."""
+    return {
+        "customer_id": st.column_config.TextColumn("Customer"),
+        "rfm_segment": st.column_config.TextColumn("Segment"),
+        "historical_value": money_column("Historical value", f.currency, DEFINITIONS["historical"]),
+        "p_alive": percent_column("P(alive)", DEFINITIONS["p_alive"]),
+        extra: extra_column,
+        "predicted_clv": money_column("Predicted value", f.currency, DEFINITIONS["predicted"]),
+    }
+
+
+def refresh_button(wh, f: Filters, label: str) -> None:
+    """Run the customer steps of the refresh with a progress bar, then show the new figures."""
+    if not st.button(label, icon=":material/refresh:", key="customers_refresh"):
+        return
+    store = next(s for s in list_stores(wh) if s.store_id == f.store_id)
+    bar = st.progress(0.0, text="Starting")
+
+    def progress(index: int, count: int, title: str, fraction: float, message: str) -> None:
+        bar.progress(min(1.0, (index + fraction) / count), text=f"{title}: {message}")
+
+    runs = run_refresh(wh, store, only=("rfm", "clv"), progress=progress)
+    failed = [r for r in runs if r.status != "succeeded"]
+    if failed:
+        st.error(f"The {failed[0].kind} step failed: {failed[0].error}", icon=":material/error:")
+        return
+    cache.clear()
+    st.rerun()
+
+
+def settings_row(wh, f: Filters) -> None:
+    """The RFM window and CLV horizon used by the next refresh."""
+    window, horizon = rfm_window_days(wh, f.store_id), clv_horizon_days(wh, f.store_id)
+    with st.expander("Model settings", icon=":material/tune:"):
+        windows = [90, 180, 365, 730]
+        horizons = [90, 180, 365, 730]
+        new_window = st.selectbox("RFM window (days)", windows, index=windows.index(window) if window in windows else 2,
+                                  key="customers_rfm_window", help="Orders of these last days are scored.")
+        new_horizon = st.selectbox("CLV horizon (days)", horizons,
+                                   index=horizons.index(horizon) if horizon in horizons else 2,
+                                   key="customers_clv_horizon", help="Predicted value covers these next days.")
+        if (new_window, new_horizon) != (window, horizon):
+            set_choice(wh, WINDOW_CHOICE, int(new_window), scope=f.store_id)
+            set_choice(wh, HORIZON_CHOICE, int(new_horizon), scope=f.store_id)
+            st.caption("Saved: the next refresh uses them.")
+        st.caption(f"Scores are computed by `{REFRESH_COMMAND}` (scheduled, or the button below).")
+        refresh_button(wh, f, "Refresh customer scores now")
+
+
+# -- sections --------------------------------------------------------------------------------
+
+def kpi_section(customers: pl.DataFrame, risky: pl.DataFrame, f: Filters, clv_run: dict | None) -> None:
+    scored = customers.filter(pl.col("rfm_segment").is_not_null())
+    predicted = customers["predicted_clv"].drop_nulls()
+    historical = customers["historical_value"].drop_nulls()
+    top = scored.filter(pl.col("rfm_segment").is_in(["Champions", "Loyal", "Potential loyalist"])).height
+    horizon = (clv_run or {}).get("metrics", {}).get("horizon_days")
+    cards = [
+        kpi("Customers scored", scored.height, kind="count", currency=f.currency, help=DEFINITIONS["rfm"]),
+        kpi("Champions, loyal and potential loyalists", Decimal(top) / scored.height if scored.height else None,
+            kind="ratio", currency=f.currency, help="Share of scored customers in these three segments."),
+        kpi("Historical CLV per customer", sum(historical.to_list(), Decimal(0)) / historical.len()
+            if historical.len() else None, kind="money", currency=f.currency, help=DEFINITIONS["historical"]),
+        kpi("High-value customers at risk", risky.height, kind="count", currency=f.currency,
+            help=f"The fifth of customers with the highest historical value whose P(alive) is below "
+                 f"{AT_RISK_P_ALIVE:.0%}."),
+    ]
+    if predicted.len():
+        cards.append(kpi(f"Predicted CLV, next {horizon} days", sum(predicted.to_list(), Decimal(0)),
+                         kind="money", currency=f.currency, help=DEFINITIONS["predicted"] + " All customers."))
+        expected = customers["expected_purchases"].drop_nulls().sum()
+        cards.append(kpi(f"Expected orders, next {horizon} days", int(round(expected)), kind="count",
+                         currency=f.currency, help="Σ BG/NBD expected purchases (purchase days) over the horizon, "
+                         "all customers."))
+    kpi_cards(cards, key="customers")
+
+
+def at_risk_section(risky: pl.DataFrame, f: Filters) -> None:
+    if risky.height == 0:
+        st.caption("No high-value customer is at risk: none of the most valuable fifth has P(alive) below "
+                   f"{AT_RISK_P_ALIVE:.0%}.")
+        return
+    st.caption(f"{risky.height:,} customers, the most valuable {min(AT_RISK_ROWS, risky.height)} shown; the CSV "
+               "holds them all. Send them the At risk or Cannot lose playbook first.")
+    shown = risky.head(AT_RISK_ROWS).with_columns(pl.col("rfm_segment").fill_null("No order in the window"))
+    table(shown, "customers_at_risk", f, value_columns(f, "last_order", st.column_config.DateColumn(
+        "Last order", format="D MMM YYYY")), percent=("p_alive",), download=risky)
+
+
+def segments_section(wh, customers: pl.DataFrame, f: Filters, as_of: dt.date, window: int) -> None:
+    scored = customers.filter(pl.col("rfm_segment").is_not_null())
+    if scored.height == 0:
+        st.caption(f"No customer ordered in the {window} days up to {as_of:%-d %b %Y}.")
+        return
+    summary = segment_summary(scored)
+    fig = figures.segment_bars(summary, f.currency)
+    plot(fig, "customers_segments", f, fig.layout.title.text, data=summary)
+    st.markdown("**What to send each segment**")
+    table(summary.filter(pl.col("customers") > 0), "customers_segment_playbook", f, {
+        "segment": st.column_config.TextColumn("Segment"),
+        "customers": count_column("Customers"),
+        "revenue_share": percent_column("Share of net sales", "Their net sales in the window ÷ all scored "
+                                        "customers' net sales."),
+        "playbook": st.column_config.TextColumn("What to send them", width="large"),
+    }, percent=("revenue_share",), download=summary)
+    present = [s for s in SEGMENTS if s in set(scored["rfm_segment"].to_list())]
+    chosen = st.selectbox("Export a segment for a campaign", present, key="customers_export_segment",
+                          help="A CSV of the segment's customers (id, email hash, country, scores) for an email or "
+                               "ads tool.")
+    members = scored.filter(pl.col("rfm_segment") == chosen).select(
+        "customer_id", "email_hash", "country", "accepts_marketing", "rfm_segment", "r_score", "f_score", "m_score",
+        "recency_days", "frequency", "monetary", "p_alive", "predicted_clv")
+    st.caption(f"{members.height:,} customers. {PLAYBOOKS[chosen]}")
+    table_download(members, f"customers_segment_{chosen}", f, label=f"Download {chosen} customers",
+                   key="csv_customers_segment_export")
+    st.markdown(f"**Movement between segments, {MOVEMENT_DAYS} days before {as_of:%-d %b %Y} → then**")
+    movement = cached_query(movement_view, wh, f.store_id, as_of, as_of - dt.timedelta(days=MOVEMENT_DAYS), window)
+    if movement.height:
+        fig = figures.movement_heatmap(movement)
+        plot(fig, "customers_segment_movement", f, fig.layout.title.text, data=movement, height=HEATMAP_HEIGHT)
+
+
+def cohorts_section(wh, f: Filters) -> None:
+    products = cached_query(first_product_choices, wh, f.store_id, f.end)
+    names = dict(zip(products["first_product_id"].to_list(), products["first_product"].to_list()))
+    with st.container(horizontal=True, gap="small"):
+        product = st.selectbox("First product", [None, *names], format_func=lambda p: "Any" if p is None else names[p],
+                               key="customers_cohort_product")
+        channel = st.selectbox("Channel", [None, "online_store", "pos", "marketplace", "social", "other"],
+                               format_func=lambda c: "Any" if c is None else channel_name(c),
+                               key="customers_cohort_channel")
+        country = st.text_input("Country (ISO code)", key="customers_cohort_country", max_chars=2,
+                                placeholder="Any").strip().upper() or None
+        discount = st.selectbox("Discount on first order", [None, True, False],
+                                format_func=lambda d: "Any" if d is None else ("Yes" if d else "No"),
+                                key="customers_cohort_discount")
+    cohorts = cached_query(cohort_view, wh, f.store_id, f.end, product, channel, country, discount)
+    if cohorts.height == 0:
+        st.caption("No customer matches these filters. Choose Any for some of them.")
+        return
+    recent = cohorts.filter(pl.col("cohort") >= dt.date(f.end.year - 1, f.end.month, 1))
+    fig = figures.retention_heatmap(recent)
+    plot(fig, "customers_cohort_retention", f, fig.layout.title.text, data=cohorts, height=HEATMAP_HEIGHT)
+    per_customer = recent.pivot(on="months_since_first", index="cohort",
+                                values="cumulative_net_sales_per_customer").sort("cohort")
+    st.markdown("**Cumulative net sales per customer, by months since the first order**")
+    config = {"cohort": st.column_config.DateColumn("Cohort", format="MMM YYYY")}
+    config.update({c: money_column(f"+{c}", f.currency) for c in per_customer.columns if c != "cohort"})
+    table(per_customer, "customers_cohort_net_sales", f, config)
+
+
+def clv_section(wh, customers: pl.DataFrame, f: Filters, clv_run: dict | None) -> None:
+    metrics = (clv_run or {}).get("metrics", {})
+    for warning in metrics.get("warnings") or []:
+        st.warning(warning, icon=":material/warning:")
+    predicted = customers.filter(pl.col("predicted_clv").is_not_null())
+    if predicted.height == 0:
+        st.caption("No predicted value: see the warning above." if metrics.get("warnings")
+                   else f"No prediction yet: run `{REFRESH_COMMAND}`.")
+        return
+    horizon = metrics.get("horizon_days", 365)
+    params = clv_run["params"]
+    fig = figures.clv_histogram(predicted, f.currency, horizon)
+    plot(fig, "customers_predicted_clv", f, fig.layout.title.text)
+    st.caption(f"BG/NBD r = {params['bgnbd']['r']:.3f}, α = {params['bgnbd']['alpha']:.3f} weeks, "
+               f"a = {params['bgnbd']['a']:.3f}, b = {params['bgnbd']['b']:.3f}; Gamma-Gamma p = "
+               f"{params['gamma_gamma']['p']:.2f}, q = {params['gamma_gamma']['q']:.2f}, γ = "
+               f"{params['gamma_gamma']['v']:.2f}; fitted on {metrics.get('customers', 0):,} customers, "
+               f"{metrics.get('repeat_customers', 0):,} of whom bought again. Not discounted.")
+    top = predicted.sort("predicted_clv", descending=True)
+    table(top.head(100), "customers_clv", f, value_columns(f, "expected_purchases", st.column_config.NumberColumn(
+        "Expected orders", format="%.2f")), percent=("p_alive",), download=top)
+
+
+def funnel_section(wh, f: Filters) -> None:
+    current = cached_query(funnel_view, wh, f.store_id, f.start, f.end, None)
+    if current["sessions"][0] == 0:
+        st.caption("No web sessions in this range: connect web analytics events, or widen the dates.")
+        return
+    previous = (cached_query(funnel_view, wh, f.store_id, f.compare_start, f.compare_end, None)
+                if f.has_comparison else None)
+    if previous is not None and previous["sessions"][0] == 0:
+        previous = None
+    fig = figures.funnel_bars(current, previous)
+    plot(fig, "customers_funnel", f, fig.layout.title.text, data=current)
+    shown = current
+    if previous is not None:
+        shown = current.join(previous.select("step", pl.col("conversion").alias("previous_conversion")), on="step")
+    config = {"label": st.column_config.TextColumn("Step"), "sessions": count_column("Sessions"),
+              "share_of_sessions": percent_column("Share of sessions"),
+              "conversion": percent_column("Conversion from the step before"),
+              "drop_off": percent_column("Drop-off")}
+    if previous is not None:
+        config["previous_conversion"] = percent_column(f"Conversion, {f.comparison_label}")
+    table(shown, "customers_funnel_steps", f, config,
+          percent=("share_of_sessions", "conversion", "drop_off", "previous_conversion"))
+    by = st.segmented_control("Break down by", list(BREAKDOWNS), default="medium", required=True,
+                              format_func=BREAKDOWNS.get, key="customers_funnel_by") or "medium"
+    split = cached_query(funnel_view, wh, f.store_id, f.start, f.end, by)
+    wide = split.pivot(on="step", index=by, values="share_of_sessions")
+    sizes = split.filter(pl.col("step") == "sessions").select(by, pl.col("sessions"))
+    wide = sizes.join(wide.drop("sessions"), on=by)
+    config = {by: st.column_config.TextColumn(BREAKDOWNS[by]), "sessions": count_column("Sessions")}
+    config.update({step: percent_column(label) for step, label in
+                   zip(["viewed_product", "added_to_cart", "began_checkout", "purchased"],
+                       ["Viewed", "Added to cart", "Checkout", "Purchased"])})
+    table(wide, f"customers_funnel_by_{by}", f, config,
+          percent=("viewed_product", "added_to_cart", "began_checkout", "purchased"), download=split)
+
+
+def personalization_section(wh, f: Filters) -> None:
+    st.markdown("**Bought together**", help=DEFINITIONS["affinity"])
+    pairs = cached_query(pairs_view, wh, f.store_id, f.start, f.end)
+    if pairs.height == 0:
+        st.caption("No two products were bought together in two or more orders in this range.")
+    else:
+        table(pairs.head(20), "customers_bought_together", f, {
+            "antecedent": st.column_config.TextColumn("Bought"), "consequent": st.column_config.TextColumn("Also bought"),
+            "orders": count_column("Orders with both"),
+            "support": percent_column("Support"), "confidence": percent_column("Confidence"),
+            "lift": st.column_config.NumberColumn("Lift", format="%.2f"),
+        }, percent=("support", "confidence"), download=pairs)
+    st.markdown("**First product → repeat purchase**", help=f"Of the customers whose first order (main product) "
+                f"was at least {REPEAT_WINDOW_DAYS} days ago, the share who ordered again within "
+                f"{REPEAT_WINDOW_DAYS} days.")
+    repeat = cached_query(repeat_view, wh, f.store_id, f.end, REPEAT_WINDOW_DAYS)
+    if repeat.height:
+        table(repeat.head(20), "customers_first_product_repeat", f, {
+            "first_product": st.column_config.TextColumn("First product"), "customers": count_column("Customers"),
+            "repeat_customers": count_column("Came back"), "repeat_rate": percent_column("Repeat rate"),
+        }, percent=("repeat_rate",), download=repeat)
+    else:
+        st.caption(f"No customer's first order is {REPEAT_WINDOW_DAYS} days old yet.")
+    st.markdown("**New and returning customers**", help="New: first order ever in the month; returning: ordered "
+                "in the month after an earlier order.")
+    months = cached_query(new_returning_view, wh, f.store_id, f.start, f.end)
+    if months.height:
+        table(months, "customers_new_vs_returning", f, {
+            "month": st.column_config.DateColumn("Month", format="MMM YYYY"),
+            "new_customers": count_column("New"), "returning_customers": count_column("Returning"),
+            "new_net_sales": money_column("Net sales, new", f.currency),
+            "returning_net_sales": money_column("Net sales, returning", f.currency),
+        })
+    st.markdown("**Time between orders**", help="Days between consecutive orders of the same customer, all orders "
+                "up to the end of the range.")
+    gaps, stats = cached_query(between_view, wh, f.store_id, f.end)
+    if stats["gaps"]:
+        import plotly.graph_objects as go
+
+        fig = go.Figure(go.Bar(x=gaps["days_between"].to_list(), y=gaps["gaps"].to_list(), marker_color=charts.BLUE))
+        fig.update_xaxes(title="Days between orders", type="category")
+        fig.update_yaxes(title="Repeat orders", tickformat=",d")
+        plot(fig, "customers_time_between_orders", f,
+             f"Half of repeat orders come within {stats['median']:.0f} days of the one before", data=gaps)
+    else:
+        st.caption("No customer has ordered twice yet.")
+    st.markdown("**Cost of a new customer**", help=DEFINITIONS["cac"])
+    cac, other_currency = cached_query(cac_view, wh, f.store_id, f.currency, f.start, f.end)
+    if cac.height == 0:
+        st.caption("No ad spend recorded in this range.")
+    else:
+        table(cac.with_columns(pl.col("channel").map_elements(channel_name, return_dtype=pl.String)),
+              "customers_cac", f, {
+            "channel": st.column_config.TextColumn("Channel"), "ad_spend": money_column("Ad spend", f.currency),
+            "new_customers": count_column("New customers"), "cac": money_column("CAC", f.currency, DEFINITIONS["cac"]),
+        })
+        if other_currency:
+            st.caption(f"{other_currency:,} ad spend rows in another currency than the store's are left out.")
+
+
+# -- the page ----------------------------------------------------------------------------------
+
+wh = open_warehouse()
+filters = sidebar_filters(wh)
+page_header("Customers", QUESTION, wh, filters)
+
+rfm_run = clv_run = None
+with section("The customer scores"):
+    rfm_run = latest_run(wh, filters.store_id, "rfm")
+    clv_run = latest_run(wh, filters.store_id, "clv")
+
+if rfm_run is None:
+    st.info(f"Customer scores have not been computed yet. Run `{REFRESH_COMMAND}` (or the button below); it "
+            "scores every customer and fits the lifetime value model from the orders so far.",
+            icon=":material/hourglass_empty:")
+    refresh_button(wh, filters, "Compute customer scores now")
+    customers = None
+else:
+    as_of = rfm_run["as_of"]
+    window = rfm_run["params"].get("window_days", 365)
+    st.caption(f"Scores as of {as_of:%-d %b %Y} (last refresh, {window}-day RFM window); the date range below "
+               "drives the funnel, products bought together, new against returning customers and CAC.")
+    customers = None
+    with section("The customer table"):
+        customers = cached_query(customer_table, wh, filters.store_id, as_of)
+    if customers is not None and customers.height == 0:
+        st.info(f"No customer had ordered by {as_of:%-d %b %Y}. Import orders or build the demo store, then run "
+                f"`{REFRESH_COMMAND}`.", icon=":material/group_off:")
+        customers = None
+    if customers is not None:
+        risky = at_risk(customers)
+        with section("The key figures"):
+            kpi_section(customers, risky, filters, clv_run)
+        with section("High-value customers at risk"):
+            st.subheader("High-value customers at risk", help="Act on these first: the most valuable fifth "
+                         f"whose P(alive) is below {AT_RISK_P_ALIVE:.0%}.")
+            at_risk_section(risky, filters)
+    settings_row(wh, filters)
+
+segments_tab, cohorts_tab, clv_tab, funnel_tab, products_tab = st.tabs(
+    ["Segments", "Cohorts", "Lifetime value", "Funnel", "Products and repeat"])
+with segments_tab, section("Segments"):
+    st.subheader("RFM segments", help=DEFINITIONS["rfm"])
+    if customers is None:
+        st.caption(f"Segments appear after `{REFRESH_COMMAND}` has run.")
+    else:
+        segments_section(wh, customers, filters, rfm_run["as_of"], rfm_run["params"].get("window_days", 365))
+with cohorts_tab, section("Cohorts"):
+    st.subheader("Cohorts by month of first order", help=DEFINITIONS["cohort"])
+    cohorts_section(wh, filters)
+with clv_tab, section("Lifetime value"):
+    st.subheader("Lifetime value", help=DEFINITIONS["historical"] + " " + DEFINITIONS["predicted"])
+    if customers is None:
+        st.caption(f"Predicted value appears after `{REFRESH_COMMAND}` has run.")
+    else:
+        clv_section(wh, customers, filters, clv_run)
+with funnel_tab, section("Funnel"):
+    st.subheader("Conversion funnel", help=DEFINITIONS["funnel"])
+    funnel_section(wh, filters)
+with products_tab, section("Products and repeat purchases"):
+    st.subheader("Products and repeat purchases")
+    personalization_section(wh, filters)

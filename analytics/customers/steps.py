@@ -1,0 +1,99 @@
+"""The customer steps of ``python -m analytics refresh``: RFM scores and the lifetime value model.
+
+Both write ``customer_scores`` rows of the refresh's as-of day (one per
+customer), each step its own columns, in one transaction, after clearing its
+columns of that day (so a customer no longer scored loses a stale score):
+
+- ``rfm``: recency_days, frequency, monetary, r/f/m scores, rfm_segment, over
+  the chosen window (``customers.rfm_window_days``, default 365);
+- ``clv``: p_alive, expected_purchases and predicted_clv over the chosen horizon
+  (``customers.clv_horizon_days``, default 365) in horizon_days, for every
+  customer whose first order is on or before the as-of day; its run's params
+  are ``{"time_unit": "week", "bgnbd": {r, alpha, a, b}, "gamma_gamma": {p, q, v}}``
+  (both ``null`` when there was too little data; the warning is in its metrics).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import polars as pl
+
+from analytics.customers.choices import clv_horizon_days, rfm_window_days
+from analytics.customers.clv import ClvFit, clv_summary, fit_clv
+from analytics.customers.orders import customer_orders
+from analytics.customers.rfm import rfm_scores
+from analytics.refresh import RefreshContext, RefreshStep, StepResult
+from data.warehouse import Warehouse
+
+__all__ = ["STEPS", "compute_clv"]
+
+_RFM_COLUMNS = ("recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_segment")
+_CLV_COLUMNS = ("p_alive", "expected_purchases", "predicted_clv", "horizon_days")
+
+
+def _clear(wh: Warehouse, context: RefreshContext, columns: tuple[str, ...]) -> None:
+    wh.execute(f"UPDATE customer_scores SET {', '.join(f'{c} = NULL' for c in columns)} "
+               "WHERE store_id = :store_id AND as_of = :as_of",
+               {"store_id": context.store.store_id, "as_of": context.as_of})
+
+
+def _rfm_step(context: RefreshContext) -> StepResult:
+    wh, store = context.wh, context.store
+    window = rfm_window_days(wh, store.store_id)
+    context.progress(0.1, "reading orders")
+    scores = rfm_scores(customer_orders(wh, store.store_id, context.as_of), context.as_of, window)
+    context.progress(0.6, "writing scores")
+    rows = scores.select(pl.lit(store.store_id).alias("store_id"), "customer_id",
+                         pl.lit(context.as_of).alias("as_of"), *_RFM_COLUMNS)
+    with wh.transaction():
+        _clear(wh, context, _RFM_COLUMNS)
+        wh.upsert("customer_scores", rows)
+    segments = dict(scores.group_by("rfm_segment").len().iter_rows())
+    return StepResult(params={"window_days": window, "score_method": "quintiles", "grid": "rfm 0.3.0"},
+                      metrics={"customers": scores.height, "segments": segments},
+                      summary=f"{scores.height:,} customers scored over {window} days")
+
+
+def compute_clv(wh: Warehouse, store_id: str, as_of, horizon_days: int) -> tuple[pl.DataFrame, ClvFit]:
+    """The CLV summary of every customer with an order on or before ``as_of`` and the fitted model."""
+    orders = customer_orders(wh, store_id, as_of)
+    purchases = orders.select("customer_id", "day", pl.col("net_sales").alias("amount"))
+    summary = clv_summary(purchases, as_of)
+    return summary, fit_clv(summary, horizon_days)
+
+
+def _to_money(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(f"{value:.4f}")
+
+
+def _clv_step(context: RefreshContext) -> StepResult:
+    wh, store = context.wh, context.store
+    horizon = clv_horizon_days(wh, store.store_id)
+    context.progress(0.1, "reading orders")
+    summary, fit = compute_clv(wh, store.store_id, context.as_of, horizon)
+    context.progress(0.7, "writing predictions")
+    with wh.transaction():
+        _clear(wh, context, _CLV_COLUMNS)
+        if fit.predictions is not None:
+            p = fit.predictions
+            wh.upsert("customer_scores", pl.DataFrame({
+                "store_id": [store.store_id] * p.height, "customer_id": p["customer_id"],
+                "as_of": [context.as_of] * p.height, "p_alive": p["p_alive"],
+                "expected_purchases": p["expected_purchases"],
+                "predicted_clv": pl.Series([_to_money(v) for v in p["predicted_clv"].to_list()],
+                                           dtype=pl.Decimal(18, 4)),
+                "horizon_days": [horizon] * p.height,
+            }))
+    metrics = {**fit.metrics, "horizon_days": horizon, "warnings": fit.warnings}
+    if fit.predictions is None:
+        summary_line = f"no prediction: {fit.warnings[0]}"
+    else:
+        summary_line = f"{summary.height:,} customers, CLV over {horizon} days"
+    return StepResult(params=fit.params(), metrics=metrics, summary=summary_line)
+
+
+STEPS = (
+    RefreshStep("rfm", "Customer RFM scores", _rfm_step),
+    RefreshStep("clv", "Customer lifetime value", _clv_step),
+)

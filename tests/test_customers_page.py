@@ -1,0 +1,63 @@
+"""The Customers page under AppTest: before any refresh (the command and a button that runs it), with
+scores and a fitted model, and a store without orders."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from analytics.customers.steps import STEPS
+from analytics.refresh import run_refresh
+from analytics.store_state import Store
+from tests.app_support import app, app_store, cards, texts  # noqa: F401 - app_store is a fixture
+from tests.builders import add_store
+from tests.customers_store import AS_OF, build_customers_store
+
+PAGE = "pages/customers.py"
+# March 2026: the store's last month of orders (custom dates), compared with the previous period.
+MARCH = {"filters_preset": "custom", "filters_custom": (dt.date(2026, 3, 1), AS_OF)}
+
+
+def refreshed(wh) -> None:
+    build_customers_store(wh)
+    run_refresh(wh, Store("s", "Store s", "USD", "America/New_York"), AS_OF, steps=STEPS)
+
+
+def test_before_a_refresh_the_page_gives_the_command_and_its_button_runs_it(app_store):
+    app_store(build_customers_store)
+    at = app(PAGE, **MARCH).run()
+    assert not at.exception
+    assert "python -m analytics refresh" in texts(at)
+    assert "Customers scored" not in cards(at)
+    # Cohorts and the funnel need no refresh.
+    assert "Cohorts by month of first order" in texts(at)
+    at.button(key="customers_refresh").click().run()
+    assert not at.exception and not at.error
+    shown = cards(at)
+    assert shown["Customers scored"][0] != "0" and "Predicted CLV, next 365 days" in shown
+
+
+def test_with_scores_the_page_shows_segments_value_and_the_lists(app_store):
+    app_store(refreshed)
+    at = app(PAGE, **MARCH).run()
+    assert not at.exception and not at.error
+    shown = cards(at)
+    assert {"Customers scored", "High-value customers at risk", "Historical CLV per customer",
+            "Predicted CLV, next 365 days"} <= set(shown)
+    text = texts(at)
+    assert "Scores as of 31 Mar 2026" in text and "Not discounted." in text
+    for title in ("High-value customers at risk", "RFM segments", "Lifetime value", "Conversion funnel",
+                  "Products and repeat purchases"):
+        assert title in text
+    # The export of a segment lists that segment's customers.
+    export = at.selectbox(key="customers_export_segment")
+    assert export.value in export.options
+    # No web events in this store: the funnel says why.
+    assert "No web sessions in this range" in text
+
+
+def test_a_store_without_orders(app_store):
+    app_store(lambda wh: add_store(wh, "s"))
+    at = app(PAGE).run()
+    assert not at.exception and not at.error
+    assert "Customer scores have not been computed yet" in texts(at)
+    assert "No customer matches these filters" in texts(at)
