@@ -43,7 +43,9 @@ __all__ = [
 ]
 
 # Modules whose STEPS make up a refresh, in this order.
-STEP_MODULES: tuple[str, ...] = ()
+STEP_MODULES: tuple[str, ...] = (
+    "analytics.inventory.refresh_step",
+)
 
 UTC = dt.timezone.utc
 Progress = Callable[[float, str], None]
