@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 # Modules whose SECTIONS make up the report, in this order.
-SECTION_MODULES: tuple[str, ...] = ("analytics.report_sales",)
+SECTION_MODULES: tuple[str, ...] = ("analytics.report_sales", "analytics.inventory.report_section")
 
 CENT = Decimal("0.01")
 CHART_WIDTH, CHART_HEIGHT = 1000, 450
