@@ -59,13 +59,23 @@ class SupplierItem:
     lead_time_days: int | None = None
 
 
-def _whole(value: Any, label: str, low: int, high: int, problems: list[str]) -> int | None:
+def _decimal(value: Any, label: str, problems: list[str]) -> Decimal | None:
+    """``value`` as a finite Decimal; ``None`` when empty, or when not a number (a problem is noted)."""
     if value is None or value == "":
         return None
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
         problems.append(f"{label} {value!r} is not a number.")
+        return None
+    return number
+
+
+def _whole(value: Any, label: str, low: int, high: int, problems: list[str]) -> int | None:
+    number = _decimal(value, label, problems)
+    if number is None:
         return None
     if number != number.to_integral_value() or not low <= number <= high:
         problems.append(f"{label} must be a whole number from {low} to {high}, not {value}.")
@@ -74,14 +84,10 @@ def _whole(value: Any, label: str, low: int, high: int, problems: list[str]) -> 
 
 
 def _money(value: Any, label: str, problems: list[str]) -> Decimal | None:
-    if value is None or value == "":
+    amount = _decimal(value, label, problems)
+    if amount is None:
         return None
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        problems.append(f"{label} {value!r} is not an amount.")
-        return None
-    if not amount.is_finite() or amount < 0:
+    if amount < 0:
         problems.append(f"{label} must be 0 or more, not {value}.")
         return None
     return amount.quantize(Decimal("0.0001"))
