@@ -51,6 +51,7 @@ IMPUTE_WINDOW = 28
 BACKTEST_HORIZON = 14
 BACKTEST_WINDOWS = 2
 NEW_MODEL = "NewProductMean"
+PARALLEL_FROM = 1000
 Progress = Callable[[float, str], None]
 
 SERIES_SCHEMA = {"unique_id": pl.String, "ds": pl.Date, "y": pl.Float64, "censored": pl.Boolean}
@@ -261,10 +262,11 @@ def forecast_demand(series: pl.DataFrame, as_of: dt.date, *, horizon: int = HORI
                     models: Sequence | None = None, n_jobs: int | None = None,
                     progress: Progress = lambda f, m: None) -> ForecastResult:
     """Backtest, choose and forecast every series (see the module docstring)."""
-    n_jobs = n_jobs or min(2, os.cpu_count() or 1)
     models = list(models if models is not None else candidate_models())
     names = model_names(models)
     kinds = series_kinds(series)
+    # Worker processes pay off only for many series: their start costs seconds.
+    n_jobs = n_jobs or (min(2, os.cpu_count() or 1) if kinds.height >= PARALLEL_FROM else 1)
     new_ids = kinds.filter(pl.col("kind") == "new")["unique_id"]
     established = series.filter(~pl.col("unique_id").is_in(new_ids.implode()))
     parts, accuracy_parts = [], []

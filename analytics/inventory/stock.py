@@ -320,3 +320,22 @@ def lost_sales(wh: Warehouse, store_id: str, start: dt.date, end: dt.date) -> pl
               (Decimal(str(round(units, 4))) * prices[v]).quantize(Decimal("0.0001"))
               for v, units in lost.select("variant_id", "lost_units").iter_rows()]
     return lost.with_columns(pl.Series("lost_sales", values, dtype=pl.Decimal(38, 4))).sort("variant_id")
+
+
+def inventory_version(wh: Warehouse, store_id: str) -> tuple:
+    """A cheap fingerprint of what :func:`stock_health` reads besides sales (stock levels, forecasts,
+    suppliers, purchase orders): cache keys include it, so a receipt or a refresh shows at once."""
+    return tuple(wh.rows(
+        "SELECT (SELECT COUNT(*) FROM inventory_levels WHERE store_id = :s), "
+        "(SELECT SUM(available) FROM inventory_levels WHERE store_id = :s), "
+        "(SELECT MAX(updated_at) FROM inventory_levels WHERE store_id = :s), "
+        "(SELECT MAX(generated_at) FROM forecasts WHERE store_id = :s), "
+        "(SELECT COUNT(*) FROM supplier_items WHERE store_id = :s), "
+        "(SELECT SUM(COALESCE(moq, 0) + COALESCE(pack_size, 0) + COALESCE(lead_time_days, 0)) "
+        "   FROM supplier_items WHERE store_id = :s), "
+        "(SELECT SUM(COALESCE(unit_cost, 0)) FROM supplier_items WHERE store_id = :s), "
+        "(SELECT SUM(COALESCE(lead_time_days, 0)) FROM suppliers), "
+        "(SELECT COUNT(*) FROM purchase_orders WHERE store_id = :s), "
+        "(SELECT COUNT(*) FROM purchase_orders WHERE store_id = :s AND status = 'sent'), "
+        "(SELECT SUM(quantity - received_quantity) FROM purchase_order_lines WHERE store_id = :s)",
+        {"s": store_id})[0])
