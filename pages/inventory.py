@@ -420,10 +420,13 @@ def choices_section(wh, store: Store, choices: InventoryChoices) -> None:
                                     "safety stock (95 % → z = 1.645).")
         review = cols[1].number_input("Review period (days)", 1, 90, choices.review_days,
                                       help="Days between two ordering rounds; each order covers them.")
-        over = cols[0].number_input("Overstock above (days of cover)", 1, 3650, choices.overstock_days)
-        dead = cols[1].number_input("Dead stock after (days without a sale)", 1, 3650, choices.dead_stock_days)
-        lead = cols[0].number_input("Lead time without a supplier (days)", 0, 365, choices.default_lead_days)
-        if st.form_submit_button("Save"):
+        over = cols[0].number_input("Overstock above (days of cover)", 1, 3650, choices.overstock_days,
+                                    key="inventory_overstock_days")
+        dead = cols[1].number_input("Dead stock after (days without a sale)", 1, 3650, choices.dead_stock_days,
+                                    key="inventory_dead_stock_days")
+        lead = cols[0].number_input("Lead time without a supplier (days)", 0, 365, choices.default_lead_days,
+                                    key="inventory_default_lead_days")
+        if st.form_submit_button("Save thresholds"):
             try:
                 save_choices(wh, store.store_id, InventoryChoices(float(level), int(review), int(over), int(dead),
                                                                   int(lead)))
