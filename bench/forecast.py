@@ -15,7 +15,10 @@ history, then ``--holdout`` more days that the forecasts never see:
 Timing (``forecast``): the whole refresh computation on the history, as
 ``python -m analytics refresh`` runs it: censoring and imputation, the
 rolling-origin backtest of every candidate, the choice and the final forecasts
-(``forecast_demand``, 2 worker processes).
+(``forecast_demand``, 2 worker processes). ``seconds`` is wall time;
+``cpu_seconds`` the CPU time of the process and its workers (on a busy machine
+wall time is longer than ``cpu_seconds ÷ 2``, on an idle one close to it), with
+the load average at the end.
 
 Accuracy (``accuracy``): on the held-out days that were not stockouts, per
 series MASE (mean absolute error ÷ seasonal naive's in-sample error on the
@@ -31,7 +34,9 @@ Figures to read, never assertions.
 from __future__ import annotations
 
 import argparse
+import os
 import datetime as dt
+import resource
 import time
 
 import numpy as np
@@ -40,6 +45,12 @@ import polars as pl
 from bench.common import emit
 
 END = dt.date(2026, 10, 31)
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the forecast's worker processes)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def synthetic_store(n: int, days: int, holdout: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
@@ -118,13 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     history_sales = sales.filter(pl.col("ds") <= cut)
     history_stock = stock.filter(pl.col("ds") <= cut)
 
-    clock = time.perf_counter()
+    clock, cpu = time.perf_counter(), cpu_seconds()
     history = build_series(history_sales, history_stock, cut, history_days=args.days)
     result = forecast_demand(history, cut, horizon=max(HORIZON, args.holdout), n_jobs=2)
-    seconds = time.perf_counter() - clock
+    seconds, cpu = time.perf_counter() - clock, cpu_seconds() - cpu
     chosen = result.accuracy.filter(pl.col("chosen"))
     emit(bench="forecast", series=args.series, days=args.days, kinds=counts,
-         seconds=round(seconds, 1), models_chosen=dict(chosen.group_by("model").len().sort("model").iter_rows()))
+         seconds=round(seconds, 1), cpu_seconds=round(cpu, 1), load_average=[round(x, 1) for x in os.getloadavg()],
+         models_chosen=dict(chosen.group_by("model").len().sort("model").iter_rows()))
 
     # Held-out days that were not stockouts (stock 0 and no sale): what the models are scored on.
     full = build_series(sales, stock, END, history_days=args.days + args.holdout)

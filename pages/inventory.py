@@ -70,9 +70,15 @@ def _forecast_rows(wh, store_id: str, stamp: tuple) -> pl.DataFrame:
 
 
 def _history(wh, store_id: str, variant_id: str, start: dt.date, end: dt.date, stamp: tuple) -> pl.DataFrame:
-    return wh.query("SELECT local_date AS ds, CAST(SUM(units_sold) AS BIGINT) AS units FROM variant_daily_sales "
-                    "WHERE store_id = :s AND variant_id = :v AND local_date BETWEEN :a AND :b GROUP BY local_date "
-                    "ORDER BY local_date", {"s": store_id, "v": variant_id, "a": start, "b": end})
+    """Units sold each day of the range, 0 on days without a sale."""
+    sold = wh.query("SELECT local_date AS ds, CAST(SUM(units_sold) AS BIGINT) AS units FROM variant_daily_sales "
+                    "WHERE store_id = :s AND variant_id = :v AND local_date BETWEEN :a AND :b GROUP BY local_date",
+                    {"s": store_id, "v": variant_id, "a": start, "b": end})
+    days = pl.DataFrame({"ds": pl.date_range(start, end, interval="1d", eager=True)})
+    if sold.height == 0:
+        return days.with_columns(pl.lit(0, pl.Int64).alias("units"))
+    return days.join(sold.with_columns(pl.col("ds").cast(pl.Date)), on="ds", how="left").with_columns(
+        pl.col("units").fill_null(0))
 
 
 def _range_figures(wh, store_id: str, start: dt.date, end: dt.date, stamp: tuple) -> pl.DataFrame:
@@ -146,7 +152,7 @@ def kpi_section(summary: dict, health: pl.DataFrame, f: Filters) -> None:
         kpi("Stockout risk", summary["stockout_risk"], kind="count", currency=f.currency, help=D["stockout_risk"]),
         kpi("Dead stock", summary["dead_stock"], kind="count", currency=f.currency, help=D["dead_stock"]),
         kpi("Overstock", summary["overstock"], kind="count", currency=f.currency, help=D["overstock"]),
-        kpi("Forecast error (MASE)", accuracy, kind="text", currency=f.currency,
+        kpi("Forecast MASE", accuracy, kind="text", currency=f.currency,
             help="The variants' backtest MASE weighted by units sold in the last 90 days. " + D["mase"]),
     ]
     kpi_cards(cards, key="inventory")
@@ -163,7 +169,7 @@ def value_chart(health: pl.DataFrame, f: Filters) -> None:
         st.caption("No stock with a known unit cost: nothing to value.")
         return
     idle = rows["overstock"][0] + rows["dead_stock"][0]
-    title = f"{format_percent(idle / total)} of stock value sits in overstock or dead stock"
+    title = f"{format_percent(idle / total)} of stock value is overstock or dead stock"
     labels = [STATUSES[s] for s in rows]
     fig = charts.ranked_bars(labels, [v for v, _ in rows.values()], title=title, kind="money",
                              currency=f.currency, shares=[v / total for v, _ in rows.values()])
@@ -281,12 +287,12 @@ def forecast_chart(history: pl.DataFrame, ahead: pl.DataFrame, row: dict) -> go.
     fig.add_trace(go.Scatter(x=x + x[::-1], y=ahead["yhat_hi"].to_list() + ahead["yhat_lo"].to_list()[::-1],
                              fill="toself", fillcolor="rgba(0,114,178,0.15)", line=dict(width=0),
                              name=f"{level}% interval", hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=x, y=ahead["yhat"].to_list(), mode="lines", name="Forecast",
+    fig.add_trace(go.Scatter(x=x, y=ahead["yhat"].to_list(), mode="lines",
+                             name=f"Forecast ({row['forecast_model']})",
                              line=dict(color=charts.BLUE, width=2)))
     fig.update_yaxes(title=dict(text="Units per day"), rangemode="tozero")
     total = sum(ahead["yhat"].to_list())
-    title = (f"{row['sku'] or row['variant_id']}: about {total:,.0f} units in the next {ahead.height} days "
-             f"({row['forecast_model']})")
+    title = f"{row['sku'] or row['variant_id']}: about {total:,.0f} units in {ahead.height} days"
     return charts.style(fig, title)
 
 

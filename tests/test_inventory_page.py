@@ -36,7 +36,7 @@ def test_cards_lists_and_the_refresh_notice(app_store):
     shown = {label: value for label, (value, _) in cards(at).items()}
     assert shown == {
         "Inventory value": "$260.00", "Units available": "85", "To reorder": "3", "Stockouts": "1",
-        "Stockout risk": "1", "Dead stock": "1", "Overstock": "0", "Forecast error (MASE)": "0.80",
+        "Stockout risk": "1", "Dead stock": "1", "Overstock": "0", "Forecast MASE": "0.80",
     }
     text = texts(at)
     assert "Demand forecasts have not been computed yet" in text and "python -m analytics refresh" in text
