@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from analytics.formatting import format_count, format_money, format_percent
+from analytics.formatting import format_money, format_percent
 from analytics.inventory.alerts import DigestConfig, alerts_from_health
 from analytics.inventory.choices import InventoryChoices, load_choices, save_choices
 from analytics.inventory.purchasing import (

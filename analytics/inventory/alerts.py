@@ -100,7 +100,7 @@ class DigestConfig:
 
     @property
     def channels(self) -> list[str]:
-        return ([("email")] if self.smtp_host and self.email_to else []) + (["webhook"] if self.webhook_url else [])
+        return (["email"] if self.smtp_host and self.email_to else []) + (["webhook"] if self.webhook_url else [])
 
     @classmethod
     def from_settings(cls) -> "DigestConfig":
