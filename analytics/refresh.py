@@ -47,7 +47,10 @@ __all__ = [
 ]
 
 # Modules whose STEPS make up a refresh, in this order.
-STEP_MODULES: tuple[str, ...] = ("analytics.customers.steps",)
+STEP_MODULES: tuple[str, ...] = (
+    "analytics.customers.steps",
+    "analytics.inventory.refresh_step",
+)
 
 UTC = dt.timezone.utc
 log = logging.getLogger(__name__)

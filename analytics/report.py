@@ -48,7 +48,11 @@ __all__ = [
 ]
 
 # Modules whose SECTIONS make up the report, in this order.
-SECTION_MODULES: tuple[str, ...] = ("analytics.report_sales", "analytics.customers.report")
+SECTION_MODULES: tuple[str, ...] = (
+    "analytics.report_sales",
+    "analytics.customers.report",
+    "analytics.inventory.report_section",
+)
 
 CENT = Decimal("0.01")
 CHART_WIDTH, CHART_HEIGHT = 1000, 450

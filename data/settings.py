@@ -75,6 +75,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SHOPIFY_WEBHOOK_SECRET", None,
             "The app's client secret (or the webhook signing secret) that signs deliveries to /webhooks/shopify.",
             secret=True),
+    # Inventory: the daily stock-alert digest (python -m analytics alerts --send, or the app's scheduler)
+    Setting("SMTP_HOST", None, "SMTP server that sends the daily stock-alert digest by email (unset: no email)."),
+    Setting("SMTP_PORT", "587", "Port of the SMTP server (587 with STARTTLS, 465 for SMTP over TLS, 25 plain)."),
+    Setting("SMTP_USER", None, "User name for the SMTP server (unset: no login)."),
+    Setting("SMTP_PASSWORD", None, "Password for the SMTP server.", secret=True),
+    Setting("SMTP_SECURITY", "starttls", "How to secure the SMTP connection: starttls, ssl or none."),
+    Setting("SMTP_FROM", None, "The sender address of the digest email (default: SMTP_USER)."),
+    Setting("DIGEST_EMAIL_TO", None, "Where the daily stock-alert digest is emailed: one address or several, "
+            "comma-separated (needs SMTP_HOST)."),
+    Setting("DIGEST_WEBHOOK_URL", None,
+            "A webhook that receives the daily stock-alert digest as JSON with a text field (a Slack incoming "
+            "webhook works as it is).", secret=True),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -1,0 +1,303 @@
+"""Daily demand forecasts per variant, with the model of each series chosen by a backtest.
+
+Demand is units sold per variant per store-local day (every channel). The
+functions here take and return Polars frames; :mod:`analytics.inventory.refresh_step`
+reads the warehouse and writes the results.
+
+1. **Censoring.** A day on which the variant had nothing available (the sum
+   of its ``inventory_snapshots`` over locations ≤ 0) and sold nothing is not
+   a day of zero demand: the shelf was empty. Such a day is *censored*: its
+   demand is imputed as the mean of the uncensored days among the
+   :data:`IMPUTE_WINDOW` days before it (carried forward when there are
+   none, 0 at the very start), models are fitted to the imputed series, and
+   censored days are never scored.
+2. **Series.** A series starts on the variant's first day with a sale in the
+   :data:`HISTORY_DAYS` days up to ``as_of``; days without a sale are 0.
+   A series shorter than :data:`NEW_DAYS` is a *new product*: its forecast is
+   the mean of its (imputed) days so far, labelled ``NewProductMean``, and it
+   is not backtested.
+3. **Backtest.** Every other series is cut at :data:`BACKTEST_WINDOWS`
+   rolling origins, :data:`BACKTEST_HORIZON` days apart (the last
+   ``windows × horizon`` days are predicted, each window from the data before
+   it), with every model of :func:`candidate_models`
+   (``StatsForecast.cross_validation``).
+4. **Scores.** Over the uncensored backtest days: MASE = mean |ŷ − y| ÷ the
+   mean |y_t − y_{t−7}| of the days before the first origin (seasonal naive's
+   in-sample error; when that is 0, the mean of y, else 1); bias =
+   Σ(ŷ − y) ÷ Σy (positive: over-forecast); σ of the daily error =
+   √(mean (ŷ − y)²).
+5. **Choice.** Per series the model with the lowest MASE (ties: the earlier
+   candidate). Its forecast over the next :data:`HORIZON` days, refitted on
+   all the history, is kept; the prediction interval at :data:`LEVEL` % is
+   ŷ ± z × σ (lower bound at least 0), σ the chosen model's backtest error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Callable, Sequence
+
+import polars as pl
+
+HISTORY_DAYS = 730
+HORIZON = 28
+LEVEL = 90
+SEASON = 7
+NEW_DAYS = 56
+IMPUTE_WINDOW = 28
+BACKTEST_HORIZON = 14
+BACKTEST_WINDOWS = 2
+NEW_MODEL = "NewProductMean"
+PARALLEL_FROM = 1000
+Progress = Callable[[float, str], None]
+
+SERIES_SCHEMA = {"unique_id": pl.String, "ds": pl.Date, "y": pl.Float64, "censored": pl.Boolean}
+
+
+def candidate_models() -> list:
+    """The cheap, robust models a series may get, simplest first (ties go to the earlier one)."""
+    from statsforecast.models import (
+        ADIDA,
+        IMAPA,
+        TSB,
+        CrostonOptimized,
+        SeasonalExponentialSmoothingOptimized,
+        SeasonalNaive,
+        SeasonalWindowAverage,
+        SimpleExponentialSmoothingOptimized,
+    )
+
+    return [
+        SeasonalNaive(season_length=SEASON),
+        SeasonalWindowAverage(season_length=SEASON, window_size=4, alias="SeasonalWindowAverage"),
+        SimpleExponentialSmoothingOptimized(alias="SES"),
+        SeasonalExponentialSmoothingOptimized(season_length=SEASON, alias="SeasonalES"),
+        CrostonOptimized(),
+        ADIDA(),
+        IMAPA(),
+        TSB(alpha_d=0.2, alpha_p=0.2),
+    ]
+
+
+def model_names(models: Sequence | None = None) -> list[str]:
+    return [str(m) for m in (models if models is not None else candidate_models())]
+
+
+def z_value(level: float) -> float:
+    """The two-sided normal quantile of a central interval of ``level`` % (90 → 1.645)."""
+    return NormalDist().inv_cdf(0.5 + level / 200)
+
+
+# -- series ------------------------------------------------------------------------------------------------
+
+def build_series(sales: pl.DataFrame, stock: pl.DataFrame, as_of: dt.date,
+                 history_days: int = HISTORY_DAYS) -> pl.DataFrame:
+    """Daily demand series, censored days imputed.
+
+    ``sales``: ``variant_id, ds, units`` (units sold that day); ``stock``:
+    ``variant_id, ds, available`` (summed over locations; a variant without
+    snapshots has no censored days). Returns ``unique_id, ds, y, censored``
+    sorted, one row per day from the variant's first sale in the window to
+    ``as_of``; ``y`` is the imputed demand on censored days.
+    """
+    first = as_of - dt.timedelta(days=history_days - 1)
+    sales = sales.filter(pl.col("ds").is_between(first, as_of))
+    if sales.filter(pl.col("units") > 0).height == 0:
+        return pl.DataFrame(schema=SERIES_SCHEMA)
+    starts = (sales.filter(pl.col("units") > 0).group_by("variant_id").agg(pl.col("ds").min().alias("start")))
+    calendar = starts.with_columns(
+        pl.date_ranges(pl.col("start"), pl.lit(as_of), interval="1d").alias("ds")
+    ).explode("ds").select("variant_id", "ds")
+    daily = sales.group_by("variant_id", "ds").agg(pl.col("units").sum().cast(pl.Float64))
+    stock = stock.group_by("variant_id", "ds").agg(pl.col("available").sum())
+    frame = (calendar.join(daily, on=["variant_id", "ds"], how="left")
+             .join(stock, on=["variant_id", "ds"], how="left")
+             .with_columns(pl.col("units").fill_null(0.0))
+             .with_columns(((pl.col("available").fill_null(1) <= 0) & (pl.col("units") == 0)).alias("censored"))
+             .sort("variant_id", "ds"))
+    observed = pl.when(pl.col("censored")).then(None).otherwise(pl.col("units"))
+    imputed = (observed.shift(1).rolling_mean(window_size=IMPUTE_WINDOW, min_samples=1)
+               .forward_fill().fill_null(0.0)).over("variant_id")
+    return frame.select(
+        pl.col("variant_id").alias("unique_id"), "ds",
+        pl.when(pl.col("censored")).then(imputed).otherwise(pl.col("units")).alias("y"),
+        "censored",
+    )
+
+
+def series_kinds(series: pl.DataFrame, new_days: int = NEW_DAYS) -> pl.DataFrame:
+    """``unique_id, days, kind``: ``new`` (fewer than ``new_days`` days), ``intermittent`` (more than
+    half the uncensored days without a sale) or ``smooth``."""
+    return series.group_by("unique_id").agg(
+        pl.len().alias("days"),
+        ((pl.col("y") == 0) & ~pl.col("censored")).sum().alias("zeros"),
+        (~pl.col("censored")).sum().alias("observed"),
+    ).select(
+        "unique_id", "days",
+        pl.when(pl.col("days") < new_days).then(pl.lit("new"))
+        .when(pl.col("zeros") > pl.col("observed") / 2).then(pl.lit("intermittent"))
+        .otherwise(pl.lit("smooth")).alias("kind"),
+    ).sort("unique_id")
+
+
+# -- backtest and choice ---------------------------------------------------------------------------------
+
+def _statsforecast(models: Sequence, n_jobs: int):
+    from statsforecast import StatsForecast
+    from statsforecast.models import Naive
+
+    return StatsForecast(models=list(models), freq="1d", n_jobs=n_jobs, fallback_model=Naive())
+
+
+def backtest(series: pl.DataFrame, *, models: Sequence | None = None, horizon: int = BACKTEST_HORIZON,
+             windows: int = BACKTEST_WINDOWS, n_jobs: int = 2) -> pl.DataFrame:
+    """Rolling-origin forecasts of the last ``windows × horizon`` days of each series:
+    ``unique_id, ds, cutoff, y, <one column per model>``."""
+    models = list(models if models is not None else candidate_models())
+    if series.height == 0:
+        return pl.DataFrame()
+    sf = _statsforecast(models, n_jobs)
+    cv = sf.cross_validation(h=horizon, df=series.select("unique_id", "ds", "y"), n_windows=windows,
+                             step_size=horizon)
+    return pl.DataFrame(cv) if not isinstance(cv, pl.DataFrame) else cv
+
+
+def score_backtest(series: pl.DataFrame, cv: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
+    """Per series and model over its uncensored backtest days: ``unique_id, model, mase, bias,
+    error_sd, scored_days`` (see the module docstring)."""
+    cv = cv.with_columns(pl.col("ds").cast(pl.Date), pl.col("cutoff").cast(pl.Date))
+    first_cutoff = cv.group_by("unique_id").agg(pl.col("cutoff").min().alias("first_cutoff"))
+    train = (series.join(first_cutoff, on="unique_id").filter(pl.col("ds") <= pl.col("first_cutoff"))
+             .sort("unique_id", "ds")
+             .with_columns((pl.col("y") - pl.col("y").shift(SEASON)).abs().over("unique_id").alias("naive_error")))
+    scale = train.group_by("unique_id").agg(
+        pl.col("naive_error").mean().alias("naive_mae"), pl.col("y").mean().alias("train_mean"))
+    scale = scale.select("unique_id", pl.when(pl.col("naive_mae") > 0).then(pl.col("naive_mae"))
+                         .when(pl.col("train_mean") > 0).then(pl.col("train_mean"))
+                         .otherwise(1.0).alias("scale"))
+    scored = cv.drop("y").join(series.select("unique_id", "ds", "y", "censored"), on=["unique_id", "ds"])
+    scored = scored.filter(~pl.col("censored"))
+    long = scored.unpivot(index=["unique_id", "ds", "y"], on=list(names), variable_name="model",
+                          value_name="yhat").with_columns((pl.col("yhat").fill_nan(None) - pl.col("y")).alias("e"))
+    stats = long.group_by("unique_id", "model").agg(
+        pl.col("e").abs().mean().alias("mae"),
+        pl.col("e").sum().alias("error_sum"),
+        pl.col("y").sum().alias("actual_sum"),
+        (pl.col("e") ** 2).mean().sqrt().alias("error_sd"),
+        pl.col("e").is_not_null().sum().cast(pl.Int32).alias("scored_days"),
+    ).join(scale, on="unique_id", how="left")
+    order = {name: i for i, name in enumerate(names)}
+    return stats.select(
+        "unique_id", "model",
+        (pl.col("mae") / pl.col("scale")).alias("mase"),
+        pl.when(pl.col("actual_sum") > 0).then(pl.col("error_sum") / pl.col("actual_sum")).otherwise(None)
+        .alias("bias"),
+        "error_sd", "scored_days",
+        pl.col("model").replace_strict(order, return_dtype=pl.Int32).alias("rank"),
+    ).sort("unique_id", "rank").drop("rank")
+
+
+def choose_models(scores: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
+    """``scores`` with ``chosen``: per series the model of lowest MASE, the earlier candidate on a tie;
+    a series no model could score gets the first candidate."""
+    order = {name: i for i, name in enumerate(names)}
+    ranked = scores.with_columns(
+        pl.col("model").replace_strict(order, return_dtype=pl.Int32).alias("_rank"),
+        pl.col("mase").fill_nan(None).fill_null(float("inf")).alias("_key"),
+    ).sort("unique_id", "_key", "_rank")
+    first = ranked.group_by("unique_id", maintain_order=True).agg(pl.col("model").first().alias("_best"))
+    return (ranked.join(first, on="unique_id").with_columns((pl.col("model") == pl.col("_best")).alias("chosen"))
+            .drop("_rank", "_key", "_best").sort("unique_id", "model"))
+
+
+# -- the forecasts ------------------------------------------------------------------------------------------
+
+def new_product_forecast(series: pl.DataFrame, as_of: dt.date, horizon: int = HORIZON) -> tuple[pl.DataFrame,
+                                                                                                pl.DataFrame]:
+    """Forecasts (``unique_id, ds, yhat, error_sd``) and accuracy rows for new products: the mean of
+    the days so far, flat; σ the standard deviation of those days (√mean when they do not vary)."""
+    stats = series.group_by("unique_id").agg(
+        pl.col("y").mean().alias("yhat"), pl.col("y").std().fill_null(0.0).alias("sd"))
+    stats = stats.with_columns(
+        pl.when(pl.col("sd") > 0).then(pl.col("sd")).otherwise(pl.col("yhat").sqrt()).alias("error_sd"))
+    days = pl.DataFrame({"ds": pl.date_range(as_of + dt.timedelta(days=1), as_of + dt.timedelta(days=horizon),
+                                             interval="1d", eager=True)})
+    frame = stats.join(days, how="cross").select("unique_id", "ds", "yhat", "error_sd",
+                                                 pl.lit(NEW_MODEL).alias("model"))
+    accuracy = stats.select("unique_id", pl.lit(NEW_MODEL).alias("model"), pl.lit(None, pl.Float64).alias("mase"),
+                            pl.lit(None, pl.Float64).alias("bias"), "error_sd",
+                            pl.lit(0, pl.Int32).alias("scored_days"), pl.lit(True).alias("chosen"))
+    return frame, accuracy
+
+
+def _forecast_chosen(series: pl.DataFrame, chosen: pl.DataFrame, models: Sequence, horizon: int,
+                     n_jobs: int) -> pl.DataFrame:
+    """Each series' forecast by its chosen model only, refitted on all its history (one call per model)."""
+    by_name = {str(m): m for m in models}
+    parts = []
+    for name, ids in chosen.group_by("model", maintain_order=True).agg(pl.col("unique_id")).iter_rows():
+        subset = series.filter(pl.col("unique_id").is_in(ids)).select("unique_id", "ds", "y")
+        ahead = _statsforecast([by_name[name]], n_jobs).forecast(h=horizon, df=subset)
+        ahead = ahead if isinstance(ahead, pl.DataFrame) else pl.DataFrame(ahead)
+        parts.append(ahead.select("unique_id", pl.col("ds").cast(pl.Date), pl.col(name).alias("yhat"),
+                                  pl.lit(name).alias("model")))
+    return pl.concat(parts).join(chosen.select("unique_id", "error_sd"), on="unique_id").select(
+        "unique_id", "ds", "yhat", "error_sd", "model")
+
+
+@dataclass
+class ForecastResult:
+    """``forecasts``: ``unique_id, ds, model, yhat, yhat_lo, yhat_hi``; ``accuracy``: every scored model of
+    every series (``unique_id, model, mase, bias, error_sd, scored_days, chosen, kind``); ``kinds``."""
+
+    forecasts: pl.DataFrame
+    accuracy: pl.DataFrame
+    kinds: pl.DataFrame
+
+
+def forecast_demand(series: pl.DataFrame, as_of: dt.date, *, horizon: int = HORIZON, level: int = LEVEL,
+                    models: Sequence | None = None, n_jobs: int | None = None,
+                    progress: Progress = lambda f, m: None) -> ForecastResult:
+    """Backtest, choose and forecast every series (see the module docstring)."""
+    models = list(models if models is not None else candidate_models())
+    names = model_names(models)
+    kinds = series_kinds(series)
+    # Worker processes pay off only for many series: their start costs seconds.
+    n_jobs = n_jobs or (min(2, os.cpu_count() or 1) if kinds.height >= PARALLEL_FROM else 1)
+    new_ids = kinds.filter(pl.col("kind") == "new")["unique_id"]
+    established = series.filter(~pl.col("unique_id").is_in(new_ids.implode()))
+    parts, accuracy_parts = [], []
+    if new_ids.len():
+        frame, accuracy = new_product_forecast(series.filter(pl.col("unique_id").is_in(new_ids.implode())),
+                                               as_of, horizon)
+        parts.append(frame)
+        accuracy_parts.append(accuracy)
+    if established.height:
+        progress(0.05, f"backtesting {established['unique_id'].n_unique():,} series")
+        cv = backtest(established, models=models, n_jobs=n_jobs)
+        scores = choose_models(score_backtest(established, cv, names), names)
+        accuracy_parts.append(scores)
+        progress(0.55, "forecasting")
+        chosen = scores.filter(pl.col("chosen")).select("unique_id", "model", "error_sd")
+        parts.append(_forecast_chosen(established, chosen, models, horizon, n_jobs))
+    if not parts:
+        empty = pl.DataFrame(schema={"unique_id": pl.String, "ds": pl.Date, "model": pl.String,
+                                     "yhat": pl.Float64, "yhat_lo": pl.Float64, "yhat_hi": pl.Float64})
+        return ForecastResult(empty, pl.DataFrame(), kinds)
+    z = z_value(level)
+    forecasts = pl.concat(parts, how="vertical_relaxed").with_columns(
+        pl.col("yhat").fill_nan(0.0).clip(lower_bound=0.0),
+        pl.col("error_sd").fill_nan(None).fill_null(0.0),
+    ).select(
+        "unique_id", "ds", "model", "yhat",
+        (pl.col("yhat") - z * pl.col("error_sd")).clip(lower_bound=0.0).alias("yhat_lo"),
+        (pl.col("yhat") + z * pl.col("error_sd")).alias("yhat_hi"),
+    ).sort("unique_id", "ds")
+    accuracy = pl.concat(accuracy_parts, how="diagonal_relaxed").join(
+        kinds.select("unique_id", "kind"), on="unique_id", how="left")
+    progress(0.9, "forecasts ready")
+    return ForecastResult(forecasts, accuracy, kinds)
+

@@ -1,0 +1,74 @@
+"""The Inventory page under AppTest on tests/inventory_store.py's store ("today" is 31 March 2026)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from data.warehouse import connect
+from tests.app_support import app, app_store, cards, texts  # noqa: F401 - app_store is a fixture
+from tests.builders import add_store
+from tests.inventory_store import build_inventory_store
+
+PAGE = "pages/inventory.py"
+
+
+@pytest.fixture(autouse=True)
+def store_today(monkeypatch):
+    from ui import filters
+
+    monkeypatch.setattr(filters, "store_now",
+                        lambda timezone: dt.datetime(2026, 3, 31, 12, 0, tzinfo=ZoneInfo(timezone)))
+
+
+def run_page(**state):
+    at = app(PAGE, **state)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_cards_lists_and_the_refresh_notice(app_store):
+    app_store(build_inventory_store)
+    at = run_page()
+    shown = {label: value for label, (value, _) in cards(at).items()}
+    assert shown == {
+        "Inventory value": "$260.00", "Units available": "85", "To reorder": "3", "Stockouts": "1",
+        "Stockout risk": "1", "Dead stock": "1", "Overstock": "0", "Forecast MASE": "0.80",
+    }
+    text = texts(at)
+    assert "Demand forecasts have not been computed yet" in text and "python -m analytics refresh" in text
+    assert [b.label for b in at.button if b.key == "run_forecast"] == ["Compute forecasts now"]
+    assert "Service level 95.0%, review period 7 days." in text
+    assert any(t.label.startswith("Stockouts (1)") for t in at.tabs)
+    assert not at.error
+
+
+def test_drafting_purchase_orders_from_the_reorder_list(app_store):
+    url = app_store(build_inventory_store)
+    at = run_page()
+    at.button(key="draft_pos").click().run()
+    assert not at.exception
+    with connect(url) as wh:
+        assert wh.rows("SELECT supplier_id, status FROM purchase_orders WHERE po_id <> 'po-1'") == [("sup-2", "draft")]
+
+
+def test_saving_thresholds(app_store):
+    url = app_store(build_inventory_store)
+    at = run_page()
+    at.number_input(key="inventory_overstock_days").set_value(10)   # v1 has 15 days of cover
+    next(b for b in at.button if b.label == "Save thresholds").click().run()
+    assert not at.exception
+    assert cards(at)["Overstock"][0] == "1"
+    with connect(url) as wh:
+        assert wh.scalar("SELECT CAST(value AS TEXT) FROM app_settings WHERE scope = 's' "
+                         "AND name = 'inventory.overstock_days'") == "10"
+
+
+def test_a_store_without_stock_or_sales(app_store):
+    app_store(lambda wh: add_store(wh, "s"))
+    at = run_page()
+    assert "No stock or sales recorded for this store yet" in texts(at)
+    assert not at.metric
