@@ -60,7 +60,7 @@ def test_filters_carry_across_pages(app_store):
     # o1 + o3: 94.00 + 128.00.
     assert cards(at)["Total sales"][0] == "$222.00"
 
-    # A page without the filters, then back: the same choices.
+    # Another page, which draws its own copy of the filters, then back: the same choices.
     at.switch_page("pages/customers.py").run()
     assert not at.exception
     at.switch_page("pages/sales.py").run()

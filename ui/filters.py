@@ -191,6 +191,7 @@ def sidebar_filters(wh: Warehouse) -> Filters:
     if len(by_id) > 1:
         store_id = sidebar.selectbox(
             "Store", list(by_id), key=_PREFIX + "store", format_func=lambda s: by_id[s].name,
+            on_change=_changed, args=("store",),
             help="Every figure on every page is for this store, in its currency and timezone.",
         )
     else:
@@ -204,15 +205,20 @@ def sidebar_filters(wh: Warehouse) -> Filters:
     _restore("preset", DEFAULT_PRESET, allowed=PRESETS)
     preset = sidebar.selectbox(
         "Dates", list(PRESETS), key=_PREFIX + "preset", format_func=PRESETS.get,
+        on_change=_changed, args=("preset",),
         help="Store-local days. \"Last N days\" end yesterday; \"to date\" ranges include today so far.",
     )
     _keep("preset", preset)
     custom = None
     if preset == "custom":
-        kept = st.session_state.get(_KEPT + "custom") or preset_range(DEFAULT_PRESET, today)
-        if _PREFIX + "custom" not in st.session_state:
-            st.session_state[_PREFIX + "custom"] = tuple(kept)
-        picked = sidebar.date_input("From – to", key=_PREFIX + "custom", format="YYYY-MM-DD")
+        current = st.session_state.get(_PREFIX + "custom")
+        if not (isinstance(current, (tuple, list)) and len(current) == 2):
+            current = None
+        kept = st.session_state.get(_KEPT + "custom") or current or preset_range(DEFAULT_PRESET, today)
+        # A range being picked (one date so far) is shown as it is; else the kept range.
+        st.session_state[_PREFIX + "custom"] = tuple(st.session_state.get(_KEPT + "custom_picked") or kept)
+        picked = sidebar.date_input("From – to", key=_PREFIX + "custom", format="YYYY-MM-DD",
+                                    on_change=_picked)
         if isinstance(picked, (tuple, list)) and len(picked) == 2:
             custom = (picked[0], picked[1])
         else:  # the second date is not picked yet
@@ -224,6 +230,7 @@ def sidebar_filters(wh: Warehouse) -> Filters:
     _restore("comparison", DEFAULT_COMPARISON, allowed=COMPARISONS)
     comparison = sidebar.selectbox(
         "Compare with", list(COMPARISONS), key=_PREFIX + "comparison", format_func=COMPARISONS.get,
+        on_change=_changed, args=("comparison",),
         help="Previous period: the same number of days just before. Last year: the same dates shifted by "
              "52 weeks, so weekdays line up.",
     )
@@ -237,6 +244,7 @@ def sidebar_filters(wh: Warehouse) -> Filters:
     st.session_state[_PREFIX + "channels"] = [c for c in st.session_state[_PREFIX + "channels"] if c in options]
     channels = sidebar.multiselect(
         "Sales channels", options, key=_PREFIX + "channels", placeholder="All channels",
+        on_change=_changed, args=("channels",),
         format_func=channel_name,
         help="Only the orders (and their refunds) placed through these channels. Empty: every channel.",
     )
@@ -253,14 +261,32 @@ def channel_name(channel: str) -> str:
 
 
 def _restore(name: str, default: Any, *, allowed: Any) -> None:
-    """Put the kept choice back into the widget's state before the widget is drawn."""
+    """Put the kept choice into the widget's state before the widget is drawn.
+
+    Every page draws its own copy of the filters, and Streamlit gives a widget
+    on another page a new identity, which would start from its first option.
+    So the choice is kept under a key of its own (updated by the widgets'
+    ``on_change``, which runs before the page) and written back on every run.
+    """
     key = _PREFIX + name
-    if key in st.session_state and (allowed is None or st.session_state[key] in allowed):
-        return
-    value = st.session_state.get(_KEPT + name, default)
+    value = st.session_state.get(_KEPT + name, st.session_state.get(key, default))
     if allowed is not None and value not in allowed:
         value = default
     st.session_state[key] = value
+
+
+def _changed(name: str) -> None:
+    """``on_change`` of a filter widget: keep what the user just chose."""
+    st.session_state[_KEPT + name] = st.session_state[_PREFIX + name]
+
+
+def _picked() -> None:
+    """``on_change`` of the custom range: keep a range being picked (one date so far) until it is whole."""
+    picked = st.session_state[_PREFIX + "custom"]
+    whole = isinstance(picked, (tuple, list)) and len(picked) == 2
+    st.session_state[_KEPT + "custom_picked"] = None if whole else picked
+    if whole:
+        st.session_state[_KEPT + "custom"] = tuple(picked)
 
 
 def _keep(name: str, value: Any) -> None:
