@@ -10,6 +10,7 @@ from data.commands import run_command
 COMMAND_MODULES = (
     "analytics.report",
     "analytics.refresh",
+    "analytics.insights.cli",
 )
 
 

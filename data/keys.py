@@ -33,6 +33,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "refund_facts": ("store_id", "refund_id"),
     "variant_daily_sales": ("store_id", "local_date", "variant_id", "channel"),
     "app_settings": ("scope", "name"),
+    "insights": ("insight_id",),
 }
 
 # Tables that hold one store's data and carry store_id.
