@@ -15,7 +15,9 @@ promotion or outage in the history barely moves it. A day is an anomaly when
 
 (default threshold 3). The 10 % and ``floor`` terms keep a perfectly steady
 history (MAD 0) from flagging tiny wobbles. A day needs ``min_history``
-(default 4) earlier same-weekday values; days with fewer are not judged.
+(default 4) earlier same-weekday values, and a history that is mostly
+empty (median and MAD both 0: a new or very quiet store) sets no pattern;
+such days are not judged.
 The band is ``expected ± threshold × scale``, its low end
 never below 0 when the expected value is not.
 
@@ -72,6 +74,9 @@ def daily_anomalies(
         if actual is not None and len(history) >= min_history:
             expected = _median([Decimal(v) for v in history])
             mad = _median([abs(Decimal(v) - expected) for v in history])
+            if expected == 0 and mad == 0:
+                day += dt.timedelta(days=1)
+                continue  # mostly empty weekdays before: no pattern to be outside of
             scale = max(MAD_SCALE * mad, RELATIVE_FLOOR * abs(expected), Decimal(floor))
             low, high = expected - threshold * scale, expected + threshold * scale
             if expected >= 0:
