@@ -15,6 +15,7 @@ Insights page).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -138,8 +139,10 @@ def _marker(number: str) -> str:
 
 
 def markdown_safe(text: str, keep_markers: bool = False) -> str:
-    """Model text for st.markdown: dollar signs escaped (no LaTeX), HTML left as text, ⚠ marks highlighted."""
+    """Model text for st.markdown: dollar signs escaped (no LaTeX), HTML left as text, headings made small,
+    ⚠ marks highlighted."""
     safe = text.replace("\\", "\\\\").replace("$", "\\$").replace("<", "&lt;")
+    safe = re.sub(r"^#{1,4} ", "##### ", safe, flags=re.MULTILINE)  # headings sized for a panel
     if keep_markers:
         safe = safe.replace(_MARK_OPEN, ":red-background[**").replace(_MARK_CLOSE, "**]")
     return safe
