@@ -89,4 +89,5 @@ def test_grounding_rules(text, ungrounded):
 def test_flag_marks_only_ungrounded_numbers():
     text = "Net sales were $1,234.50 from 98 orders and 4,321 visits."
     assert flag(text, check(text, FACTS)) == "Net sales were $1,234.50 from 98 orders and [4,321 ⚠ unverified] visits."
-    assert flag(text, check(text, FACTS), lambda s: f"<{s}>") == "Net sales were $1,234.50 from 98 orders and <4,321> visits."
+    assert flag(text, check(text, FACTS), lambda s: f"<{s}>") == (
+        "Net sales were $1,234.50 from 98 orders and <4,321> visits.")

@@ -93,3 +93,24 @@ def test_stock_risks_forecast_and_segment_shifts(wh):
         {"segment": "Champions", "customers": 2, "previous_customers": 1, "change": 1},
         {"segment": "Lost", "customers": 1, "previous_customers": 0, "change": 1},
         {"segment": "At risk", "customers": 0, "previous_customers": 1, "change": -1}]}
+
+
+def test_offline_insight_is_stored_once_and_written_to_the_report(wh, tmp_path):
+    from analytics.insights.report import SECTIONS
+    from analytics.insights.service import write_insight
+    from analytics.report import write_report
+    from analytics.store_state import list_stores
+
+    build_insights_store(wh)
+    first = write_insight(wh, "s", START, END, compare=COMPARE, provider="offline")
+    again = write_insight(wh, "s", START, END, compare=COMPARE, provider="offline")
+    assert (first.provider, first.model, first.fallback_reason, first.ungrounded_numbers) == (
+        "offline", "rules-v1", None, ())
+    assert again.cached and again.text == first.text
+    assert wh.rows("SELECT provider, model, ungrounded_count, fallback_reason, facts_hash FROM insights") == [
+        ("offline", "rules-v1", 0, None, first.facts_hash)]
+    (store,) = list_stores(wh)
+    write_report(wh, store, START, END, tmp_path, charts=False, sections=SECTIONS)
+    written = (tmp_path / "insights.md").read_text()
+    assert written.startswith("# Insights: Store s, 9–15 Nov 2026\n\n> Written by offline (rules-v1)")
+    assert "In 9–15 Nov 2026 the store made $75.00 of net sales (up 87.5% against 2–8 Nov 2026)" in written

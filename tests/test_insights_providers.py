@@ -203,4 +203,5 @@ def test_command_json_output(llm, tmp_path, capsys):
     answer = json.loads(capsys.readouterr().out)
     assert answer["provider"] == "offline" and "HTTP 401" in answer["fallback_reason"]
     assert main(["insights", "--from", "2026-11-15", "--to", "2026-11-09", "--db", url]) == 2
-    assert capsys.readouterr().err == "error: --from 2026-11-15 is after --to 2026-11-09: the range must run forwards.\n"
+    assert capsys.readouterr().err == (
+        "error: --from 2026-11-15 is after --to 2026-11-09: the range must run forwards.\n")

@@ -91,7 +91,7 @@ def test_the_report_figures(wh, tmp_path):
     result = write_report(wh, store_of(wh), START, END, tmp_path / "out", charts=False, now=NOW)
     out = tmp_path / "out"
     assert set(result.files) == {"kpis.json", "sales_daily.csv", "sales_by_channel.csv", "sales_by_product.csv",
-                                 "index.html"}
+                                 "insights.md", "index.html"}
     assert result.warnings == ()
 
     assert read_csv(out / "sales_daily.csv") == [
@@ -175,8 +175,8 @@ def test_the_command_writes_the_folder_with_charts(db_url, tmp_path, capsys):
                  "--db", db_url])
     assert code == 0, capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == [
-        "index.html", "kpis.json", "net_sales_by_day.png", "sales_by_channel.csv", "sales_by_channel.png",
-        "sales_by_product.csv", "sales_daily.csv"]
+        "index.html", "insights.md", "kpis.json", "net_sales_by_day.png", "sales_by_channel.csv",
+        "sales_by_channel.png", "sales_by_product.csv", "sales_daily.csv"]
     for name in ("net_sales_by_day.png", "sales_by_channel.png"):
         data = (out / name).read_bytes()
         assert data.startswith(PNG_SIGNATURE) and len(data) > 10_000

@@ -119,9 +119,10 @@ def show_insight(insight: Insight, facts: dict[str, Any], timezone: str) -> None
                    f"({', '.join(grounding.ungrounded)}); they are marked ⚠ and should not be trusted.",
                    icon=":material/report:")
     when = insight.created_at.astimezone(ZoneInfo(timezone))
+    saved = " · saved answer for these figures" if insight.cached else ""
     st.caption(f"Written by {LABELS.get(insight.provider, insight.provider)} ({insight.model}) on "
-               f"{when.day} {when:%b %Y %H:%M} (store time){' · saved answer for these figures' if insight.cached else ''}"
-               f" · {len(grounding.numbers)} numbers checked against the figures.")
+               f"{when.day} {when:%b %Y %H:%M} (store time){saved} · {len(grounding.numbers)} numbers checked "
+               "against the figures.")
     with st.expander("The figures it was written from"):
         st.caption("Exactly what the writer received (no customer data).")
         st.code(facts_json(facts), language="json", wrap_lines=True)

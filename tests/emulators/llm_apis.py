@@ -78,8 +78,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - the http.server name
         length = int(self.headers.get("content-length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
-        self.apis.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body,
-                                   "raw": json.dumps(body)})
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        self.apis.requests.append({"path": self.path, "headers": headers, "body": body, "raw": json.dumps(body)})
         openai = self.path.endswith("/responses")
         if not openai and not self.path.endswith("/messages"):
             self._json(404, {"error": {"message": "not found"}})
