@@ -6,15 +6,18 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from analytics.insights.facts import build_facts, has_sales
+from analytics.insights.anomalies import daily_bands
+from analytics.insights.facts import HISTORY_WEEKS, build_facts, has_sales
 from analytics.insights.store import insight_history
-from analytics.metrics import METRIC_DEFINITIONS
+from analytics.metrics import METRIC_DEFINITIONS, sales_over_time
 from analytics.periods import previous_period
 from ui.cache import cached_query
-from ui.downloads import table_download
+from ui import charts
+from ui.downloads import chart_download, table_download
 from ui.errors import open_warehouse, section
 from ui.explain import GROUNDING_HELP, summary_panel
 from ui.filters import channel_name, describe_range, page_header, sidebar_filters
@@ -58,6 +61,47 @@ def kpi_section(facts: dict[str, Any], currency: str) -> None:
     cards.append(kpi("Variants at risk", facts["stock_risks"]["at_risk"], kind="count", currency=currency,
                      help="Variants sold out, or whose days of cover are below their supplier lead time."))
     kpi_cards(cards, key="insights", delta_description="vs the period before")
+
+
+def band_chart(wh, store_id: str, start: dt.date, end: dt.date, channels, currency: str, period) -> None:
+    """Net sales per day against the weekly-seasonal expected range (the method of the anomaly list)."""
+    history_start = start - dt.timedelta(days=7 * HISTORY_WEEKS)
+    daily = cached_query(sales_over_time, wh, store_id, history_start, end, "day", channels=channels)
+    bands = daily_bands(dict(zip(daily["period"].to_list(), daily["net_sales"].to_list())), start, end,
+                        weeks=HISTORY_WEEKS)
+    shown = daily.filter(pl.col("period") >= start).select("period", "net_sales")
+    outside = [b for b in bands if b["outside"]]
+    fig = go.Figure()
+    if bands:
+        days = [b["date"] for b in bands]
+        fig.add_trace(go.Scatter(x=days, y=charts.as_float([b["high"] for b in bands]), mode="lines",
+                                 line=dict(width=0), showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=days, y=charts.as_float([b["low"] for b in bands]), mode="lines",
+                                 line=dict(width=0), fill="tonexty", fillcolor="rgba(0,114,178,0.12)",
+                                 name="Expected range"))
+        fig.add_trace(go.Scatter(x=days, y=charts.as_float([b["expected"] for b in bands]), mode="lines",
+                                 line=dict(dash="dash", color="#7F7F7F"), name="Expected (weekday median)"))
+    fig.add_trace(go.Scatter(x=shown["period"].to_list(), y=charts.as_float(shown["net_sales"].to_list()),
+                             mode="lines+markers", line=dict(color="#0072B2"), name="Net sales"))
+    if outside:
+        fig.add_trace(go.Scatter(x=[b["date"] for b in outside], y=charts.as_float([b["actual"] for b in outside]),
+                                 mode="markers", marker=dict(size=12, color="#D55E00", symbol="circle-open",
+                                                             line=dict(width=3)), name="Outside the range"))
+    title = (f"Net sales were outside the expected range on {len(outside)} day{'s' if len(outside) != 1 else ''}"
+             if outside else "Net sales stayed within the expected range" if bands
+             else "Net sales by day (too little history for an expected range)")
+    charts.style(fig, title)
+    fig.update_yaxes(**charts.money_axis(currency))
+    fig.update_xaxes(tickformat="%-d %b")
+    st.plotly_chart(fig, key="chart_insights_net_sales_band", config=charts.chart_config(), theme=None)
+    data = pl.DataFrame({"date": [b["date"] for b in bands], "net_sales": [b["actual"] for b in bands],
+                         "expected": [b["expected"] for b in bands], "low": [b["low"] for b in bands],
+                         "high": [b["high"] for b in bands], "outside": [b["outside"] for b in bands]},
+                        schema={"date": pl.Date, "net_sales": pl.Decimal(38, 4), "expected": pl.Decimal(38, 4),
+                                "low": pl.Decimal(38, 4), "high": pl.Decimal(38, 4), "outside": pl.Boolean})
+    with st.container(horizontal=True, gap="small"):
+        chart_download(fig, "insights_net_sales_band", period)
+        table_download(data, "insights_net_sales_band", period)
 
 
 def anomaly_table(facts: dict[str, Any]) -> pl.DataFrame:
@@ -144,6 +188,9 @@ if not has_sales(facts):
 
 with section("The key figures"):
     kpi_section(facts, filters.currency)
+
+with section("The net sales chart"):
+    band_chart(wh, filters.store_id, start, end, filters.channel_filter, filters.currency, period)
 
 with section("The written summary"):
     st.subheader("The summary", help=GROUNDING_HELP)

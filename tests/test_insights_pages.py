@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from data.app_settings import get_choice, set_choice
@@ -48,6 +50,10 @@ def test_insights_page_offline_summary(app_store, llm_env):
     assert "Written by Offline writer (rules-v1)" in shown and "numbers checked against the figures" in shown
     assert "No day or segment was outside its expected range." in shown
     assert not at.warning  # every number grounded, no fallback
+    # The store is too new for a weekday baseline (8 weeks mostly empty), and the chart says so.
+    (chart,) = at.get("plotly_chart")
+    title = json.loads(chart.proto.spec)["layout"]["title"]["text"].replace("<br>", " ")
+    assert title == "Net sales by day (too little history for an expected range)"
 
 
 def test_insights_page_streams_openai_and_flags_an_invented_number(app_store, llm_env):

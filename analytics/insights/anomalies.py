@@ -46,48 +46,59 @@ MIN_HISTORY = 4
 MIN_EXPECTED = 5
 
 
+def daily_bands(
+    series: Mapping[dt.date, Decimal | int],
+    start: dt.date,
+    end: dt.date,
+    *,
+    weeks: int = WEEKS,
+    threshold: Decimal | int = THRESHOLD,
+    min_history: int = MIN_HISTORY,
+    floor: Decimal | int = 1,
+) -> list[dict[str, Any]]:
+    """Each judged day of ``start``–``end`` with its weekly baseline: ``date``, ``actual``,
+    ``expected`` (the same-weekday median), ``low`` and ``high`` (the band) and ``outside``.
+
+    ``series`` maps each store-local day to the figure; days missing from it
+    are not judged and do not count as history. Money stays ``Decimal``.
+    """
+    threshold = Decimal(threshold)
+    bands = []
+    day = start
+    while day <= end:
+        actual = series.get(day)
+        history = [series[d] for d in (day - dt.timedelta(days=7 * k) for k in range(1, weeks + 1)) if d in series]
+        day += dt.timedelta(days=1)
+        if actual is None or len(history) < min_history:
+            continue
+        expected = _median([Decimal(v) for v in history])
+        mad = _median([abs(Decimal(v) - expected) for v in history])
+        if expected == 0 and mad == 0:
+            continue  # mostly empty weekdays before: no pattern to be outside of
+        scale = max(MAD_SCALE * mad, RELATIVE_FLOOR * abs(expected), Decimal(floor))
+        low, high = expected - threshold * scale, expected + threshold * scale
+        if expected >= 0:
+            low = max(low, Decimal(0))  # a figure that is never negative has no negative band
+        bands.append({"date": day - dt.timedelta(days=1), "actual": actual, "expected": expected, "low": low,
+                      "high": high, "outside": not low <= Decimal(actual) <= high})
+    return bands
+
+
 def daily_anomalies(
     series: Mapping[dt.date, Decimal | int],
     start: dt.date,
     end: dt.date,
     *,
     metric: str,
-    weeks: int = WEEKS,
-    threshold: Decimal | int = THRESHOLD,
-    min_history: int = MIN_HISTORY,
-    floor: Decimal | int = 1,
+    **options: Any,
 ) -> list[dict[str, Any]]:
-    """The days of ``start``–``end`` whose ``series`` value is outside its weekly baseline band.
-
-    ``series`` maps each store-local day to the figure (days missing from it
-    are not judged, and do not count as history). Returns one dict per
-    anomaly, in date order: ``date``, ``metric``, ``actual``, ``expected``
-    (the same-weekday median), ``low`` and ``high`` (the band), and
-    ``direction`` (``"above"`` or ``"below"``). Money stays ``Decimal``.
-    """
-    threshold = Decimal(threshold)
-    found = []
-    day = start
-    while day <= end:
-        actual = series.get(day)
-        history = [series[d] for d in (day - dt.timedelta(days=7 * k) for k in range(1, weeks + 1)) if d in series]
-        if actual is not None and len(history) >= min_history:
-            expected = _median([Decimal(v) for v in history])
-            mad = _median([abs(Decimal(v) - expected) for v in history])
-            if expected == 0 and mad == 0:
-                day += dt.timedelta(days=1)
-                continue  # mostly empty weekdays before: no pattern to be outside of
-            scale = max(MAD_SCALE * mad, RELATIVE_FLOOR * abs(expected), Decimal(floor))
-            low, high = expected - threshold * scale, expected + threshold * scale
-            if expected >= 0:
-                low = max(low, Decimal(0))  # a figure that is never negative has no negative band
-            if not low <= Decimal(actual) <= high:
-                found.append({
-                    "date": day, "metric": metric, "actual": actual, "expected": expected,
-                    "low": low, "high": high, "direction": "above" if Decimal(actual) > high else "below",
-                })
-        day += dt.timedelta(days=1)
-    return found
+    """The days of :func:`daily_bands` outside their band, in date order, each with ``metric`` and
+    ``direction`` (``"above"`` or ``"below"``)."""
+    return [
+        {"date": b["date"], "metric": metric, "actual": b["actual"], "expected": b["expected"], "low": b["low"],
+         "high": b["high"], "direction": "above" if Decimal(b["actual"]) > b["high"] else "below"}
+        for b in daily_bands(series, start, end, **options) if b["outside"]
+    ]
 
 
 def segment_anomalies(
