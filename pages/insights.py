@@ -22,7 +22,7 @@ from ui.errors import open_warehouse, section
 from ui.explain import GROUNDING_HELP, summary_panel
 from ui.filters import channel_name, describe_range, page_header, sidebar_filters
 from ui.kpis import kpi, kpi_cards
-from ui.tables import for_display
+from ui.tables import for_display, money_column, percent_column
 
 QUESTION = "What changed, why, and what to do: a written summary checked against the computed figures."
 PERIODS = {"week": "Last full week", "range": "Sidebar dates"}
@@ -141,11 +141,30 @@ def stock_table(facts: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame([{k: r[k] for k in schema} for r in facts["stock_risks"]["items"]], schema=schema)
 
 
-def table(frame: pl.DataFrame, name: str, period, *, empty: str, config: dict | None = None) -> None:
+TITLES = {
+    "what": "What", "when_or_where": "When / where", "figure": "Figure", "actual": "Actual", "expected": "Expected",
+    "range": "Expected range", "direction": "Outside", "kind": "Kind", "name": "Name", "variant": "Variant",
+    "available": "Available", "daily_demand": "Daily demand", "days_of_cover": "Days of cover",
+    "lead_time_days": "Lead time (days)", "demand_from": "Demand from", "created_at": "Written at (UTC)",
+    "topic": "Topic", "period_start": "From", "period_end": "To", "requested_provider": "Asked",
+    "provider": "Written by", "model": "Model", "ungrounded_count": "Ungrounded numbers",
+    "fallback_reason": "Why offline",
+}
+MONEY_COLUMNS = {"net_sales": "Net sales", "previous_net_sales": "Before", "change": "Change"}
+
+
+def table(frame: pl.DataFrame, name: str, period, *, empty: str, currency: str) -> None:
+    """A table with readable titles (money in the store currency, changes as percentages) and its CSV."""
     if frame.height == 0:
         st.caption(empty)
         return
-    st.dataframe(for_display(frame), hide_index=True, width="stretch", column_config=config, key=f"table_{name}")
+    config: dict[str, Any] = {column: TITLES[column] for column in frame.columns if column in TITLES}
+    config.update({column: money_column(title, currency) for column, title in MONEY_COLUMNS.items()
+                   if column in frame.columns})
+    if "relative_change" in frame.columns:
+        config["relative_change"] = percent_column("Change %")
+    shown = for_display(frame, percent=("relative_change",))
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=f"table_{name}")
     table_download(frame, name, period)
 
 
@@ -216,7 +235,7 @@ LISTS = (
 for title, help_text, frame, name, empty in LISTS:
     with section(title):
         st.subheader(title, help=help_text)
-        table(frame(), name, period, empty=empty)
+        table(frame(), name, period, empty=empty, currency=filters.currency)
         if name == "insights_stock_risks" and facts["forecast"].get("status"):
             st.caption("No forecast yet: demand is the last 30 days' sales. Forecasts appear once the refresh "
                        "(`python -m analytics refresh`) has written them.")
