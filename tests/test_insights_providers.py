@@ -40,6 +40,8 @@ def llm(apis, monkeypatch):
     apis.requests.clear()
     apis.faults.clear()
     apis.reply = list(GROUNDED)
+    monkeypatch.setattr("data.settings._secrets", lambda: {})  # the machine's secrets.toml is not read
+    monkeypatch.delenv("INSIGHTS_PROVIDER", raising=False)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-openai")
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
     monkeypatch.setenv("OPENAI_BASE_URL", f"{apis.url}/v1")
