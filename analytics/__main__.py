@@ -11,6 +11,7 @@ COMMAND_MODULES = (
     "analytics.report",
     "analytics.refresh",
     "analytics.inventory.alerts",
+    "analytics.insights.cli",
 )
 
 

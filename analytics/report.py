@@ -22,10 +22,11 @@ import importlib
 import json
 import re
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import polars as pl
 
@@ -52,6 +53,7 @@ SECTION_MODULES: tuple[str, ...] = (
     "analytics.report_sales",
     "analytics.customers.report",
     "analytics.inventory.report_section",
+    "analytics.insights.report",
 )
 
 CENT = Decimal("0.01")
@@ -346,29 +348,49 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from data.settings import setting
+def parse_range(start_text: str, end_text: str) -> tuple[dt.date, dt.date]:
+    """``--from`` and ``--to`` as dates, or :class:`ReportError` when they are not a forward range."""
+    start = parse_day(start_text, "--from")
+    end = parse_day(end_text, "--to")
+    if end < start:
+        raise ReportError(f"--from {start} is after --to {end}: the range must run forwards.")
+    return start, end
+
+
+def connect_existing(db: str | None) -> Warehouse:
+    """The warehouse of ``--db`` (default: DATABASE_URL or the embedded file); :class:`ReportError` when
+    the embedded file does not exist yet."""
     from data.warehouse import connect, default_url
 
-    try:
-        start = parse_day(args.start, "--from")
-        end = parse_day(args.end, "--to")
-        if end < start:
-            raise ReportError(f"--from {start} is after --to {end}: the range must run forwards.")
-        url = args.db or default_url()
-        if url.startswith("duckdb://"):
-            from data.duckdb_backend import path_from_url
+    url = db or default_url()
+    if url.startswith("duckdb://"):
+        from data.duckdb_backend import path_from_url
 
-            path = path_from_url(url)
-            if path != ":memory:" and not Path(path).exists():
-                raise ReportError(f"There is no warehouse file at {path}: build the demo store "
-                                  "(python -m connectors demo) or import orders first, or pass --db.")
-        wh = connect(url)
-        try:
-            store = resolve_store(wh, args.store, setting("STORE_ID"))
+        path = path_from_url(url)
+        if path != ":memory:" and not Path(path).exists():
+            raise ReportError(f"There is no warehouse file at {path}: build the demo store "
+                              "(python -m connectors demo) or import orders first, or pass --db.")
+    return connect(url)
+
+
+@contextmanager
+def command_target(args: argparse.Namespace) -> Iterator[tuple[Warehouse, Store, dt.date, dt.date]]:
+    """The warehouse, store and range of a command's ``--db``, ``--store``, ``--from`` and ``--to``;
+    the warehouse is closed after the block. :class:`ReportError` for bad input."""
+    from data.settings import setting
+
+    start, end = parse_range(args.start, args.end)
+    wh = connect_existing(args.db)
+    try:
+        yield wh, resolve_store(wh, args.store, setting("STORE_ID")), start, end
+    finally:
+        wh.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        with command_target(args) as (wh, store, start, end):
             result = write_report(wh, store, start, end, Path(args.out), charts=not args.no_charts)
-        finally:
-            wh.close()
     except ReportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -34,6 +34,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "variant_daily_sales": ("store_id", "local_date", "variant_id", "channel"),
     "app_settings": ("scope", "name"),
     "inventory_digests": ("store_id", "digest_date"),
+    "insights": ("insight_id",),
 }
 
 # Tables that hold one store's data and carry store_id.

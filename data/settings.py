@@ -87,6 +87,27 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DIGEST_WEBHOOK_URL", None,
             "A webhook that receives the daily stock-alert digest as JSON with a text field (a Slack incoming "
             "webhook works as it is).", secret=True),
+    # AI insights (analytics/insights): who writes the summaries, with which model, within which bounds.
+    Setting("INSIGHTS_PROVIDER", "offline",
+            "Who writes the insight summaries when nothing is chosen in Settings: offline (the built-in writer, "
+            "no data leaves the machine), openai or anthropic."),
+    Setting("OPENAI_API_KEY", None, "OpenAI API key for the insight summaries (platform.openai.com > API keys).",
+            secret=True),
+    Setting("OPENAI_MODEL", "gpt-5.6", "OpenAI model that writes the insight summaries (Settings may choose another)."),
+    Setting("OPENAI_BASE_URL", None,
+            "OpenAI API address (default: https://api.openai.com/v1). Only set it for a proxy, a compatible "
+            "gateway or a local emulator."),
+    Setting("ANTHROPIC_API_KEY", None, "Anthropic API key for the insight summaries (console > API keys).",
+            secret=True),
+    Setting("ANTHROPIC_MODEL", "claude-opus-5",
+            "Anthropic model that writes the insight summaries (Settings may choose another)."),
+    Setting("ANTHROPIC_BASE_URL", None,
+            "Anthropic API address (default: https://api.anthropic.com). Only set it for a proxy or a local "
+            "emulator."),
+    Setting("INSIGHTS_MAX_TOKENS", "1500", "Most output tokens one insight summary may use."),
+    Setting("INSIGHTS_TIMEOUT", "30", "Seconds an AI provider has to answer one attempt before it is retried."),
+    Setting("INSIGHTS_MAX_RETRIES", "2",
+            "Retries of a failed AI call (connection errors, 408, 429, 5xx) before the offline writer stands in."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -422,3 +422,7 @@ with funnel_tab, section("Funnel"):
 with products_tab, section("Products and repeat purchases"):
     st.subheader("Products and repeat purchases")
     personalization_section(wh, filters)
+
+from ui.explain import explain_panel  # noqa: E402 - the Explain panel closes the page
+
+explain_panel(wh, filters.store_id, filters, "customers")

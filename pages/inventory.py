@@ -501,3 +501,7 @@ with section("Suppliers"):
 
 with section("Thresholds"), st.expander("Thresholds and service level"):
     choices_section(wh, store, choices)
+
+from ui.explain import explain_panel  # noqa: E402 - the Explain panel closes the page
+
+explain_panel(wh, filters.store_id, filters, "inventory")

@@ -329,3 +329,7 @@ with section("When people buy"):
     st.subheader("When people buy", help="Orders by weekday and hour of the day in the store's timezone, over "
                  "the range.")
     heatmap_section(wh, filters)
+
+from ui.explain import explain_panel  # noqa: E402 - the Explain panel closes the page
+
+explain_panel(wh, filters.store_id, filters, "sales")

@@ -154,3 +154,6 @@ for name in PLATFORMS:
 st.subheader("Sync status")
 with section("The sync status"):
     _sync_status()
+
+from ui.ai_settings import ai_settings_section  # noqa: E402 - the AI insights section closes the page
+ai_settings_section(open_warehouse())

@@ -11,7 +11,6 @@ from tests.builders import add_store
 from tests.sales_store import END, START, build_sales_store
 
 PAGES = ["sales", "orders", "products", "customers", "inventory", "insights", "settings"]
-PLANNED = ["insights"]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -34,19 +33,6 @@ def test_the_default_page_is_sales(app_store):
     assert not at.exception
     assert at.title[0].value == "Sales"
     assert cards(at)["Total sales"][0] == "$250.50"
-
-
-@pytest.mark.parametrize("page", PLANNED)
-def test_pages_not_built_yet_say_so_and_show_no_figures(app_store, page):
-    app_store(build_sales_store)
-    at = app("app.py")
-    at.run()
-    at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception
-    assert "not built yet" in texts(at)
-    assert "What will be here" in texts(at)
-    assert not at.metric and not at.dataframe
-    assert not at.get("plotly_chart")
 
 
 def test_filters_carry_across_pages(app_store):

@@ -1,0 +1,380 @@
+"""Facts: the compact JSON of computed figures a summary is written from.
+
+Everything here comes from the metric layer and the warehouse tables other
+parts fill (METRICS.md definitions, exact money): nothing is estimated for the
+writer. The document holds, for a period and its comparison:
+
+- ``kpis``: the headline figures of ``sales_summary`` with ``with_change``;
+- ``movers``: channels, countries (net sales and orders, both periods) and
+  the products whose net sales rose or fell the most;
+- ``anomalies``: days of net sales or orders outside their weekly-seasonal
+  band, and channels or countries that moved unlike the store
+  (:mod:`analytics.insights.anomalies`);
+- ``segment_shifts``: customers per RFM segment in the newest
+  ``customer_scores`` run against the run before;
+- ``stock_risks``: variants sold out, or whose days of cover are below their
+  supplier lead time, from ``inventory_levels`` and demand (the forecast when
+  one exists, else units sold over the last 30 days of the range ÷ 30);
+- ``forecast``: the units forecast for the next 28 days, or
+  ``"no forecast yet"``.
+
+**Never any personal data**: no customer id, name, email or address enters
+the facts; customers appear only as counts. Product, channel and country
+names do. Money is a string with two decimals (``"1234.50"``) in the store
+currency, ratios and relative changes a string of the fraction with four
+(``"0.1234"`` = 12.34 %), counts integers. The same warehouse rows give the
+same document, byte for byte (:func:`facts_json`), so :func:`facts_hash`
+keys the insight cache.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any, Iterable
+
+from analytics.insights.anomalies import daily_anomalies, segment_anomalies
+from analytics.metrics import sales_over_time, sales_summary, with_change
+from analytics.periods import check_range, previous_period, range_days
+from analytics.sales_breakdowns import sales_by_dimension, sales_by_product, variant_label
+from data.warehouse import Warehouse
+
+FACTS_VERSION = 1
+TOPICS = ("overview", "sales", "customers", "inventory")
+KPIS = ("total_sales", "net_sales", "orders", "aov", "units_sold", "customers", "new_customers",
+        "returning_customer_rate", "discounts", "returns", "refund_rate")
+MONEY = {"total_sales", "net_sales", "aov", "discounts", "returns", "gross_sales", "expected", "low", "high"}
+RATIOS = {"returning_customer_rate", "refund_rate", "repeat_purchase_rate"}
+TOP_MOVERS = 3
+TOP_SEGMENTS = 5
+TOP_STOCK_RISKS = 5
+HISTORY_WEEKS = 8
+DEMAND_DAYS = 30
+OUTLOOK_DAYS = 28
+DEFAULT_LEAD_TIME = 14
+NO_FORECAST = "no forecast yet"
+NO_SCORES = "no customer scores yet"
+CENT = Decimal("0.01")
+RATIO = Decimal("0.0001")
+
+
+def build_facts(
+    wh: Warehouse,
+    store_id: str,
+    start: dt.date,
+    end: dt.date,
+    *,
+    compare: tuple[dt.date, dt.date] | None = None,
+    channels: Iterable[str] | None = None,
+    topic: str = "overview",
+) -> dict[str, Any]:
+    """The facts of one store over the inclusive store-local range, against ``compare``.
+
+    ``compare`` defaults to the previous period of the same length. ``topic``
+    (``overview``, ``sales``, ``customers``, ``inventory``) is recorded and
+    says what the summary should dwell on; every topic gets the same figures.
+    """
+    if topic not in TOPICS:
+        raise ValueError(f"topic must be one of {', '.join(TOPICS)}, not {topic!r}")
+    start, end = check_range(start, end)
+    compare_start, compare_end = compare or previous_period(start, end)
+    channels = tuple(sorted(set(channels))) if channels else None
+    store = _store(wh, store_id)
+    current = sales_summary(wh, store_id, start, end, channels=channels)
+    previous = sales_summary(wh, store_id, compare_start, compare_end, channels=channels)
+    changes = with_change(current, previous)
+    return {
+        "version": FACTS_VERSION,
+        "topic": topic,
+        "currency": store["currency"],
+        "timezone": store["timezone"],
+        "period": {"start": start.isoformat(), "end": end.isoformat(), "days": range_days(start, end)},
+        "comparison": {"start": compare_start.isoformat(), "end": compare_end.isoformat()},
+        "channels_filter": list(channels) if channels else "all",
+        "kpis": {name: _change_doc(name, changes[name]) for name in KPIS},
+        "movers": _movers(wh, store_id, start, end, compare_start, compare_end, channels),
+        "anomalies": _anomalies(wh, store_id, start, end, compare_start, compare_end, channels),
+        "segment_shifts": segment_shifts(wh, store_id, end),
+        "stock_risks": stock_risks(wh, store_id, end),
+        "forecast": forecast_outlook(wh, store_id, end),
+    }
+
+
+def facts_json(facts: dict[str, Any]) -> str:
+    """The canonical text of the facts: sorted keys, no spaces (what is hashed and sent)."""
+    return json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def facts_hash(facts: dict[str, Any]) -> str:
+    """SHA-256 (hex) of :func:`facts_json`."""
+    return hashlib.sha256(facts_json(facts).encode("utf-8")).hexdigest()
+
+
+def has_sales(facts: dict[str, Any]) -> bool:
+    """Whether the period or its comparison had any order or refund."""
+    k = facts["kpis"]
+    return any(k[name][side] not in (0, "0.00") for name in ("orders", "returns")
+               for side in ("current", "previous"))
+
+
+# -- figures as written in the facts ------------------------------------------------------
+
+def money(value: Decimal | int | None) -> str | None:
+    """Money at two decimals, half to even, as text (``"1234.50"``)."""
+    if value is None:
+        return None
+    rounded = Decimal(value).quantize(CENT, rounding=ROUND_HALF_EVEN)
+    return str(rounded.copy_abs() if rounded.is_zero() else rounded)
+
+
+def ratio(value: Decimal | float | None) -> str | None:
+    """A fraction at four decimals as text (``"0.1234"`` = 12.34 %)."""
+    if value is None:
+        return None
+    return str(Decimal(str(value)).quantize(RATIO, rounding=ROUND_HALF_EVEN))
+
+
+def _figure(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name in MONEY:
+        return money(value)
+    if name in RATIOS:
+        return ratio(value)
+    return int(value) if isinstance(value, (int, Decimal)) and Decimal(value) == int(value) else str(value)
+
+
+def _change_doc(name: str, change: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "current": _figure(name, change["current"]),
+        "previous": _figure(name, change["previous"]),
+        "change": _figure(name, change["change"]),
+        "relative_change": ratio(change["relative_change"]),
+    }
+
+
+# -- movers --------------------------------------------------------------------------------------
+
+def _movers(wh, store_id, start, end, compare_start, compare_end, channels) -> dict[str, Any]:
+    movers: dict[str, Any] = {}
+    for dimension, key in (("channel", "channels"), ("country", "countries")):
+        now = _by_label(sales_by_dimension(wh, store_id, start, end, dimension, channels=channels), dimension)
+        before = _by_label(sales_by_dimension(wh, store_id, compare_start, compare_end, dimension,
+                                              channels=channels), dimension)
+        rows = [_mover(label, now.get(label), before.get(label)) for label in set(now) | set(before)]
+        rows.sort(key=lambda r: (-abs(Decimal(r["net_sales_change"])), r["name"]))
+        movers[key] = rows[:TOP_SEGMENTS]
+    now = _by_label(sales_by_product(wh, store_id, start, end, channels=channels), "product_id")
+    before = _by_label(sales_by_product(wh, store_id, compare_start, compare_end, channels=channels), "product_id")
+    rows = []
+    for key in set(now) | set(before):
+        row = now.get(key) or before[key]
+        rows.append(_mover(row["product"], now.get(key), before.get(key)))
+    rising = sorted((r for r in rows if Decimal(r["net_sales_change"]) > 0),
+                    key=lambda r: (-Decimal(r["net_sales_change"]), r["name"]))
+    falling = sorted((r for r in rows if Decimal(r["net_sales_change"]) < 0),
+                     key=lambda r: (Decimal(r["net_sales_change"]), r["name"]))
+    movers["products_rising"] = rising[:TOP_MOVERS]
+    movers["products_falling"] = falling[:TOP_MOVERS]
+    return movers
+
+
+def _by_label(frame, label: str) -> dict[Any, dict[str, Any]]:
+    return {row[label]: row for row in frame.iter_rows(named=True)}
+
+
+def _mover(name: str, now: dict | None, before: dict | None) -> dict[str, Any]:
+    net_now = now["net_sales"] if now else Decimal(0)
+    net_before = before["net_sales"] if before else Decimal(0)
+    change = with_change({"n": net_now}, {"n": net_before})["n"]
+    row = {
+        "name": name,
+        "net_sales": money(net_now),
+        "previous_net_sales": money(net_before),
+        "net_sales_change": money(change["change"]),
+        "relative_change": ratio(change["relative_change"]),
+    }
+    if "orders" in (now or before):
+        row["orders"] = int(now["orders"]) if now else 0
+        row["previous_orders"] = int(before["orders"]) if before else 0
+    else:
+        row["units_sold"] = int(now["units_sold"]) if now else 0
+        row["previous_units_sold"] = int(before["units_sold"]) if before else 0
+    return row
+
+
+# -- anomalies ---------------------------------------------------------------------------------
+
+def _anomalies(wh, store_id, start, end, compare_start, compare_end, channels) -> dict[str, Any]:
+    history_start = start - dt.timedelta(days=7 * HISTORY_WEEKS)
+    daily = sales_over_time(wh, store_id, history_start, end, "day", channels=channels)
+    days = []
+    for metric, floor in (("net_sales", Decimal(1)), ("orders", Decimal(1))):
+        series = dict(zip(daily["period"].to_list(), daily[metric].to_list()))
+        for found in daily_anomalies(series, start, end, metric=metric, weeks=HISTORY_WEEKS, floor=floor):
+            days.append({
+                "date": found["date"].isoformat(), "metric": metric, "direction": found["direction"],
+                **{name: (money(found[name]) if metric == "net_sales" else _count_or_tenths(found[name]))
+                   for name in ("actual", "expected", "low", "high")},
+            })
+    days.sort(key=lambda a: (a["date"], a["metric"]))
+    segments = []
+    for dimension in ("channel", "country"):
+        now = sales_by_dimension(wh, store_id, start, end, dimension, channels=channels)
+        before = sales_by_dimension(wh, store_id, compare_start, compare_end, dimension, channels=channels)
+        for found in segment_anomalies(dict(zip(now[dimension], now["orders"])),
+                                       dict(zip(before[dimension], before["orders"])), dimension=dimension):
+            segments.append({**found, "expected_orders": str(found["expected_orders"]), "z": str(found["z"])})
+    return {"method": "weekly-seasonal median ± 3 × MAD band (days); Poisson z-score > 3 against the store's "
+                      "change (segments)",
+            "days": days, "segments": segments}
+
+
+def _count_or_tenths(value: Decimal | int) -> int | str:
+    value = Decimal(value)
+    return int(value) if value == int(value) else str(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN))
+
+
+# -- customers, stock, forecasts (tables filled by other refresh steps) ------------------------------
+
+def segment_shifts(wh: Warehouse, store_id: str, end: dt.date) -> dict[str, Any]:
+    """Customers per RFM segment in the newest scores up to ``end`` against the run before."""
+    runs = [r[0] for r in wh.rows(
+        "SELECT DISTINCT as_of FROM customer_scores WHERE store_id = :s AND as_of <= :end "
+        "AND rfm_segment IS NOT NULL ORDER BY as_of DESC LIMIT 2", {"s": store_id, "end": end})]
+    if not runs:
+        return {"status": NO_SCORES}
+    counts = {}
+    for as_of in runs:
+        counts[as_of] = dict(wh.rows(
+            "SELECT rfm_segment, CAST(COUNT(*) AS BIGINT) FROM customer_scores "
+            "WHERE store_id = :s AND as_of = :as_of AND rfm_segment IS NOT NULL GROUP BY rfm_segment",
+            {"s": store_id, "as_of": as_of}))
+    latest = counts[runs[0]]
+    before = counts[runs[1]] if len(runs) > 1 else None
+    rows = []
+    for segment in sorted(set(latest) | set(before or {})):
+        row = {"segment": segment, "customers": int(latest.get(segment, 0))}
+        if before is not None:
+            row["previous_customers"] = int(before.get(segment, 0))
+            row["change"] = row["customers"] - row["previous_customers"]
+        rows.append(row)
+    rows.sort(key=lambda r: (-abs(r.get("change", 0)), -r["customers"], r["segment"]))
+    doc: dict[str, Any] = {"as_of": _day(runs[0]).isoformat(), "segments": rows}
+    if len(runs) > 1:
+        doc["previous_as_of"] = _day(runs[1]).isoformat()
+    return doc
+
+
+_STOCK = """
+WITH stock AS (
+    SELECT variant_id, SUM(available) AS available
+    FROM inventory_levels WHERE store_id = :s GROUP BY variant_id
+), sold AS (
+    SELECT variant_id,
+           SUM(CASE WHEN local_date > :demand_from THEN units_sold ELSE 0 END) AS recent_units,
+           SUM(units_sold) AS units_90
+    FROM variant_daily_sales
+    WHERE store_id = :s AND local_date > :sold_from AND local_date <= :end
+    GROUP BY variant_id
+), lead AS (
+    SELECT si.variant_id, MIN(COALESCE(si.lead_time_days, sp.lead_time_days)) AS lead_time_days
+    FROM supplier_items si LEFT JOIN suppliers sp ON sp.supplier_id = si.supplier_id
+    WHERE si.store_id = :s GROUP BY si.variant_id
+)
+SELECT st.variant_id, p.title, v.title, v.sku, CAST(st.available AS BIGINT),
+       CAST(COALESCE(so.recent_units, 0) AS BIGINT), CAST(COALESCE(so.units_90, 0) AS BIGINT), l.lead_time_days
+FROM stock st
+LEFT JOIN sold so ON so.variant_id = st.variant_id
+LEFT JOIN lead l ON l.variant_id = st.variant_id
+LEFT JOIN variants v ON v.store_id = :s AND v.variant_id = st.variant_id
+LEFT JOIN products p ON p.store_id = :s AND p.product_id = v.product_id
+"""
+
+
+def stock_risks(wh: Warehouse, store_id: str, end: dt.date) -> dict[str, Any]:
+    """Variants sold out (available ≤ 0 with sales in the 90 days to ``end``) or whose days of cover
+    (available ÷ daily demand, capped at 365) are below their lead time (supplier item, else supplier,
+    else 14 days). Daily demand is the forecast mean over the next 28 days where a forecast exists, else
+    units sold in the 30 days to ``end`` ÷ 30. Stock is the current ``inventory_levels`` (all locations)."""
+    forecast = _forecast_demand(wh, store_id, end)
+    params = {"s": store_id, "end": end, "demand_from": end - dt.timedelta(days=DEMAND_DAYS),
+              "sold_from": end - dt.timedelta(days=90)}
+    risks = []
+    for variant_id, product, title, sku, available, recent, units_90, lead in wh.rows(_STOCK, params):
+        demand, source = forecast.get(variant_id), "forecast"
+        if demand is None:
+            demand, source = Decimal(recent) / DEMAND_DAYS, "units sold in the last 30 days"
+        lead = int(lead) if lead is not None else DEFAULT_LEAD_TIME
+        if available <= 0 and units_90 > 0:
+            cover = Decimal(0)
+        elif demand > 0:
+            cover = min(Decimal(available) / demand, Decimal(365))
+        else:
+            continue
+        if cover >= lead:
+            continue
+        risks.append({
+            "variant": variant_label(product, title, sku, variant_id), "available": int(available),
+            "daily_demand": str(demand.quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)),
+            "days_of_cover": str(cover.quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)),
+            "lead_time_days": lead, "demand_from": source, "sold_out": available <= 0,
+        })
+    risks.sort(key=lambda r: (Decimal(r["days_of_cover"]), r["variant"]))
+    count = len(risks)
+    return {"at_risk": count, "items": risks[:TOP_STOCK_RISKS]}
+
+
+def _latest_forecast_rows(wh: Warehouse, store_id: str) -> str | None:
+    """The model whose newest forecast run is used: the one marked chosen in forecast_accuracy, else the
+    first by name among the newest run's models."""
+    chosen = wh.scalar("SELECT model FROM forecast_accuracy WHERE store_id = :s AND chosen "
+                       "ORDER BY generated_at DESC, model LIMIT 1", {"s": store_id})
+    if chosen is not None:
+        return chosen
+    return wh.scalar("SELECT model FROM forecasts WHERE store_id = :s ORDER BY generated_at DESC NULLS LAST, "
+                     "model LIMIT 1", {"s": store_id})
+
+
+def _forecast_demand(wh: Warehouse, store_id: str, end: dt.date) -> dict[str, Decimal]:
+    model = _latest_forecast_rows(wh, store_id)
+    if model is None:
+        return {}
+    rows = wh.rows("SELECT variant_id, AVG(yhat) FROM forecasts WHERE store_id = :s AND model = :m "
+                   "AND ds > :end AND ds <= :until GROUP BY variant_id",
+                   {"s": store_id, "m": model, "end": end, "until": end + dt.timedelta(days=OUTLOOK_DAYS)})
+    return {variant: Decimal(str(max(mean, 0.0))) for variant, mean in rows if mean is not None}
+
+
+def forecast_outlook(wh: Warehouse, store_id: str, end: dt.date) -> dict[str, Any]:
+    """Units forecast for the 28 days after ``end`` against units sold in the 28 days to ``end``."""
+    model = _latest_forecast_rows(wh, store_id)
+    if model is None:
+        return {"status": NO_FORECAST}
+    total = wh.scalar("SELECT SUM(yhat) FROM forecasts WHERE store_id = :s AND model = :m AND ds > :end "
+                      "AND ds <= :until", {"s": store_id, "m": model, "end": end,
+                                            "until": end + dt.timedelta(days=OUTLOOK_DAYS)})
+    if total is None:
+        return {"status": NO_FORECAST}
+    sold = wh.scalar("SELECT COALESCE(SUM(units_sold), 0) FROM variant_daily_sales WHERE store_id = :s "
+                     "AND local_date > :start AND local_date <= :end",
+                     {"s": store_id, "start": end - dt.timedelta(days=OUTLOOK_DAYS), "end": end})
+    units = int(round(float(total)))
+    sold = int(sold or 0)
+    return {
+        "model": model, "days": OUTLOOK_DAYS, "units_forecast": units, "units_sold_last_28_days": sold,
+        "relative_change": ratio(Decimal(units - sold) / Decimal(sold)) if sold else None,
+    }
+
+
+def _store(wh: Warehouse, store_id: str) -> dict[str, str]:
+    rows = wh.rows("SELECT currency, timezone FROM stores WHERE store_id = :s", {"s": store_id})
+    if not rows:
+        raise ValueError(f"there is no store {store_id!r} in the warehouse")
+    return {"currency": rows[0][0], "timezone": rows[0][1]}
+
+
+def _day(value: Any) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
