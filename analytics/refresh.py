@@ -250,10 +250,12 @@ def run_refresh_loop(wh: Warehouse, stop: threading.Event, hours_fn: Callable[[]
                      *, check_seconds: float = 60.0) -> None:
     """Refresh every store when it is due (see :func:`refresh_due`), checking every ``check_seconds``
     until ``stop`` is set: at the start when a store was never refreshed, then every
-    ``REFRESH_INTERVAL_HOURS``. Never raises; failures are logged and recorded in model_runs."""
+    ``REFRESH_INTERVAL_HOURS``; then send each store's daily stock-alert digest when one is
+    configured and not sent yet today. Never raises; failures are logged and recorded in model_runs."""
     from analytics.store_state import list_stores
 
     log.info("background refresh started")
+    digests = _Digests()
     while not stop.is_set():
         try:
             hours = float(hours_fn())
@@ -266,10 +268,37 @@ def run_refresh_loop(wh: Warehouse, stop: threading.Event, hours_fn: Callable[[]
                         runs = run_refresh(wh, store, steps=steps)
                         log.info("background refresh of %s: %s", store.store_id,
                                  ", ".join(f"{r.kind} {r.status} in {r.seconds:.1f} s" for r in runs))
+            for store in list_stores(wh):
+                if not stop.is_set():
+                    digests.send(wh, store)
         except Exception:  # noqa: BLE001 - the loop goes on; the next check tries again
             log.exception("background refresh failed")
         stop.wait(check_seconds)
     log.info("background refresh stopped")
+
+
+class _Digests:
+    """The daily stock-alert digest of each store, after its refresh: sent at most once a store-local
+    day (the digest records it), and after a failure tried again no sooner than ``retry_after``."""
+
+    def __init__(self, retry_after: dt.timedelta = dt.timedelta(minutes=30)) -> None:
+        self.retry_after = retry_after
+        self.failed_at: dict[str, dt.datetime] = {}
+
+    def send(self, wh: Warehouse, store: Store) -> None:
+        from analytics.inventory.alerts import send_daily_digest
+
+        now = dt.datetime.now(UTC)
+        failed = self.failed_at.get(store.store_id)
+        if failed is not None and now - failed < self.retry_after:
+            return
+        outcome = send_daily_digest(wh, store, now)
+        if outcome.status == "failed":
+            self.failed_at[store.store_id] = now
+            log.warning("daily stock-alert digest of %s not sent: %s", store.store_id, outcome.message)
+        elif outcome.status == "sent":
+            self.failed_at.pop(store.store_id, None)
+            log.info("daily stock-alert digest of %s sent (%s)", store.store_id, ", ".join(outcome.channels))
 
 
 # -- command line ------------------------------------------------------------------------

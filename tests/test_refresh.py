@@ -98,3 +98,27 @@ def test_the_background_loop_refreshes_due_stores_then_stops(wh, monkeypatch):
     timer.start()
     refresh.run_refresh_loop(wh, stop, lambda: 0, check_seconds=0.01)
     assert calls == []
+
+
+def test_a_failed_digest_is_tried_again_after_the_delay(wh, monkeypatch):
+    import analytics.inventory.alerts as alerts
+    import analytics.refresh as refresh
+
+    add_store(wh, "s")
+    sent = []
+
+    def fake_send(wh_, store, now, **_):
+        sent.append(store.store_id)
+        return alerts.DigestOutcome("failed" if len(sent) == 1 else "sent", now.date(), message="smtp down")
+
+    monkeypatch.setattr(alerts, "send_daily_digest", fake_send)
+    digests = refresh._Digests(retry_after=dt.timedelta(0))
+    digests.send(wh, STORE)
+    assert sent == ["s"] and "s" in digests.failed_at
+    digests.send(wh, STORE)
+    assert sent == ["s", "s"] and "s" not in digests.failed_at
+    # Within the retry delay after a failure, nothing is tried.
+    waiting = refresh._Digests()
+    waiting.failed_at["s"] = dt.datetime.now(dt.timezone.utc)
+    waiting.send(wh, STORE)
+    assert sent == ["s", "s"]
