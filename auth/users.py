@@ -65,9 +65,9 @@ def generate_password() -> str:
     return secrets.token_urlsafe(15)
 
 
-def hash_password(password: str, rounds: int = ROUNDS) -> str:
+def hash_password(password: str, rounds: int | None = None) -> str:
     check_password_rules(password)
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds or ROUNDS)).decode()
 
 
 def check_password_rules(password: str) -> None:
@@ -88,9 +88,9 @@ def _dummy() -> bytes:
 class UserStore:
     """The users file at ``path`` (by default :func:`credentials_path`)."""
 
-    def __init__(self, path: Path | None = None, rounds: int = ROUNDS):
+    def __init__(self, path: Path | None = None, rounds: int | None = None):
         self.path = Path(path) if path is not None else credentials_path()
-        self.rounds = rounds
+        self.rounds = rounds or ROUNDS
 
     # -- reading ---------------------------------------------------------
     def _load(self) -> dict:
