@@ -3,12 +3,15 @@
 ``app.py`` calls :func:`gate` before ``st.navigation``: without a valid login
 the login form is all that is drawn. The password is checked by
 ``auth.throttle.GUARD`` (one bcrypt check whatever the input, slowed per
-username and per address); streamlit-authenticator signs and reads the login
-cookie (a JWT with the AUTH_COOKIE_KEY) so a reload or a new tab stays logged
-in for AUTH_COOKIE_DAYS. Its own login widget is not used: it answers an
-unknown username without checking a hash (so faster than a wrong password) and
-only knows a fixed number of attempts after which a user is locked out until
-the users file is edited.
+username and per address). streamlit-authenticator sets and deletes the login
+cookie (an HS256 JWT signed with AUTH_COOKIE_KEY) in the browser, so a reload
+or a new tab stays logged in for AUTH_COOKIE_DAYS; the cookie the browser sends
+is read here the way the library reads it (``st.context.cookies`` and PyJWT),
+because building the library's ``Authenticate`` draws a cookie component that
+makes every page load run twice: it is built only on the run that logs in or
+out. Its own login widget is not used: it answers an unknown username without
+checking a hash (so faster than a wrong password) and only knows a fixed number
+of attempts after which a user is locked out until the users file is edited.
 
 Every run re-reads the user from the users file, so a removed user, a changed
 role or a reset password takes effect at once; a logout or a password reset
@@ -18,7 +21,9 @@ also refuses the cookies given out before it.
 from __future__ import annotations
 
 import logging
+import time
 
+import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 
@@ -58,19 +63,29 @@ def _forget() -> None:
         st.session_state[key] = None
 
 
-def _from_cookie(store: UserStore, authenticator: stauth.Authenticate) -> User | None:
-    """The user of a valid login cookie this browser sent, if any."""
-    token = authenticator.cookie_controller.get_cookie()
-    if not token:
+def _authenticator(store: UserStore, key: str) -> stauth.Authenticate:
+    return stauth.Authenticate(store.credentials(), COOKIE_NAME, key, cookie_days(), auto_hash=False)
+
+
+def _from_cookie(store: UserStore, key: str) -> User | None:
+    """The user of a valid, unexpired login cookie this browser sent, if any."""
+    raw = st.context.cookies.get(COOKIE_NAME)
+    if not raw:
         return None
-    user = store.get(token.get("username", ""))
+    try:
+        token = jwt.decode(raw, key, algorithms=["HS256"])
+    except jwt.InvalidTokenError:
+        return None
+    if not isinstance(token, dict) or float(token.get("exp_date") or 0) <= time.time():
+        return None
+    user = store.get(str(token.get("username") or ""))
     issued = float(token.get("exp_date", 0)) - cookie_days() * 86400
     if user is None or issued <= store.sessions_valid_after(user.username):
         return None  # a removed user, or a cookie from before a logout or password reset
     return user
 
 
-def _login_form(store: UserStore, authenticator: stauth.Authenticate) -> User | None:
+def _login_form(store: UserStore, key: str) -> User | None:
     slot = st.empty()
     with slot.container():
         _, middle, _ = st.columns([1, 2, 1])
@@ -95,12 +110,12 @@ def _login_form(store: UserStore, authenticator: stauth.Authenticate) -> User | 
         return None
     slot.empty()
     _remember(attempt.user)
-    authenticator.cookie_controller.set_cookie()
+    _authenticator(store, key).cookie_controller.set_cookie()
     log.info("%s logged in", attempt.user.username)
     return attempt.user
 
 
-def _sidebar(store: UserStore, authenticator: stauth.Authenticate, user: User) -> bool:
+def _sidebar(store: UserStore, key: str, user: User) -> bool:
     """Who is logged in and the logout button; ``True`` when the button was pressed."""
     slot = st.sidebar.empty()
     with slot.container():
@@ -113,6 +128,7 @@ def _sidebar(store: UserStore, authenticator: stauth.Authenticate, user: User) -
         store.end_sessions(user.username)
     except UserError:
         pass  # removed meanwhile: nothing left to end
+    authenticator = _authenticator(store, key)
     authenticator.authentication_controller.logout()
     authenticator.cookie_controller.delete_cookie()
     _forget()
@@ -128,20 +144,18 @@ def gate() -> User:
         st.stop()
     store = UserStore()
     try:
-        authenticator = stauth.Authenticate(store.credentials(), COOKIE_NAME, key, cookie_days(), auto_hash=False)
         user = current_user()
         if user is not None:
             user = store.get(user.username)  # the file decides: removed users and changed roles count now
         elif st.session_state.get("logout") is not True:
-            user = _from_cookie(store, authenticator)
+            user = _from_cookie(store, key)
         if user is not None:
             _remember(user)
-            if _sidebar(store, authenticator, user):
-                user = None
         else:
             _forget()
-        if user is None:
-            user = _login_form(store, authenticator)
+            user = _login_form(store, key)
+        if user is not None and _sidebar(store, key, user):
+            user = _login_form(store, key)  # None: the form is what a logout leaves
     except UserError as exc:
         st.error(str(exc), icon=":material/error:")
         st.stop()
