@@ -241,3 +241,19 @@ def test_the_cli_sets_up_adds_resets_and_refuses_in_one_sentence(secrets_file, t
     assert err == "error: owner is the only owner: make another user an owner first.\n"
     assert auth_cli(["add", "fay"]) == 2
     assert "already" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("key", ["", "some_signature_key"])
+def test_the_server_refuses_to_start_with_an_empty_or_sample_key_in_one_sentence(key, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.app_support import ROOT
+
+    env = {**os.environ, "AUTH_COOKIE_KEY": key, "DATABASE_URL": f"duckdb:///{tmp_path / 'w.duckdb'}"}
+    done = subprocess.run([sys.executable, "-c", "import server"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: AUTH_COOKIE_KEY is ") and line.endswith(".")

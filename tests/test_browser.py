@@ -307,8 +307,10 @@ def test_a_png_download_arrives(app_url, browser, owner_state, tmp_path):
     try:
         page.goto(app_url)
         settle(page)
-        with page.expect_download(timeout=45_000) as download_info:
-            page.get_by_role("button", name="Download PNG").first.click()
+        button = page.get_by_role("button", name="Download PNG").filter(visible=True).first  # a folded tab holds others
+        button.wait_for(timeout=60_000)
+        with page.expect_download(timeout=90_000) as download_info:
+            button.click(timeout=60_000)
         download = download_info.value
         assert re.fullmatch(r"[a-z0-9_]+_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.png", download.suggested_filename)
         target = tmp_path / download.suggested_filename
