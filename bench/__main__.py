@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             failures += run("bench.sync_load", "--backend", backend, "--page", str(page),
                             "--orders", "5000" if args.quick else "50000") != 0
     failures += run("bench.sales_page", *(["--orders", "10000"] if args.quick else [])) != 0
+    failures += run("bench.login", *(["--tries", "5"] if args.quick else [])) != 0
     return 1 if failures else 0
 
 
