@@ -114,7 +114,12 @@ def browser():
         chromium.close()
 
 
-_IDLE = "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') === 'notRunning'"
+_IDLE = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app?.getAttribute('data-test-connection-state') === 'CONNECTED'
+        && app.getAttribute('data-test-script-state') === 'notRunning';
+}"""
+TIMEOUT_MS = 60_000  # a loaded 2-core machine can take this long to draw a page
 
 
 def settle(page) -> None:
@@ -122,9 +127,9 @@ def settle(page) -> None:
 
     Polls on a timer rather than on animation frames, which a busy machine's
     Chromium may hold back for long."""
-    page.wait_for_function(_IDLE, polling=200, timeout=60_000)
+    page.wait_for_function(_IDLE, polling=200, timeout=TIMEOUT_MS)
     page.wait_for_timeout(400)
-    page.wait_for_function(_IDLE, polling=200, timeout=60_000)
+    page.wait_for_function(_IDLE, polling=200, timeout=TIMEOUT_MS)
 
 
 def log_in(page, app_url: str, user: str) -> None:
@@ -134,7 +139,7 @@ def log_in(page, app_url: str, user: str) -> None:
     page.get_by_role("textbox", name="Username").fill(user)
     page.get_by_role("textbox", name="Password").fill(TEST_USERS[user][1])
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=30_000)
+    page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=TIMEOUT_MS)
     settle(page)
 
 
@@ -149,6 +154,7 @@ def owner_state(app_url, browser):
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     try:
         page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
         log_in(page, app_url, "owner")
         return context.storage_state()
     finally:
@@ -190,6 +196,7 @@ _CLICK_NAV_LINK = """path => {
 def test_without_a_login_only_the_login_form_shows(app_url, browser):
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
     try:
         for path in ("", "/orders", "/settings"):
             page.goto(app_url + path)
@@ -215,6 +222,7 @@ def test_every_page_opens_without_an_error(app_url, browser, owner_state, device
     width = WIDTHS[device]
     context = browser.new_context(viewport={"width": width, "height": 900}, storage_state=owner_state)
     page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
     try:
         page.goto(app_url)
         settle(page)
@@ -235,6 +243,7 @@ def test_every_page_opens_without_an_error(app_url, browser, owner_state, device
 def test_changing_a_filter_changes_a_kpi(app_url, browser, owner_state):
     context = browser.new_context(viewport={"width": 1400, "height": 900}, storage_state=owner_state)
     page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
     try:
         page.goto(app_url)
         settle(page)
@@ -255,6 +264,7 @@ def test_changing_a_filter_changes_a_kpi(app_url, browser, owner_state):
 def test_an_analyst_cannot_open_settings_and_logs_out(app_url, browser):
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
     try:
         log_in(page, app_url, "analyst")
         paths = nav_paths(page, app_url)
@@ -268,7 +278,7 @@ def test_an_analyst_cannot_open_settings_and_logs_out(app_url, browser):
         page.goto(app_url)
         settle(page)
         page.get_by_role("button", name="Log out").click()
-        page.get_by_role("button", name="Log in").wait_for(timeout=30_000)
+        page.get_by_role("button", name="Log in").wait_for(timeout=TIMEOUT_MS)
         page.goto(app_url)
         settle(page)
         assert page.get_by_role("button", name="Log in").count() == 1
@@ -281,6 +291,7 @@ def test_a_csv_download_arrives(app_url, browser, owner_state, tmp_path):
     context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True,
                                   storage_state=owner_state)
     page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
     try:
         page.goto(f"{app_url}/orders")
         settle(page)
@@ -304,6 +315,7 @@ def test_a_png_download_arrives(app_url, browser, owner_state, tmp_path):
     context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True,
                                   storage_state=owner_state)
     page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
     try:
         page.goto(app_url)
         settle(page)
