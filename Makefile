@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 DEMO_ORDERS ?= 30000
 
-.PHONY: install run demo test bench clean-demo
+.PHONY: install run demo setup test bench clean-demo
 
 install: $(VENV)/.installed
 
@@ -19,8 +19,13 @@ $(VENV)/.installed: requirements.txt
 demo: install
 	$(PY) -m connectors demo --if-empty --orders $(DEMO_ORDERS)
 
+## First run: a random login cookie key in .streamlit/secrets.toml and the owner account
+## (its random password is printed once). Does nothing once both exist.
+setup: install
+	$(PY) -m auth setup
+
 ## Serve the app (pages, webhooks, live demo feed) on http://localhost:$(PORT).
-run: demo
+run: demo setup
 	$(PY) -m streamlit run server.py --server.port $(PORT) --server.headless true
 
 test: install

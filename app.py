@@ -1,12 +1,16 @@
-"""The entry point: routes to the pages. Computes nothing.
+"""The entry point: the login, then routes to the pages. Computes nothing.
 
-Each page draws the shared sidebar filters (``ui/filters.py``) itself; their
-choices live in the session, so they carry from page to page.
+Nothing but the login form is drawn until someone has logged in
+(``ui/login.py``); Settings is in the navigation of owners only. Each page
+draws the shared sidebar filters (``ui/filters.py``) itself; their choices
+live in the session, so they carry from page to page.
 """
 
 from pathlib import Path
 
 import streamlit as st
+
+from ui.login import gate
 
 HERE = Path(__file__).resolve().parent
 
@@ -16,6 +20,8 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="auto",
 )
+
+user = gate()
 
 
 def page(script: str, title: str, icon: str, **options) -> st.Page | None:
@@ -36,7 +42,7 @@ SECTIONS = {
     ],
     "More": [
         page("insights.py", "Insights", ":material/lightbulb:"),
-        page("settings.py", "Settings", ":material/settings:"),
+        page("settings.py", "Settings", ":material/settings:") if user.is_owner else None,
     ],
 }
 

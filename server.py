@@ -21,6 +21,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from auth.keys import CookieKeyError, require_cookie_key
 from connectors.webhooks import webhook_routes
 from data.settings import setting
 from data.warehouse import WarehouseError, close_shared, shared
@@ -99,5 +100,12 @@ async def lifespan(_app):
 # would get file names in the sidebar and no layout. Say up front that this
 # app routes itself.
 PagesManager.uses_pages_directory = False
+
+# Nobody may see a figure without a login, and a login cookie signed with an
+# empty or published key could be forged: refuse to start, in one sentence.
+try:
+    require_cookie_key()
+except CookieKeyError as exc:
+    raise SystemExit(f"error: {exc}") from None
 
 app = st.App(str(APP_SCRIPT), lifespan=lifespan, routes=webhook_routes(shared))

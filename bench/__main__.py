@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     failures += run("bench.clv", *(["--customers", "10000"] if args.quick else [])) != 0
     failures += run("bench.forecast", *(["--series", "500", "--ets-sample", "30"] if args.quick else [])) != 0
     failures += run("bench.insights", *(["--orders", "10000"] if args.quick else [])) != 0
+    failures += run("bench.login", *(["--tries", "5"] if args.quick else [])) != 0
     return 1 if failures else 0
 
 

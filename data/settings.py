@@ -108,6 +108,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INSIGHTS_TIMEOUT", "30", "Seconds an AI provider has to answer one attempt before it is retried."),
     Setting("INSIGHTS_MAX_RETRIES", "2",
             "Retries of a failed AI call (connection errors, 408, 429, 5xx) before the offline writer stands in."),
+    # Login
+    Setting("AUTH_COOKIE_KEY", None,
+            "Random key (32 characters or more) that signs the login cookie. make run and python -m auth setup "
+            "write one into .streamlit/secrets.toml when none is set; the app refuses to start with an empty "
+            "or sample key.", secret=True),
+    Setting("AUTH_CREDENTIALS_FILE", ".streamlit/credentials.yaml",
+            "The users file (bcrypt password hashes and roles), outside git; a relative path is taken from the "
+            "project folder."),
+    Setting("AUTH_COOKIE_DAYS", "7", "Days a login is remembered in the browser (0: log in again in every new tab)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

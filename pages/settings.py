@@ -1,4 +1,5 @@
-"""Settings: the store connections, trying their settings, syncing on demand and how fresh each stream is.
+"""Settings (owners only): the store connections, trying their settings, syncing on demand, how fresh
+each stream is, and the users.
 
 Secrets are never shown back: a setting is "set" or "not set", with where its
 value comes from. Values typed in a form are used for one connection test
@@ -16,6 +17,8 @@ from connectors.sync.status import LABELS, not_configured, platform_settings, st
 from data.settings import setting, setting_origin
 from ui.downloads import table_download
 from ui.errors import open_warehouse, section
+from ui.login import require_owner
+from ui.users import users_section
 
 PENDING = "_settings_connection_tests"
 
@@ -138,9 +141,10 @@ def _sync_status() -> None:
     table_download(frame, "settings_sync_status", key="settings_sync_status_csv")
 
 
+require_owner()
 st.title("Settings")
-st.caption("Connect Shopify, WooCommerce and Stripe, test their settings, sync on demand and see how fresh "
-           "each store's data is.")
+st.caption("Connect Shopify, WooCommerce and Stripe, test their settings, sync on demand, see how fresh "
+           "each store's data is, and manage who can log in.")
 st.info("Settings are saved by putting them in the environment or in .streamlit/secrets.toml (the environment "
         "wins; restart the app after a change). Values typed below are only used to test the connection, and "
         "secrets are never shown back.", icon=":material/info:")
@@ -154,6 +158,10 @@ for name in PLATFORMS:
 st.subheader("Sync status")
 with section("The sync status"):
     _sync_status()
+
+st.subheader("Users")
+with section("The users"):
+    users_section()
 
 from ui.ai_settings import ai_settings_section  # noqa: E402 - the AI insights section closes the page
 ai_settings_section(open_warehouse())

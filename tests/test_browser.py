@@ -1,11 +1,14 @@
-"""The real app in a real browser: every page opens without an error, at desk and phone width.
+"""The real app in a real browser: the login, every page without an error at desk and phone width,
+a filter that changes a figure, downloads, and what an analyst may not open.
 
-Builds a small demo store into a temporary DuckDB file, serves the app with
-``streamlit run server.py`` on a free port (live feed off), and drives
-Debian's Chromium (``/usr/bin/chromium``, never a downloaded browser) through
-Playwright. Screenshots of every page at 1400 px and 390 px wide go to
-``tests/artifacts/`` (git-ignored). Without Chromium or Playwright the tests
-skip, except with ``CI=true``, where they fail.
+Builds a small demo store into a temporary DuckDB file, a users file with an
+owner and an analyst, serves the app with ``streamlit run server.py`` on a
+free port (live feed off) once for the module, and drives Debian's Chromium
+(``/usr/bin/chromium``, never a downloaded browser) through Playwright. The
+owner logs in once through the form; the other tests reuse that browser
+state (the login cookie). Screenshots of every page at 1400 px and 390 px
+wide go to ``tests/artifacts/`` (git-ignored). Without Chromium or Playwright
+the tests skip, except with ``CI=true``, where they fail.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from analytics.exports import chromium_path
+from tests.app_support import TEST_COOKIE_KEY, TEST_USERS, write_test_users
 
 pytestmark = pytest.mark.browser
 
@@ -73,8 +77,10 @@ def app_url(tmp_path_factory):
     wh = connect(db_url)
     build_demo(wh, orders=1500, days=120, seed=7)
     wh.close()
+    users = write_test_users(folder / "credentials.yaml")
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "DEMO_FEED": "off", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    env = {**os.environ, "DATABASE_URL": db_url, "DEMO_FEED": "off", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+           "AUTH_CREDENTIALS_FILE": str(users), "AUTH_COOKIE_KEY": TEST_COOKIE_KEY}
     log = (folder / "server.log").open("wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "server.py", "--server.port", str(port),
@@ -108,11 +114,51 @@ def browser():
         chromium.close()
 
 
+_IDLE = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app?.getAttribute('data-test-connection-state') === 'CONNECTED'
+        && app.getAttribute('data-test-script-state') === 'notRunning';
+}"""
+TIMEOUT_MS = 60_000  # a loaded 2-core machine can take this long to draw a page
+
+
 def settle(page) -> None:
-    """Wait until the script run is over and the page has drawn."""
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=30_000)
+    """Wait until the script run is over and the page has drawn.
+
+    Polls on a timer rather than on animation frames, which a busy machine's
+    Chromium may hold back for long."""
+    page.wait_for_function(_IDLE, polling=200, timeout=TIMEOUT_MS)
     page.wait_for_timeout(400)
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=30_000)
+    page.wait_for_function(_IDLE, polling=200, timeout=TIMEOUT_MS)
+
+
+def log_in(page, app_url: str, user: str) -> None:
+    """Log in through the form, the way a person does."""
+    page.goto(app_url)
+    settle(page)
+    page.get_by_role("textbox", name="Username").fill(user)
+    page.get_by_role("textbox", name="Password").fill(TEST_USERS[user][1])
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=TIMEOUT_MS)
+    settle(page)
+
+
+def nav_paths(page, app_url: str) -> list[str]:
+    hrefs = page.eval_on_selector_all('[data-testid="stSidebarNav"] a', "links => links.map(a => a.href)")
+    return [p for p in dict.fromkeys(h[len(app_url):].rstrip("/") for h in hrefs if h.startswith(app_url)) if p]
+
+
+@pytest.fixture(scope="module")
+def owner_state(app_url, browser):
+    """The owner's browser state after one login through the form (its login cookie)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        log_in(page, app_url, "owner")
+        return context.storage_state()
+    finally:
+        context.close()
 
 
 def screenshot(page, name: str, width: int) -> None:
@@ -147,18 +193,41 @@ _CLICK_NAV_LINK = """path => {
 }"""
 
 
+def test_without_a_login_only_the_login_form_shows(app_url, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        for path in ("", "/orders", "/settings"):
+            page.goto(app_url + path)
+            settle(page)
+            assert page.get_by_role("button", name="Log in").count() == 1
+            assert page.locator('[data-testid="stSidebarNav"], [data-testid="stMetric"], '
+                                '[data-testid="stDataFrame"], .js-plotly-plot').count() == 0
+        screenshot(page, "login_phone", WIDTHS["phone"])
+        # A wrong password: one sentence, and still nothing else.
+        page.get_by_role("textbox", name="Username").fill("owner")
+        page.get_by_role("textbox", name="Password").fill("not-the-password")
+        page.get_by_role("button", name="Log in").click()
+        settle(page)
+        assert "Wrong username or password." in page.locator('[data-testid="stAlertContentError"]').inner_text()
+        assert page.locator('[data-testid="stSidebarNav"], [data-testid="stMetric"]').count() == 0
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("device", list(WIDTHS), ids=list(WIDTHS))
-def test_every_page_opens_without_an_error(app_url, browser, device):
+def test_every_page_opens_without_an_error(app_url, browser, owner_state, device):
     """Opens the home page, then every page of the navigation the way a person does (its link)."""
     width = WIDTHS[device]
-    context = browser.new_context(viewport={"width": width, "height": 900})
+    context = browser.new_context(viewport={"width": width, "height": 900}, storage_state=owner_state)
     page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
     try:
         page.goto(app_url)
         settle(page)
-        hrefs = page.eval_on_selector_all('[data-testid="stSidebarNav"] a', "links => links.map(a => a.href)")
-        paths = [p for p in dict.fromkeys(h[len(app_url):].rstrip("/") for h in hrefs if h.startswith(app_url)) if p]
-        assert {"/orders", "/products"} <= set(paths)
+        paths = nav_paths(page, app_url)
+        assert {"/orders", "/products", "/settings"} <= set(paths)
         problems = check(page, "home", device, width)
         for path in paths:
             # The link is in the sidebar, which a phone keeps folded: a click event reaches it all the same.
@@ -171,9 +240,58 @@ def test_every_page_opens_without_an_error(app_url, browser, device):
         context.close()
 
 
-def test_a_csv_download_arrives(app_url, browser, tmp_path):
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+def test_changing_a_filter_changes_a_kpi(app_url, browser, owner_state):
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, storage_state=owner_state)
     page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(app_url)
+        settle(page)
+        total = page.locator('[data-testid="stMetric"]').filter(has_text="Total sales").locator(
+            '[data-testid="stMetricValue"]').first
+        before = total.inner_text()
+        page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Dates").click()
+        page.get_by_role("option", name="Last 7 days").click()
+        settle(page)
+        after = total.inner_text()
+        # 30 days of a store selling every day against 7 of them: the total must move.
+        assert re.fullmatch(r"\$[\d,]+\.\d\d", before) and re.fullmatch(r"\$[\d,]+\.\d\d", after)
+        assert after != before
+    finally:
+        context.close()
+
+
+def test_an_analyst_cannot_open_settings_and_logs_out(app_url, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        log_in(page, app_url, "analyst")
+        paths = nav_paths(page, app_url)
+        assert "/orders" in paths and "/settings" not in paths
+        page.goto(f"{app_url}/settings")
+        settle(page)
+        headings = page.locator("h1, h2, h3").all_inner_texts()
+        assert not {"Settings", "Users", "Sync status"} & {h.strip() for h in headings}, headings
+        assert page.locator('input[type="password"]').count() == 0  # no connection secrets form either
+        # Logging out ends the cookie too: a reload shows the login form.
+        page.goto(app_url)
+        settle(page)
+        page.get_by_role("button", name="Log out").click()
+        page.get_by_role("button", name="Log in").wait_for(timeout=TIMEOUT_MS)
+        page.goto(app_url)
+        settle(page)
+        assert page.get_by_role("button", name="Log in").count() == 1
+        assert page.locator('[data-testid="stSidebarNav"]').count() == 0
+    finally:
+        context.close()
+
+
+def test_a_csv_download_arrives(app_url, browser, owner_state, tmp_path):
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True,
+                                  storage_state=owner_state)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
     try:
         page.goto(f"{app_url}/orders")
         settle(page)
@@ -192,15 +310,19 @@ def test_a_csv_download_arrives(app_url, browser, tmp_path):
         context.close()
 
 
-def test_a_png_download_arrives(app_url, browser, tmp_path):
+def test_a_png_download_arrives(app_url, browser, owner_state, tmp_path):
     """The home page's first chart as a PNG: drawn by kaleido in the server on the click."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True,
+                                  storage_state=owner_state)
     page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
     try:
         page.goto(app_url)
         settle(page)
-        with page.expect_download(timeout=45_000) as download_info:
-            page.get_by_role("button", name="Download PNG").first.click()
+        button = page.get_by_role("button", name="Download PNG").filter(visible=True).first  # a folded tab holds others
+        button.wait_for(timeout=60_000)
+        with page.expect_download(timeout=90_000) as download_info:
+            button.click(timeout=60_000)
         download = download_info.value
         assert re.fullmatch(r"[a-z0-9_]+_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.png", download.suggested_filename)
         target = tmp_path / download.suggested_filename

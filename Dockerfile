@@ -1,0 +1,41 @@
+# Storefront Analytics: the app and its background work in one container.
+#   docker build -t storefront-analytics .
+#   docker run -p 8501:8501 -v storefront-data:/data storefront-analytics
+# The first start prints the owner's random password once (docker logs).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# Debian's Chromium (PNG export through kaleido) and fonts: the same script CI runs.
+COPY scripts/install-system.sh scripts/install-system.sh
+RUN INSTALL_SYSTEM_CLEAN=1 bash scripts/install-system.sh
+
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY . .
+
+# A user without privileges owns only the data volume. Everything the app writes lives there:
+# the embedded warehouse, the users file, and secrets.toml (the cookie key written on first start).
+RUN useradd --system --uid 10001 --user-group --home-dir /data --no-create-home app \
+    && mkdir -p /data \
+    && chown app:app /data \
+    && rm -f .streamlit/secrets.toml .streamlit/credentials.yaml \
+    && ln -s /data/secrets.toml .streamlit/secrets.toml
+ENV DATABASE_URL=duckdb:////data/warehouse.duckdb \
+    AUTH_CREDENTIALS_FILE=/data/credentials.yaml \
+    PORT=8501
+VOLUME ["/data"]
+USER app
+
+EXPOSE 8501
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/_stcore/health' % os.environ.get('PORT', '8501'), timeout=4)"
+
+ENTRYPOINT ["/app/scripts/entrypoint.sh"]
+CMD ["app"]
