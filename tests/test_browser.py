@@ -68,7 +68,7 @@ def wait_until_up(url: str, server: subprocess.Popen, seconds: float = 45) -> No
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    """The app, served on a free port over a small demo store."""
+    """The app, served on a free port over a small demo store, refreshed."""
     from connectors.demo import build_demo
     from data.warehouse import connect
 
@@ -76,6 +76,12 @@ def app_url(tmp_path_factory):
     db_url = f"duckdb:///{folder / 'demo.duckdb'}"
     wh = connect(db_url)
     build_demo(wh, orders=1500, days=120, seed=7)
+    # Scores, models and forecasts computed up front, so every page shows its figures.
+    from analytics.refresh import run_refresh
+    from analytics.store_state import list_stores
+
+    runs = run_refresh(wh, list_stores(wh)[0])
+    assert all(r.status == "succeeded" for r in runs), [(r.kind, r.error) for r in runs]
     wh.close()
     users = write_test_users(folder / "credentials.yaml")
     port = free_port()
