@@ -37,6 +37,7 @@ from ui.downloads import chart_download, table_download
 from ui.errors import open_warehouse, section
 from ui.filters import Filters, channel_name, page_header, sidebar_filters
 from ui.kpis import kpi, kpi_cards
+from ui.login import OWNERS_ONLY, may_change
 from ui.tables import count_column, for_display, money_column, percent_column
 
 QUESTION = ("Who your best customers are, who is slipping away, what a customer is worth, where visitors "
@@ -124,6 +125,9 @@ def settings_row(wh, f: Filters) -> None:
     """The RFM window and CLV horizon used by the next refresh."""
     window, horizon = rfm_window_days(wh, f.store_id), clv_horizon_days(wh, f.store_id)
     with st.expander("Model settings", icon=":material/tune:"):
+        if not may_change():
+            st.caption(f"RFM window {window} days, CLV horizon {horizon} days. " + OWNERS_ONLY)
+            return
         windows = [90, 180, 365, 730]
         horizons = [90, 180, 365, 730]
         new_window = st.selectbox("RFM window (days)", windows, index=windows.index(window) if window in windows else 2,

@@ -51,6 +51,7 @@ from ui.downloads import chart_download, table_download
 from ui.errors import open_warehouse, section
 from ui.filters import Filters, describe_range, page_header, sidebar_filters, store_now
 from ui.kpis import kpi, kpi_cards
+from ui.login import OWNERS_ONLY, may_change
 from ui.tables import count_column, for_display, money_column, percent_column
 
 QUESTION = "What to reorder today, what is about to run out, what is not selling, and how sure the forecasts are."
@@ -205,7 +206,9 @@ def reorder_section(wh, store: Store, health: pl.DataFrame, f: Filters, choices:
     without = due.filter(pl.col("supplier_id").is_null()).height
     if without:
         st.caption(f"{without:,} of these have no supplier: add one under Suppliers to order them.")
-    if st.button("Create draft purchase orders", key="draft_pos", icon=":material/post_add:",
+    if not may_change():
+        st.caption("Drafting purchase orders: " + OWNERS_ONLY)
+    elif st.button("Create draft purchase orders", key="draft_pos", icon=":material/post_add:",
                  help="One draft per supplier with these quantities; variants already on an open order are "
                       "left out. Edit them under Purchase orders."):
         created = draft_purchase_orders(wh, store.store_id, health, store.currency)
@@ -339,7 +342,9 @@ def purchase_order_section(wh, store: Store, f: Filters) -> None:
     status = orders.filter(pl.col("po_id") == po_id)["status"][0]
     lines = purchase_order_lines(wh, po_id)
     st.caption(f"Status: {status}.")
-    editable = status in ("draft", "sent")
+    editable = status in ("draft", "sent") and may_change()
+    if status in ("draft", "sent") and not editable:
+        st.caption(OWNERS_ONLY)
     column = "quantity" if status == "draft" else "received_quantity"
     edited = st.data_editor(
         for_display(lines.select("sku", "supplier_sku", "variant_id", "quantity", "unit_cost", "received_quantity")),
@@ -351,14 +356,14 @@ def purchase_order_section(wh, store: Store, f: Filters) -> None:
     values = {r["variant_id"]: int(r[column] or 0) for r in pl.DataFrame(edited).iter_rows(named=True)}
     with st.container(horizontal=True, gap="small"):
         try:
-            if status == "draft" and st.button("Save quantities", key="po_save"):
+            if editable and status == "draft" and st.button("Save quantities", key="po_save"):
                 update_lines(wh, po_id, values)
                 st.toast("Saved.")
-            if status == "draft" and st.button("Mark sent", key="po_send", type="primary"):
+            if editable and status == "draft" and st.button("Mark sent", key="po_send", type="primary"):
                 update_lines(wh, po_id, values)
                 mark_sent(wh, po_id)
                 st.rerun()
-            if status == "sent" and st.button("Mark received", key="po_receive", type="primary",
+            if editable and status == "sent" and st.button("Mark received", key="po_receive", type="primary",
                                               help="Adds the units received to stock. A connected store's next "
                                                    "sync replaces stock with the platform's figure."):
                 mark_received(wh, po_id, {v: q if q else None for v, q in values.items()} if any(values.values())
@@ -380,6 +385,9 @@ def suppliers_section(wh, store: Store) -> None:
             "name": st.column_config.TextColumn("Supplier"), "email": st.column_config.TextColumn("Email"),
             "lead_time_days": count_column("Lead time (days)"), "items": count_column("Items"),
         }, "suppliers", "inventory_suppliers", None, height=220)
+    if not may_change():
+        st.caption("Adding, editing and importing suppliers: " + OWNERS_ONLY)
+        return
     names = {"": "New supplier", **dict(zip(suppliers["supplier_id"], suppliers["name"]))}
     chosen = st.selectbox("Add or edit", list(names), format_func=names.get, key="supplier_selected")
     current = suppliers.filter(pl.col("supplier_id") == chosen).row(0, named=True) if chosen else {}
@@ -419,6 +427,12 @@ def suppliers_section(wh, store: Store) -> None:
 
 
 def choices_section(wh, store: Store, choices: InventoryChoices) -> None:
+    if not may_change():
+        st.caption(f"Service level {choices.service_level:.1%}, review period {choices.review_days} days, overstock "
+                   f"above {choices.overstock_days} days of cover, dead stock after {choices.dead_stock_days} days "
+                   f"without a sale, lead time without a supplier {choices.default_lead_days} days. "
+                   + OWNERS_ONLY)
+        return
     with st.form("inventory_choices"):
         cols = st.columns(2)
         level = cols[0].slider("Service level", 0.80, 0.995, float(choices.service_level), 0.005, format="%.3f",

@@ -61,3 +61,15 @@ def test_a_store_without_orders(app_store):
     assert not at.exception and not at.error
     assert "Customer scores have not been computed yet" in texts(at)
     assert "No customer matches these filters" in texts(at)
+
+
+def test_an_analyst_sees_the_model_settings_but_cannot_change_them(app_store):
+    app_store(refreshed)
+    at = app(PAGE, user="analyst")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "customers_rfm_window" not in {s.key for s in at.selectbox}
+    assert "Only an owner can change this; analysts read and export." in texts(at)
+    owner = app(PAGE)
+    owner.run()
+    assert "customers_rfm_window" in {s.key for s in owner.selectbox}

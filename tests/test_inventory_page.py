@@ -72,3 +72,22 @@ def test_a_store_without_stock_or_sales(app_store):
     at = run_page()
     assert "No stock or sales recorded for this store yet" in texts(at)
     assert not at.metric
+
+
+def test_an_analyst_reads_but_cannot_change_orders_suppliers_or_thresholds(app_store):
+    app_store(build_inventory_store)
+    at = app(PAGE, user="analyst")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    labels = {b.label for b in at.button}
+    assert not labels & {"Create draft purchase orders", "Save quantities", "Mark sent", "Mark received",
+                         "Cancel order", "Import", "Save thresholds", "Save supplier"}
+    owner = app(PAGE)
+    owner.run()
+    assert {"Create draft purchase orders", "Save thresholds", "Save supplier"} <= {b.label for b in owner.button}
+    assert not at.get("file_uploader")
+    text = texts(at)
+    assert "Only an owner can change this; analysts read and export." in text
+    assert "Service level 95.0%, review period 7 days" in text
+    # The figures are the same as an owner's.
+    assert cards(at)["To reorder"][0] == "3"

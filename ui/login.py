@@ -164,6 +164,16 @@ def gate() -> User:
     return user
 
 
+def may_change() -> bool:
+    """Whether this session may change data (purchase orders, suppliers, thresholds): owners only;
+    analysts read and export."""
+    user = current_user()
+    return user is not None and user.is_owner
+
+
+OWNERS_ONLY = "Only an owner can change this; analysts read and export."
+
+
 def require_owner() -> User:
     """Stop the page with one sentence unless an owner is logged in."""
     user = current_user()
