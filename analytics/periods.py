@@ -93,3 +93,14 @@ def bucket_starts(start: dt.date, end: dt.date, grain: str) -> list[dt.date]:
         labels.append(label)
         label = next_bucket(label, grain)
     return labels
+
+
+def range_in_words(start: dt.date, end: dt.date) -> str:
+    """``25 Nov 2026``, ``1–30 Nov 2026``, ``28 Oct – 3 Nov 2026``, ``28 Dec 2025 – 3 Jan 2026``."""
+    if start == end:
+        return f"{start.day} {start:%b %Y}"
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{end.day} {end:%b %Y}"
+    if start.year == end.year:
+        return f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
+    return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"

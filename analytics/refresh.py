@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib
 import json
 import logging
 import sys
@@ -107,14 +106,9 @@ class StepRun:
 
 def refresh_steps() -> list[RefreshStep]:
     """Every step of a refresh, from :data:`STEP_MODULES`, in order."""
-    steps: list[RefreshStep] = []
-    for name in STEP_MODULES:
-        steps.extend(importlib.import_module(name).STEPS)
-    keys = [s.key for s in steps]
-    duplicates = sorted({k for k in keys if keys.count(k) > 1})
-    if duplicates:
-        raise RuntimeError(f"refresh steps share a key: {', '.join(duplicates)}")
-    return steps
+    from analytics.report import registered
+
+    return registered(STEP_MODULES, "STEPS", "refresh steps")
 
 
 def _json(value: Mapping[str, Any] | None) -> str | None:
@@ -260,15 +254,15 @@ def run_refresh_loop(wh: Warehouse, stop: threading.Event, hours_fn: Callable[[]
         try:
             hours = float(hours_fn())
             steps = refresh_steps()
-            if hours > 0 and steps:
-                for store in list_stores(wh):
-                    if stop.is_set():
-                        break
-                    if refresh_due(wh, store.store_id, [s.key for s in steps], dt.datetime.now(UTC), hours):
-                        runs = run_refresh(wh, store, steps=steps)
-                        log.info("background refresh of %s: %s", store.store_id,
-                                 ", ".join(f"{r.kind} {r.status} in {r.seconds:.1f} s" for r in runs))
             for store in list_stores(wh):
+                if stop.is_set():
+                    break
+                due = hours > 0 and refresh_due(wh, store.store_id, [s.key for s in steps], dt.datetime.now(UTC),
+                                                hours)
+                if due:
+                    runs = run_refresh(wh, store, steps=steps)
+                    log.info("background refresh of %s: %s", store.store_id,
+                             ", ".join(f"{r.kind} {r.status} in {r.seconds:.1f} s" for r in runs))
                 if not stop.is_set():
                     digests.send(wh, store)
         except Exception:  # noqa: BLE001 - the loop goes on; the next check tries again
@@ -325,13 +319,12 @@ def _known_steps() -> list[RefreshStep]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analytics.report import ReportError, parse_day, resolve_store
+    from analytics.report import ReportError, connect_existing, parse_day, resolve_store
     from data.settings import setting
-    from data.warehouse import connect, default_url
 
     try:
         as_of = parse_day(args.as_of, "--as-of") if args.as_of else None
-        wh = connect(args.db or default_url())
+        wh = connect_existing(args.db)
     except ReportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import polars as pl
 
 from analytics.exports import ExportError, figures_to_png, to_csv_bytes
+from analytics.periods import range_in_words
 from analytics.store_state import Store, list_stores
 from data.warehouse import Warehouse
 
@@ -127,17 +128,6 @@ def money_column(name: str, values: Sequence[Decimal | int | None]) -> pl.Series
     return pl.Series(name, [money_2dp(v) for v in values], dtype=pl.Decimal(38, 2))
 
 
-def range_in_words(start: dt.date, end: dt.date) -> str:
-    """``1–30 Nov 2026``, ``28 Oct – 3 Nov 2026``, ``28 Dec 2025 – 3 Jan 2026``, ``25 Nov 2026``."""
-    if start == end:
-        return f"{start.day} {start:%b %Y}"
-    if (start.year, start.month) == (end.year, end.month):
-        return f"{start.day}–{end.day} {end:%b %Y}"
-    if start.year == end.year:
-        return f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
-    return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
-
-
 def csv_file(frame: pl.DataFrame) -> bytes:
     return to_csv_bytes(frame)
 
@@ -159,16 +149,22 @@ def html_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, numeric
 
 # -- sections --------------------------------------------------------------------------
 
-def report_sections() -> list[ReportSection]:
-    """Every section of the report, from :data:`SECTION_MODULES`, in order."""
-    sections: list[ReportSection] = []
-    for name in SECTION_MODULES:
-        sections.extend(importlib.import_module(name).SECTIONS)
-    keys = [s.key for s in sections]
+def registered(modules: Sequence[str], attribute: str, what: str) -> list[Any]:
+    """The items listed under ``attribute`` by each of ``modules``, in order; each item has a ``key``,
+    and two sharing one is a programming error."""
+    items: list[Any] = []
+    for name in modules:
+        items.extend(getattr(importlib.import_module(name), attribute))
+    keys = [item.key for item in items]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:
-        raise RuntimeError(f"report sections share a key: {', '.join(duplicates)}")
-    return sections
+        raise RuntimeError(f"{what} share a key: {', '.join(duplicates)}")
+    return items
+
+
+def report_sections() -> list[ReportSection]:
+    """Every section of the report, from :data:`SECTION_MODULES`, in order."""
+    return registered(SECTION_MODULES, "SECTIONS", "report sections")
 
 
 def resolve_store(wh: Warehouse, store_id: str | None, preferred: str | None = None) -> Store:

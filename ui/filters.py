@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from analytics.periods import previous_period, range_days, same_period_last_year
+from analytics.periods import range_in_words as describe_range
 from analytics.store_state import Store, list_stores, stale_sources, store_channels
 from data.settings import setting
 from data.warehouse import Warehouse
@@ -131,17 +132,6 @@ def comparison_range(comparison: str, start: dt.date, end: dt.date) -> tuple[dt.
     if comparison == "none":
         return None
     raise ValueError(f"unknown comparison {comparison!r}")
-
-
-def describe_range(start: dt.date, end: dt.date) -> str:
-    """A range in words: ``25 Nov 2026``, ``1–30 Nov 2026``, ``28 Oct – 3 Nov 2026``, ``28 Dec 2025 – 3 Jan 2026``."""
-    if start == end:
-        return f"{start.day} {start:%b %Y}"
-    if (start.year, start.month) == (end.year, end.month):
-        return f"{start.day}–{end.day} {end:%b %Y}"
-    if start.year == end.year:
-        return f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
-    return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
 
 
 def make_filters(store: Store, preset: str, comparison: str, channels: tuple[str, ...], today: dt.date,

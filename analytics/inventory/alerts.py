@@ -202,11 +202,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analytics.report import ReportError, resolve_store
+    from analytics.report import ReportError, connect_existing, resolve_store
     from data.settings import setting
-    from data.warehouse import connect, default_url
 
-    wh = connect(args.db or default_url())
+    try:
+        wh = connect_existing(args.db)
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         try:
             store = resolve_store(wh, args.store, setting("STORE_ID"))
