@@ -77,7 +77,8 @@ def platform_source(platform: str) -> Any | None:
         return None
 
 
-def _payload(body: bytes) -> dict:
+def json_object(body: bytes) -> dict:
+    """The delivery's body as a JSON object, ``{}`` when it is not one."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -161,7 +162,7 @@ def webhook_routes(
         if not fresh:
             return PlainTextResponse("duplicate")
         task = asyncio.ensure_future(
-            run_in_threadpool(apply_delivery, wh, module, platform, event_id, topic, _payload(body)))
+            run_in_threadpool(apply_delivery, wh, module, platform, event_id, topic, json_object(body)))
         _background.add(task)
         task.add_done_callback(_background.discard)
         done, _ = await asyncio.wait({task}, timeout=apply_budget)

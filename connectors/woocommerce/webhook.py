@@ -24,7 +24,6 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-import json
 import logging
 import re
 import threading
@@ -33,6 +32,7 @@ from typing import Any, Iterator, Mapping
 from urllib.parse import urlsplit
 
 from connectors.webhook_errors import WebhookRejected
+from connectors.webhooks import json_object
 from connectors.woocommerce import normalize as N
 from connectors.woocommerce.client import store_id_for
 from data.rollups import refresh_orders
@@ -72,14 +72,6 @@ def verify(headers: Mapping[str, str], body: bytes, secret: str, now: float | No
         raise WebhookRejected("X-WC-Webhook-Signature does not match the body")
 
 
-def _payload(body: bytes) -> dict:
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def topic(headers: Mapping[str, str], body: bytes) -> str:
     if headers.get("x-wc-webhook-topic"):
         return headers["x-wc-webhook-topic"].strip()
@@ -94,7 +86,7 @@ def event_id(headers: Mapping[str, str], body: bytes) -> str:
     if name == "ping":
         return f"ping:{_ping_id(body)}"
     resource = (headers.get("x-wc-webhook-resource") or name.split(".", 1)[0]).strip()
-    payload = _payload(body)
+    payload = json_object(body)
     record_id = payload.get("id")
     if record_id is None:  # not a record: fall back to the delivery
         return f"{resource}:delivery:{headers.get('x-wc-webhook-delivery-id', '')}:" \
@@ -112,7 +104,7 @@ def store_id(headers: Mapping[str, str], body: bytes) -> str | None:
             return store_id_for(source)
         except Exception:  # noqa: BLE001 - an odd header only loses the store id
             return None
-    return _store_from_links(_payload(body))
+    return _store_from_links(json_object(body))
 
 
 def _store_from_links(payload: Mapping[str, Any]) -> str | None:
