@@ -28,6 +28,7 @@ import pytest
 
 from analytics.exports import chromium_path
 from tests.app_support import TEST_COOKIE_KEY, TEST_USERS, write_test_users
+from ui.login import COOKIE_NAME
 
 pytestmark = pytest.mark.browser
 
@@ -147,6 +148,12 @@ def log_in(page, app_url: str, user: str) -> None:
     page.get_by_role("button", name="Log in").click()
     page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=TIMEOUT_MS)
     settle(page)
+    # The login cookie is written by the page's script after the login: wait for it, so the next
+    # address opened in this browser is a logged-in one.
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while not any(c["name"] == COOKIE_NAME for c in page.context.cookies()):
+        assert time.monotonic() < deadline, "the login cookie was never set"
+        page.wait_for_timeout(200)
 
 
 def nav_paths(page, app_url: str) -> list[str]:
@@ -277,6 +284,7 @@ def test_an_analyst_cannot_open_settings_and_logs_out(app_url, browser):
         assert "/orders" in paths and "/settings" not in paths
         page.goto(f"{app_url}/settings")
         settle(page)
+        assert page.locator('[data-testid="stSidebarNav"]').count() == 1  # still logged in
         headings = page.locator("h1, h2, h3").all_inner_texts()
         assert not {"Settings", "Users", "Sync status"} & {h.strip() for h in headings}, headings
         assert page.locator('input[type="password"]').count() == 0  # no connection secrets form either
