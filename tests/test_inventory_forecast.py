@@ -11,6 +11,7 @@ import pytest
 from analytics.inventory.forecast import (
     NEW_MODEL,
     build_series,
+    candidate_models,
     choose_models,
     forecast_demand,
     score_backtest,
@@ -82,6 +83,28 @@ def test_a_tie_goes_to_the_earlier_candidate_and_unscored_series_get_the_first()
     assert chosen == [("v", "B"), ("w", "B")]
 
 
+def test_a_series_keeps_its_kinds_default_unless_another_model_is_clearly_better():
+    # Kind "smooth": A's mean MASE over its three series is (1.0 + 0.5 + 1.0) / 3 = 0.83, B's
+    # (0.9 + 1.0 + 0.5) / 3 = 0.8: B is the default. "s1": A is 1.0 × 1.2 = 1.2 against B's 0.9, B stays.
+    # "s2": A's 0.5 × 1.2 = 0.6 beats B's 1.0, A. "s3": B is best anyway. Kind "intermittent": A's mean is
+    # (0.95 + 0.9) / 2 = 0.925, B's 1.0, C's (0.85 + 1.5) / 2 = 1.175, so A is the default there, and on
+    # "i1" C's 0.85 × 1.2 = 1.02 does not beat A's 0.95.
+    scores = pl.DataFrame({
+        "unique_id": ["s1", "s1", "s2", "s2", "s3", "s3", "i1", "i1", "i1", "i2", "i2", "i2"],
+        "model": ["A", "B", "A", "B", "A", "B", "A", "B", "C", "A", "B", "C"],
+        "mase": [1.0, 0.9, 0.5, 1.0, 1.0, 0.5, 0.95, 1.0, 0.85, 0.9, 1.0, 1.5],
+        "bias": [0.0] * 12, "error_sd": [1.0] * 12, "scored_days": [28] * 12})
+    kinds = pl.DataFrame({"unique_id": ["s1", "s2", "s3", "i1", "i2"],
+                          "kind": ["smooth", "smooth", "smooth", "intermittent", "intermittent"]})
+    chosen = choose_models(scores, ["A", "B", "C"], kinds, margin=0.2).filter(pl.col("chosen"))
+    assert chosen.select("unique_id", "model").sort("unique_id").rows() == [
+        ("i1", "A"), ("i2", "A"), ("s1", "B"), ("s2", "A"), ("s3", "B")]
+    # Without the margin each series takes its lowest MASE.
+    plain = choose_models(scores, ["A", "B", "C"], kinds, margin=0.0).filter(pl.col("chosen"))
+    assert plain.select("unique_id", "model").sort("unique_id").rows() == [
+        ("i1", "C"), ("i2", "A"), ("s1", "B"), ("s2", "A"), ("s3", "B")]
+
+
 def test_series_kinds():
     days = [day(n) for n in range(59, -1, -1)]
     frame = pl.concat([
@@ -113,7 +136,7 @@ def test_forecasts_follow_a_known_weekly_pattern_and_new_products_are_labelled()
     chosen = result.accuracy.filter(pl.col("chosen"))
     weekly_row = chosen.filter(pl.col("unique_id") == "weekly").row(0, named=True)
     # A weekly model wins, and beats seasonal naive's in-sample error (the noise alone costs about that much).
-    assert weekly_row["model"] in ("SeasonalNaive", "SeasonalWindowAverage", "SeasonalES")
+    assert weekly_row["model"] in ("SeasonalNaive", "SeasonalWindowAverage", "SeasonalES", "DeseasonalizedSES")
     assert weekly_row["mase"] < 1
     ahead = result.forecasts.filter(pl.col("unique_id") == "weekly")
     assert ahead.height == 28 and ahead["ds"].min() == AS_OF + dt.timedelta(days=1)
@@ -130,4 +153,4 @@ def test_forecasts_follow_a_known_weekly_pattern_and_new_products_are_labelled()
     assert (launch["model"], launch["kind"], launch["mase"]) == (NEW_MODEL, "new", None)
     assert result.forecasts.filter(pl.col("unique_id") == "launch")["yhat"].to_list() == [2.0] * 28
     # every candidate was scored on the two established series
-    assert result.accuracy.filter(pl.col("unique_id") == "weekly").height == 8
+    assert result.accuracy.filter(pl.col("unique_id") == "weekly").height == len(candidate_models())
