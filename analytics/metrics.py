@@ -1,8 +1,9 @@
 """The sales metrics: the one place that computes them, by METRICS.md.
 
 Figures are read from the rollups (``order_facts`` and ``refund_facts``,
-see ``data/rollups.py``), never from raw order lines, so they follow the
-rollups' rules:
+see ``data/rollups.py``; in TimescaleDB mode the order sums per day from the
+continuous aggregate behind ``daily_sales``), never from raw order lines, so
+they follow the rollups' rules:
 
 - a sale falls on the store-local day its order was created; a return, a
   refunded shipping charge and refunded tax fall on the store-local day of the
@@ -39,6 +40,7 @@ from analytics.periods import (
     previous_period,
     same_period_last_year,
 )
+from data.timescale import reads_aggregates
 from data.warehouse import Warehouse
 
 __all__ = [
@@ -107,16 +109,33 @@ _FILTER_COLUMNS = {"channel": "COALESCE(channel, 'other')", "country": "country"
 
 _RANGE = "store_id = :store_id AND local_date BETWEEN :start_date AND :end_date"
 
-_ORDERS_SQL = """
-SELECT {period}
-       COUNT(*) AS orders,
+# The order sums, the same over order_facts (one row per order) and over
+# daily_sales (one row per day × channel × country).
+_ORDER_SUMS = """
        CAST(COALESCE(SUM(gross_sales), 0) AS DECIMAL(38,4)) AS gross_sales,
        CAST(COALESCE(SUM(discounts), 0) AS DECIMAL(38,4)) AS discounts,
        CAST(COALESCE(SUM(units_sold), 0) AS BIGINT) AS units_sold,
        CAST(COALESCE(SUM(shipping), 0) AS DECIMAL(38,4)) AS shipping_charged,
        CAST(COALESCE(SUM(taxes), 0) AS DECIMAL(38,4)) AS taxes_charged,
-       CAST(COALESCE(SUM(duties), 0) AS DECIMAL(38,4)) AS duties
+       CAST(COALESCE(SUM(duties), 0) AS DECIMAL(38,4)) AS duties"""
+
+_ORDERS_SQL = """
+SELECT {period}
+       COUNT(*) AS orders,""" + _ORDER_SUMS + """
 FROM order_facts
+WHERE {range} {segment}
+{group_by}
+"""
+
+# In TimescaleDB mode the same sums come from the continuous aggregate behind
+# ``daily_sales``; its ``day`` is renamed so the range, segment and bucket
+# expressions stay the same.
+_DAILY_ORDERS_SQL = """
+SELECT {period}
+       CAST(COALESCE(SUM(orders), 0) AS BIGINT) AS orders,""" + _ORDER_SUMS + """
+FROM (SELECT store_id, day AS local_date, channel, country, orders, gross_sales, discounts, units_sold,
+             shipping, taxes, duties
+      FROM daily_sales) AS order_days
 WHERE {range} {segment}
 {group_by}
 """
@@ -203,7 +222,7 @@ def sales_summary(
     """
     start, end = check_range(start, end)
     params, segment = filter_params(store_id, start, end, channels, countries)
-    orders = _one_row(wh, _ORDERS_SQL, segment, params, _ORDER_FIELDS)
+    orders = _one_row(wh, _orders_sql(wh), segment, params, _ORDER_FIELDS)
     refunds = _one_row(wh, _REFUNDS_SQL, segment, params, _REFUND_FIELDS)
     customers = _one_row(wh, _CUSTOMERS_SQL, segment, params, _CUSTOMER_FIELDS)
     return sales_figures({**orders, **refunds, **customers})
@@ -239,7 +258,7 @@ def sales_over_time(
     params, segment = filter_params(store_id, start, end, channels, countries)
     bucket = _BUCKETS[grain]
     rows: dict[dt.date, dict[str, Any]] = {label: {} for label in bucket_starts(start, end, grain)}
-    for sql, fields in ((_ORDERS_SQL, _ORDER_FIELDS), (_REFUNDS_SQL, _REFUND_FIELDS),
+    for sql, fields in ((_orders_sql(wh), _ORDER_FIELDS), (_REFUNDS_SQL, _REFUND_FIELDS),
                         (_CUSTOMERS_SQL, _CUSTOMER_FIELDS)):
         for period, values in _bucket_rows(wh, sql, segment, bucket, params, fields).items():
             rows[period].update(values)
@@ -309,6 +328,10 @@ def filter_params(
         params.update(zip(names, values))
         clauses.append(f"AND {expression} IN ({', '.join(':' + n for n in names)})")
     return params, " ".join(clauses)
+
+
+def _orders_sql(wh: Warehouse) -> str:
+    return _DAILY_ORDERS_SQL if reads_aggregates(wh) else _ORDERS_SQL
 
 
 def _render(sql: str, segment: str, bucket: str | None) -> str:

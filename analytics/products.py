@@ -116,10 +116,9 @@ sold_90 AS (
     GROUP BY variant_id
 ),
 stocked AS (
-    SELECT variant_id, snapshot_date AS local_date, SUM(available) AS available
-    FROM inventory_snapshots
-    WHERE store_id = :store_id AND snapshot_date BETWEEN :window_start AND :as_of
-    GROUP BY variant_id, snapshot_date
+    SELECT variant_id, day AS local_date, available
+    FROM daily_stock
+    WHERE store_id = :store_id AND day BETWEEN :window_start AND :as_of
 ),
 days AS (
     SELECT COALESCE(s.variant_id, k.variant_id) AS variant_id,

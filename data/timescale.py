@@ -99,6 +99,21 @@ Daily sales
     run is one interval after creation (there is nothing to materialize in a
     fresh warehouse).
 
+Daily stock
+    ``daily_stock`` (store_id, day, variant_id, available, locations: units
+    available summed over locations) is the same kind of view over
+    ``inventory_snapshots``: a plain grouping view (0012_daily_stock.sql),
+    and in TimescaleDB mode a view over the continuous aggregate
+    ``daily_stock_cagg``, real-time, with the same refresh policy. It is a
+    separate step (``0013_timescaledb_daily_stock``) so that a warehouse
+    converted before it existed gains it too; its aggregate is created empty
+    and, real-time aggregation computing what is not materialized yet, reads
+    right from the start.
+
+    The metric layer reads order sums per day from ``daily_sales`` in
+    TimescaleDB mode (:func:`reads_aggregates`), the inventory readers read
+    ``daily_stock`` everywhere.
+
 Not done here
     TimescaleDB 2.13 or later is needed (``by_range``); with an older one
     the conversion fails and the warehouse stays plain, saying so. An existing
@@ -125,6 +140,8 @@ log = logging.getLogger(__name__)
 FEATURE = "timescaledb"
 EXTENSION = "timescaledb"
 CAGG = "daily_sales_cagg"
+STOCK_CAGG = "daily_stock_cagg"
+CAGGS = (CAGG, STOCK_CAGG)
 REFRESH_EVERY = "5 minutes"
 REFRESH_LAG_DAYS = 2
 
@@ -226,11 +243,7 @@ def _convert(wh: "Warehouse") -> None:
     if not wh.scalar("SELECT count(*) FROM pg_extension WHERE extname = :n", {"n": EXTENSION}):
         has_public = wh.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'public'")
         wh.execute(f"CREATE EXTENSION IF NOT EXISTS {EXTENSION}" + (" WITH SCHEMA public" if has_public else ""))
-    ext = wh.scalar(
-        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
-        "WHERE e.extname = :n",
-        {"n": EXTENSION},
-    )
+    ext = _extension_schema(wh)
     wh.execute("ALTER TABLE order_lines ADD COLUMN IF NOT EXISTS order_created_at TIMESTAMPTZ NOT NULL")
     for h in HYPERTABLES:
         qualified = f"{schema}.{h.table}"
@@ -263,13 +276,7 @@ def _convert(wh: "Warehouse") -> None:
         WITH NO DATA
         """
     )
-    wh.execute(
-        f"SELECT {ext}.add_continuous_aggregate_policy(CAST(:v AS regclass), "
-        f"start_offset => NULL, end_offset => INTERVAL '{REFRESH_LAG_DAYS} days', "
-        f"schedule_interval => INTERVAL '{REFRESH_EVERY}', "
-        f"initial_start => now() + INTERVAL '{REFRESH_EVERY}')",
-        {"v": f"{schema}.{CAGG}"},
-    )
+    _add_refresh_policy(wh, ext, f"{schema}.{CAGG}")
     # The same columns and types as the plain view in 0005_daily_sales.sql.
     wh.execute(
         f"""
@@ -283,6 +290,53 @@ def _convert(wh: "Warehouse") -> None:
                CAST(taxes AS DECIMAL(18,4)) AS taxes,
                CAST(duties AS DECIMAL(18,4)) AS duties
         FROM {CAGG}
+        """
+    )
+
+
+def _add_refresh_policy(wh: "Warehouse", ext: str, view: str) -> None:
+    wh.execute(
+        f"SELECT {ext}.add_continuous_aggregate_policy(CAST(:v AS regclass), "
+        f"start_offset => NULL, end_offset => INTERVAL '{REFRESH_LAG_DAYS} days', "
+        f"schedule_interval => INTERVAL '{REFRESH_EVERY}', "
+        f"initial_start => now() + INTERVAL '{REFRESH_EVERY}')",
+        {"v": view},
+    )
+
+
+def _extension_schema(wh: "Warehouse") -> str:
+    return wh.scalar(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+        "WHERE e.extname = :n",
+        {"n": EXTENSION},
+    )
+
+
+def migrate_daily_stock(wh: "Warehouse") -> None:
+    """In TimescaleDB mode, put ``daily_stock`` over the continuous aggregate ``daily_stock_cagg``."""
+    if not enabled(wh):
+        return
+    schema, ext = wh.scalar("SELECT current_schema()"), _extension_schema(wh)
+    bucket = f"{ext}.time_bucket(INTERVAL '1 day', snapshot_date)"
+    wh.execute("DROP VIEW IF EXISTS daily_stock")
+    wh.execute(
+        f"""
+        CREATE MATERIALIZED VIEW {STOCK_CAGG}
+        WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
+        SELECT store_id, {bucket} AS day, variant_id, sum(available) AS available, count(*) AS locations
+        FROM inventory_snapshots
+        GROUP BY store_id, {bucket}, variant_id
+        WITH NO DATA
+        """
+    )
+    _add_refresh_policy(wh, ext, f"{schema}.{STOCK_CAGG}")
+    # The same columns and types as the plain view in 0012_daily_stock.sql.
+    wh.execute(
+        f"""
+        CREATE VIEW daily_stock AS
+        SELECT store_id, day, variant_id, CAST(available AS BIGINT) AS available,
+               CAST(locations AS BIGINT) AS locations
+        FROM {STOCK_CAGG}
         """
     )
 
@@ -302,6 +356,15 @@ def read_mode(wh: "Warehouse") -> bool | None:
 def enabled(wh: "Warehouse") -> bool:
     """Whether this warehouse runs on TimescaleDB hypertables."""
     return bool(read_mode(wh))
+
+
+def reads_aggregates(wh: "Warehouse") -> bool:
+    """Whether readers should take daily sums from ``daily_sales`` (the continuous aggregate) rather than
+    group ``order_facts`` themselves: in TimescaleDB mode only (elsewhere the view is that grouping).
+    Decided once per warehouse object."""
+    if wh.dialect != "postgres":
+        return False
+    return bool(wh.time_columns())  # type: ignore[attr-defined]
 
 
 # -- statements the PostgreSQL backend runs in TimescaleDB mode ---------------------
@@ -350,9 +413,10 @@ def move_lines_of_moved_orders(stage: str, line_columns: list[str]) -> str:
 # -- refreshing the continuous aggregate ----------------------------------------
 
 def refresh_daily_sales(wh: "Warehouse", start: dt.date | dt.datetime | None = None) -> None:
-    """Materialize ``daily_sales_cagg`` now, from ``start`` (default: the beginning) to two days ago.
+    """Materialize ``daily_sales_cagg`` and ``daily_stock_cagg`` now, from ``start`` (default: the
+    beginning) to two days ago.
 
-    What the policy does every few minutes, at once: after a bulk load or a
+    What the policies do every few minutes, at once: after a bulk load or a
     correction of old days. Leaves the last days to real-time aggregation.
     Nothing to do off TimescaleDB. Cannot run inside a transaction.
     """
@@ -364,11 +428,7 @@ def refresh_daily_sales(wh: "Warehouse", start: dt.date | dt.datetime | None = N
         raise WarehouseError("refresh_daily_sales cannot run inside a transaction")
     import sqlalchemy as sa
 
-    ext = wh.scalar(
-        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
-        "WHERE e.extname = :n",
-        {"n": EXTENSION},
-    )
+    ext = _extension_schema(wh)
     engine = wh.engine  # type: ignore[attr-defined]
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         schema, end = conn.execute(
@@ -376,13 +436,19 @@ def refresh_daily_sales(wh: "Warehouse", start: dt.date | dt.datetime | None = N
         ).one()
         if start is not None and _as_date(start) >= end:
             return  # only recent days: real-time aggregation serves them
-        conn.execute(
-            sa.text(
-                f"CALL {ext}.refresh_continuous_aggregate(CAST(:v AS regclass), CAST(:s AS DATE), "
-                "CAST(:e AS DATE))"
-            ),
-            {"v": f"{schema}.{CAGG}", "s": None if start is None else _as_date(start), "e": end},
-        )
+        present = {r[0] for r in conn.execute(sa.text(
+            "SELECT view_name FROM timescaledb_information.continuous_aggregates "
+            "WHERE view_schema = current_schema()"))}
+        for view in CAGGS:
+            if view not in present:
+                continue
+            conn.execute(
+                sa.text(
+                    f"CALL {ext}.refresh_continuous_aggregate(CAST(:v AS regclass), CAST(:s AS DATE), "
+                    "CAST(:e AS DATE))"
+                ),
+                {"v": f"{schema}.{view}", "s": None if start is None else _as_date(start), "e": end},
+            )
 
 
 def _as_date(value: dt.date | dt.datetime) -> dt.date:

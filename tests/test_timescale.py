@@ -108,7 +108,8 @@ def test_a_fresh_warehouse_is_in_timescale_mode(tsw):
                           "order_facts": "local_date"}
     assert tsw.rows(
         "SELECT view_name, materialized_only FROM timescaledb_information.continuous_aggregates "
-        "WHERE view_schema = current_schema()") == [("daily_sales_cagg", False)]
+        "WHERE view_schema = current_schema() ORDER BY view_name") == [
+            ("daily_sales_cagg", False), ("daily_stock_cagg", False)]
     jobs = tsw.rows(
         "SELECT j.schedule_interval, j.config->>'start_offset', j.config->>'end_offset' "
         "FROM timescaledb_information.jobs j JOIN timescaledb_information.continuous_aggregates c "
@@ -116,7 +117,7 @@ def test_a_fresh_warehouse_is_in_timescale_mode(tsw):
         "ON (j.hypertable_schema, j.hypertable_name) IN ((c.materialization_hypertable_schema, "
         "c.materialization_hypertable_name), (c.view_schema, c.view_name)) "
         "WHERE j.proc_name = 'policy_refresh_continuous_aggregate' AND c.view_schema = current_schema()")
-    assert jobs == [(dt.timedelta(minutes=5), None, "2 days")]
+    assert jobs == [(dt.timedelta(minutes=5), None, "2 days")] * 2
     assert "order_created_at" in tsw.columns("order_lines")
     # Running the migrations again changes nothing.
     from data.migrations import migrate
@@ -323,7 +324,8 @@ def test_daily_sales_stay_exact_after_materialization(tsw, pgw):
     timescale.refresh_daily_sales(tsw)  # what the policy does: everything up to two days ago
     table = tsw.scalar(
         "SELECT format('%I.%I', materialization_hypertable_schema, materialization_hypertable_name) "
-        "FROM timescaledb_information.continuous_aggregates WHERE view_schema = current_schema()")
+        "FROM timescaledb_information.continuous_aggregates WHERE view_schema = current_schema() "
+        "AND view_name = 'daily_sales_cagg'")
     assert tsw.scalar(f"SELECT count(*) FROM {table}") == len(pgw.rows(DAILY_SALES))
     assert tsw.rows(DAILY_SALES) == pgw.rows(DAILY_SALES)
     # A fresh order shows at once (real-time aggregation above the watermark) ...
@@ -343,6 +345,56 @@ def test_daily_sales_stay_exact_after_materialization(tsw, pgw):
     # A window of recent days only is left to real-time aggregation.
     timescale.refresh_daily_sales(tsw, start=dt.date.today())
     assert tsw.rows(DAILY_SALES) == pgw.rows(DAILY_SALES)
+
+
+def test_the_metric_layer_reads_daily_sums_from_the_continuous_aggregate(tsw, pgw, ddb):
+    assert (timescale.reads_aggregates(tsw), timescale.reads_aggregates(pgw), timescale.reads_aggregates(ddb)) \
+        == (True, False, False)
+    for wh in (tsw, pgw):
+        _sales_store(wh)
+    timescale.refresh_daily_sales(tsw)
+    day = dt.date(2026, 3, 2)
+    before = sales_summary(tsw, "s", day, day)
+    assert (before["orders"], before["gross_sales"]) == (2, D("120.0000"))   # b and c (99 + 21); a is 1 March there
+    # Behind the aggregate's back (no rollup refresh, no invalidation it would see through a refresh):
+    # the materialized day still answers until the aggregate is refreshed, which is what proves it is read.
+    tsw.execute("DELETE FROM order_facts WHERE store_id = 's' AND order_id = 'b'")
+    assert sales_summary(tsw, "s", day, day)["orders"] == 2
+    timescale.refresh_daily_sales(tsw)
+    after = sales_summary(tsw, "s", day, day)
+    assert (after["orders"], after["gross_sales"]) == (1, D("21.0000"))
+
+
+def _stock_store(wh) -> None:
+    add_store(wh)
+    two_locations = pl.concat([_snapshots(dt.date(2026, 3, 2), [10, 4]),
+                               _snapshots(dt.date(2026, 3, 2), [1, 0]).with_columns(pl.lit("loc2").alias("location_id")),
+                               _snapshots(dt.date(2026, 3, 3), [9, 0]),
+                               _snapshots(dt.date.today(), [7, 2])])
+    wh.upsert("inventory_snapshots", two_locations)
+
+
+DAILY_STOCK = "SELECT store_id, day, variant_id, available, locations FROM daily_stock ORDER BY day, variant_id"
+
+
+def test_daily_stock_is_the_same_view_everywhere_and_stays_exact_after_materialization(tsw, pgw, ddb):
+    for wh in (tsw, pgw, ddb):
+        _stock_store(wh)
+    expected = [
+        ("s", dt.date(2026, 3, 2), "v1", 11, 2), ("s", dt.date(2026, 3, 2), "v2", 4, 2),
+        ("s", dt.date(2026, 3, 3), "v1", 9, 1), ("s", dt.date(2026, 3, 3), "v2", 0, 1),
+        ("s", dt.date.today(), "v1", 7, 1), ("s", dt.date.today(), "v2", 2, 1),
+    ]
+    assert ddb.rows(DAILY_STOCK) == pgw.rows(DAILY_STOCK) == expected
+    assert tsw.rows(DAILY_STOCK) == expected
+    timescale.refresh_daily_sales(tsw)
+    materialized = tsw.scalar(
+        "SELECT format('%I.%I', materialization_hypertable_schema, materialization_hypertable_name) "
+        "FROM timescaledb_information.continuous_aggregates WHERE view_schema = current_schema() "
+        "AND view_name = 'daily_stock_cagg'")
+    assert tsw.scalar(f"SELECT count(*) FROM {materialized}") == 4   # the two old days; today stays real-time
+    assert tsw.rows(DAILY_STOCK) == expected
+    assert tsw.query("SELECT * FROM daily_stock").schema == pgw.query("SELECT * FROM daily_stock").schema
 
 
 def test_refresh_daily_sales_is_a_no_op_off_timescale(pgw, ddb):

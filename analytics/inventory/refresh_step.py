@@ -26,10 +26,9 @@ WHERE store_id = :store_id AND local_date BETWEEN :first AND :as_of AND variant_
 GROUP BY variant_id, local_date
 """
 _STOCK_SQL = """
-SELECT variant_id, snapshot_date AS ds, CAST(SUM(available) AS BIGINT) AS available
-FROM inventory_snapshots
-WHERE store_id = :store_id AND snapshot_date BETWEEN :first AND :as_of
-GROUP BY variant_id, snapshot_date
+SELECT variant_id, day AS ds, available
+FROM daily_stock
+WHERE store_id = :store_id AND day BETWEEN :first AND :as_of
 """
 
 

@@ -287,8 +287,7 @@ def sell_through(wh: Warehouse, store_id: str, start: dt.date, end: dt.date) -> 
     frame = wh.query(
         "WITH sold AS (SELECT variant_id, SUM(units_sold) AS units_sold FROM variant_daily_sales "
         "  WHERE store_id = :s AND local_date BETWEEN :start AND :end GROUP BY variant_id), "
-        "snap AS (SELECT variant_id, SUM(available) AS available FROM inventory_snapshots "
-        "  WHERE store_id = :s AND snapshot_date = :end GROUP BY variant_id), "
+        "snap AS (SELECT variant_id, available FROM daily_stock WHERE store_id = :s AND day = :end), "
         "lvl AS (SELECT variant_id, SUM(available) AS available FROM inventory_levels WHERE store_id = :s "
         "  GROUP BY variant_id) "
         "SELECT sold.variant_id, CAST(sold.units_sold AS BIGINT) AS units_sold, "

@@ -32,9 +32,16 @@ def _timescaledb(wh: "Warehouse") -> None:
     timescale_migrate(wh)
 
 
+def _timescaledb_daily_stock(wh: "Warehouse") -> None:
+    from data.timescale import migrate_daily_stock
+
+    migrate_daily_stock(wh)
+
+
 # TimescaleDB where the extension exists (see data/timescale.py), else plain PostgreSQL.
 PYTHON_STEPS: list[tuple[str, str, Callable[["Warehouse"], None]]] = [
     ("0006_timescaledb", "postgres", _timescaledb),
+    ("0013_timescaledb_daily_stock", "postgres", _timescaledb_daily_stock),
 ]
 
 
