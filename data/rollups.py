@@ -32,6 +32,8 @@ COUNTED_ORDER = """
 """
 
 # {customer_scope} narrows the orders rebuilt: empty for a whole store, or a condition on o.
+# Every query reads one store, so joins match on the id alone and filter the store
+# on each side: a hash join on one text column runs about twice as fast as on two.
 _ORDER_FACTS = """
 INSERT INTO order_facts (store_id, order_id, created_at, local_date, local_hour, local_isodow,
     customer_id, customer_order_index, channel, country, currency,
@@ -77,7 +79,7 @@ INSERT INTO refund_facts (store_id, refund_id, order_id, created_at, local_date,
 WITH goods AS (
     SELECT rl.refund_id, SUM(rl.subtotal) AS returns, SUM(rl.quantity) AS units_returned
     FROM refund_lines rl
-    JOIN order_lines l ON l.store_id = rl.store_id AND l.line_id = rl.line_id
+    JOIN order_lines l ON l.line_id = rl.line_id AND l.store_id = :store_id
     WHERE rl.store_id = :store_id AND NOT l.is_gift_card {goods_scope}
     GROUP BY rl.refund_id
 )
@@ -88,8 +90,8 @@ SELECT r.store_id, r.refund_id, r.order_id, r.created_at,
        COALESCE(g.units_returned, 0),
        r.shipping_refunded, r.tax_refunded
 FROM refunds r
-JOIN orders o ON o.store_id = r.store_id AND o.order_id = r.order_id
-JOIN stores s ON s.store_id = r.store_id
+JOIN orders o ON o.order_id = r.order_id AND o.store_id = :store_id
+JOIN stores s ON s.store_id = :store_id
 LEFT JOIN goods g ON g.refund_id = r.refund_id
 WHERE r.store_id = :store_id AND {counted} {refund_scope}
 """
@@ -103,7 +105,7 @@ WITH sold AS (
            SUM(l.quantity) AS units_sold, SUM(l.unit_price * l.quantity) AS gross_sales,
            SUM(l.discount) AS discounts
     FROM order_facts f
-    JOIN order_lines l ON l.store_id = f.store_id AND l.order_id = f.order_id
+    JOIN order_lines l ON l.order_id = f.order_id AND l.store_id = :store_id
     WHERE f.store_id = :store_id AND NOT l.is_gift_card {date_scope_f}
     GROUP BY 1, 2, 3
 ),
@@ -112,8 +114,8 @@ returned AS (
            COALESCE(rf.channel, 'other') AS channel, MAX(l.product_id) AS product_id,
            SUM(rl.quantity) AS units_returned, SUM(rl.subtotal) AS returns
     FROM refund_facts rf
-    JOIN refund_lines rl ON rl.store_id = rf.store_id AND rl.refund_id = rf.refund_id
-    JOIN order_lines l ON l.store_id = rl.store_id AND l.line_id = rl.line_id
+    JOIN refund_lines rl ON rl.refund_id = rf.refund_id AND rl.store_id = :store_id
+    JOIN order_lines l ON l.line_id = rl.line_id AND l.store_id = :store_id
     WHERE rf.store_id = :store_id AND NOT l.is_gift_card {date_scope_rf}
     GROUP BY 1, 2, 3
 )
@@ -130,13 +132,15 @@ FULL OUTER JOIN returned r
 """
 
 
-# The store-local days of the scoped orders' facts (run before and after the rebuild).
+# The store-local days of the touched orders' facts (run before and after the rebuild).
+# Only the touched orders: the other orders of their customers get new ranks,
+# but keep their days, channels and lines, so their days' sales do not move.
 _SCOPE_DAYS = """
 SELECT local_date FROM order_facts
-WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _scope_orders)
+WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _touched_orders)
 UNION
 SELECT local_date FROM refund_facts
-WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _scope_orders)
+WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _touched_orders)
 """
 
 
@@ -169,7 +173,9 @@ def refresh_orders(wh: Warehouse, store_id: str, order_ids: Sequence[str]) -> No
 
     The orders' customers get all their ranks recomputed, since an order that
     arrives late (or stops counting) moves the rank of the ones after it. The
-    store-local days touched are rebuilt in ``variant_daily_sales``.
+    store-local days of these orders and their refunds (before and after) are
+    rebuilt in ``variant_daily_sales``; the days of their customers' other
+    orders are not, as a rank does not change a day's sales.
     """
     order_ids = sorted({str(o) for o in order_ids})
     if not order_ids:
