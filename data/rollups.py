@@ -120,7 +120,7 @@ returned AS (
     GROUP BY 1, 2, 3
 )
 SELECT :store_id, COALESCE(s.local_date, r.local_date), COALESCE(s.variant_id, r.variant_id),
-       COALESCE(s.channel, r.channel), COALESCE(s.product_id, r.product_id),
+       COALESCE(s.channel, r.channel), GREATEST(s.product_id, r.product_id),
        COALESCE(s.units_sold, 0),
        CAST(COALESCE(s.gross_sales, 0) AS DECIMAL(18,4)),
        CAST(COALESCE(s.discounts, 0) AS DECIMAL(18,4)),
@@ -131,6 +131,17 @@ FULL OUTER JOIN returned r
   ON r.local_date = s.local_date AND r.variant_id = s.variant_id AND r.channel = s.channel
 """
 
+# Added to the rows already there: what new orders sold and had returned.
+# (GREATEST skips nulls on both engines: a row's product is the largest of its lines'.)
+_VARIANT_DAILY_ADD = """
+ON CONFLICT (store_id, local_date, variant_id, channel) DO UPDATE SET
+    product_id = GREATEST(variant_daily_sales.product_id, excluded.product_id),
+    units_sold = variant_daily_sales.units_sold + excluded.units_sold,
+    gross_sales = variant_daily_sales.gross_sales + excluded.gross_sales,
+    discounts = variant_daily_sales.discounts + excluded.discounts,
+    units_returned = variant_daily_sales.units_returned + excluded.units_returned,
+    returns = variant_daily_sales.returns + excluded.returns
+"""
 
 # The store-local days of the touched orders' facts (run before and after the rebuild).
 # Only the touched orders: the other orders of their customers get new ranks,
@@ -175,7 +186,9 @@ def refresh_orders(wh: Warehouse, store_id: str, order_ids: Sequence[str]) -> No
     arrives late (or stops counting) moves the rank of the ones after it. The
     store-local days of these orders and their refunds (before and after) are
     rebuilt in ``variant_daily_sales``; the days of their customers' other
-    orders are not, as a rank does not change a day's sales.
+    orders are not, as a rank does not change a day's sales. When none of the
+    orders counted before (new orders: a first sync), nothing is taken back
+    from any day, so their sales are added to the rows there instead.
     """
     order_ids = sorted({str(o) for o in order_ids})
     if not order_ids:
@@ -207,6 +220,7 @@ def refresh_orders(wh: Warehouse, store_id: str, order_ids: Sequence[str]) -> No
         )
         wh.execute("DROP TABLE IF EXISTS _scope_days")
         wh.execute(f"CREATE TEMPORARY TABLE _scope_days AS {_SCOPE_DAYS}", params)  # days before
+        had_facts = wh.scalar("SELECT EXISTS (SELECT 1 FROM _scope_days)")
         wh.execute(
             "DELETE FROM order_facts WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _scope_orders)",
             params,
@@ -227,19 +241,31 @@ def refresh_orders(wh: Warehouse, store_id: str, order_ids: Sequence[str]) -> No
             ),
             params,
         )
-        wh.execute(f"INSERT INTO _scope_days {_SCOPE_DAYS}", params)  # and days after
-        wh.execute(
-            "DELETE FROM variant_daily_sales WHERE store_id = :store_id "
-            "AND local_date IN (SELECT local_date FROM _scope_days)",
-            params,
-        )
-        wh.execute(
-            _sql(
-                _VARIANT_DAILY,
-                date_scope_f="AND f.local_date IN (SELECT local_date FROM _scope_days)",
-                date_scope_rf="AND rf.local_date IN (SELECT local_date FROM _scope_days)",
-            ),
-            params,
-        )
+        if had_facts:
+            wh.execute(f"INSERT INTO _scope_days {_SCOPE_DAYS}", params)  # and days after
+            wh.execute(
+                "DELETE FROM variant_daily_sales WHERE store_id = :store_id "
+                "AND local_date IN (SELECT local_date FROM _scope_days)",
+                params,
+            )
+            wh.execute(
+                _sql(
+                    _VARIANT_DAILY,
+                    date_scope_f="AND f.local_date IN (SELECT local_date FROM _scope_days)",
+                    date_scope_rf="AND rf.local_date IN (SELECT local_date FROM _scope_days)",
+                ),
+                params,
+            )
+        else:
+            # None of these orders counted before (new orders, as in a first
+            # sync): their sales add to their days' rows, nothing to take back.
+            wh.execute(
+                _sql(
+                    _VARIANT_DAILY,
+                    date_scope_f="AND f.order_id IN (SELECT order_id FROM _touched_orders)",
+                    date_scope_rf="AND rf.order_id IN (SELECT order_id FROM _touched_orders)",
+                ) + _VARIANT_DAILY_ADD,
+                params,
+            )
         for name in ("_touched_orders", "_scope_orders", "_scope_days"):
             wh.execute(f"DROP TABLE {name}")
