@@ -32,6 +32,8 @@ COUNTED_ORDER = """
 """
 
 # {customer_scope} narrows the orders rebuilt: empty for a whole store, or a condition on o.
+# Every query reads one store, so joins match on the id alone and filter the store
+# on each side: a hash join on one text column runs about twice as fast as on two.
 _ORDER_FACTS = """
 INSERT INTO order_facts (store_id, order_id, created_at, local_date, local_hour, local_isodow,
     customer_id, customer_order_index, channel, country, currency,
@@ -77,7 +79,7 @@ INSERT INTO refund_facts (store_id, refund_id, order_id, created_at, local_date,
 WITH goods AS (
     SELECT rl.refund_id, SUM(rl.subtotal) AS returns, SUM(rl.quantity) AS units_returned
     FROM refund_lines rl
-    JOIN order_lines l ON l.store_id = rl.store_id AND l.line_id = rl.line_id
+    JOIN order_lines l ON l.line_id = rl.line_id AND l.store_id = :store_id
     WHERE rl.store_id = :store_id AND NOT l.is_gift_card {goods_scope}
     GROUP BY rl.refund_id
 )
@@ -88,8 +90,8 @@ SELECT r.store_id, r.refund_id, r.order_id, r.created_at,
        COALESCE(g.units_returned, 0),
        r.shipping_refunded, r.tax_refunded
 FROM refunds r
-JOIN orders o ON o.store_id = r.store_id AND o.order_id = r.order_id
-JOIN stores s ON s.store_id = r.store_id
+JOIN orders o ON o.order_id = r.order_id AND o.store_id = :store_id
+JOIN stores s ON s.store_id = :store_id
 LEFT JOIN goods g ON g.refund_id = r.refund_id
 WHERE r.store_id = :store_id AND {counted} {refund_scope}
 """
@@ -103,7 +105,7 @@ WITH sold AS (
            SUM(l.quantity) AS units_sold, SUM(l.unit_price * l.quantity) AS gross_sales,
            SUM(l.discount) AS discounts
     FROM order_facts f
-    JOIN order_lines l ON l.store_id = f.store_id AND l.order_id = f.order_id
+    JOIN order_lines l ON l.order_id = f.order_id AND l.store_id = :store_id
     WHERE f.store_id = :store_id AND NOT l.is_gift_card {date_scope_f}
     GROUP BY 1, 2, 3
 ),
@@ -112,13 +114,13 @@ returned AS (
            COALESCE(rf.channel, 'other') AS channel, MAX(l.product_id) AS product_id,
            SUM(rl.quantity) AS units_returned, SUM(rl.subtotal) AS returns
     FROM refund_facts rf
-    JOIN refund_lines rl ON rl.store_id = rf.store_id AND rl.refund_id = rf.refund_id
-    JOIN order_lines l ON l.store_id = rl.store_id AND l.line_id = rl.line_id
+    JOIN refund_lines rl ON rl.refund_id = rf.refund_id AND rl.store_id = :store_id
+    JOIN order_lines l ON l.line_id = rl.line_id AND l.store_id = :store_id
     WHERE rf.store_id = :store_id AND NOT l.is_gift_card {date_scope_rf}
     GROUP BY 1, 2, 3
 )
 SELECT :store_id, COALESCE(s.local_date, r.local_date), COALESCE(s.variant_id, r.variant_id),
-       COALESCE(s.channel, r.channel), COALESCE(s.product_id, r.product_id),
+       COALESCE(s.channel, r.channel), GREATEST(s.product_id, r.product_id),
        COALESCE(s.units_sold, 0),
        CAST(COALESCE(s.gross_sales, 0) AS DECIMAL(18,4)),
        CAST(COALESCE(s.discounts, 0) AS DECIMAL(18,4)),
@@ -129,14 +131,27 @@ FULL OUTER JOIN returned r
   ON r.local_date = s.local_date AND r.variant_id = s.variant_id AND r.channel = s.channel
 """
 
+# Added to the rows already there: what new orders sold and had returned.
+# (GREATEST skips nulls on both engines: a row's product is the largest of its lines'.)
+_VARIANT_DAILY_ADD = """
+ON CONFLICT (store_id, local_date, variant_id, channel) DO UPDATE SET
+    product_id = GREATEST(variant_daily_sales.product_id, excluded.product_id),
+    units_sold = variant_daily_sales.units_sold + excluded.units_sold,
+    gross_sales = variant_daily_sales.gross_sales + excluded.gross_sales,
+    discounts = variant_daily_sales.discounts + excluded.discounts,
+    units_returned = variant_daily_sales.units_returned + excluded.units_returned,
+    returns = variant_daily_sales.returns + excluded.returns
+"""
 
-# The store-local days of the scoped orders' facts (run before and after the rebuild).
+# The store-local days of the touched orders' facts (run before and after the rebuild).
+# Only the touched orders: the other orders of their customers get new ranks,
+# but keep their days, channels and lines, so their days' sales do not move.
 _SCOPE_DAYS = """
 SELECT local_date FROM order_facts
-WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _scope_orders)
+WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _touched_orders)
 UNION
 SELECT local_date FROM refund_facts
-WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _scope_orders)
+WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _touched_orders)
 """
 
 
@@ -169,7 +184,11 @@ def refresh_orders(wh: Warehouse, store_id: str, order_ids: Sequence[str]) -> No
 
     The orders' customers get all their ranks recomputed, since an order that
     arrives late (or stops counting) moves the rank of the ones after it. The
-    store-local days touched are rebuilt in ``variant_daily_sales``.
+    store-local days of these orders and their refunds (before and after) are
+    rebuilt in ``variant_daily_sales``; the days of their customers' other
+    orders are not, as a rank does not change a day's sales. When none of the
+    orders counted before (new orders: a first sync), nothing is taken back
+    from any day, so their sales are added to the rows there instead.
     """
     order_ids = sorted({str(o) for o in order_ids})
     if not order_ids:
@@ -201,6 +220,7 @@ def refresh_orders(wh: Warehouse, store_id: str, order_ids: Sequence[str]) -> No
         )
         wh.execute("DROP TABLE IF EXISTS _scope_days")
         wh.execute(f"CREATE TEMPORARY TABLE _scope_days AS {_SCOPE_DAYS}", params)  # days before
+        had_facts = wh.scalar("SELECT EXISTS (SELECT 1 FROM _scope_days)")
         wh.execute(
             "DELETE FROM order_facts WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _scope_orders)",
             params,
@@ -221,19 +241,31 @@ def refresh_orders(wh: Warehouse, store_id: str, order_ids: Sequence[str]) -> No
             ),
             params,
         )
-        wh.execute(f"INSERT INTO _scope_days {_SCOPE_DAYS}", params)  # and days after
-        wh.execute(
-            "DELETE FROM variant_daily_sales WHERE store_id = :store_id "
-            "AND local_date IN (SELECT local_date FROM _scope_days)",
-            params,
-        )
-        wh.execute(
-            _sql(
-                _VARIANT_DAILY,
-                date_scope_f="AND f.local_date IN (SELECT local_date FROM _scope_days)",
-                date_scope_rf="AND rf.local_date IN (SELECT local_date FROM _scope_days)",
-            ),
-            params,
-        )
+        if had_facts:
+            wh.execute(f"INSERT INTO _scope_days {_SCOPE_DAYS}", params)  # and days after
+            wh.execute(
+                "DELETE FROM variant_daily_sales WHERE store_id = :store_id "
+                "AND local_date IN (SELECT local_date FROM _scope_days)",
+                params,
+            )
+            wh.execute(
+                _sql(
+                    _VARIANT_DAILY,
+                    date_scope_f="AND f.local_date IN (SELECT local_date FROM _scope_days)",
+                    date_scope_rf="AND rf.local_date IN (SELECT local_date FROM _scope_days)",
+                ),
+                params,
+            )
+        else:
+            # None of these orders counted before (new orders, as in a first
+            # sync): their sales add to their days' rows, nothing to take back.
+            wh.execute(
+                _sql(
+                    _VARIANT_DAILY,
+                    date_scope_f="AND f.order_id IN (SELECT order_id FROM _touched_orders)",
+                    date_scope_rf="AND rf.order_id IN (SELECT order_id FROM _touched_orders)",
+                ) + _VARIANT_DAILY_ADD,
+                params,
+            )
         for name in ("_touched_orders", "_scope_orders", "_scope_days"):
             wh.execute(f"DROP TABLE {name}")

@@ -108,6 +108,37 @@ def test_refresh_orders_matches_a_full_rebuild(wh):
     assert [(r[0], r[3]) for r in full[0]] == [("a", 2), ("b", 1), ("z", 1)]
 
 
+def _variant_days(wh):
+    return wh.rows("SELECT local_date, variant_id, product_id, units_sold, gross_sales, discounts, units_returned, "
+                   "returns FROM variant_daily_sales ORDER BY local_date, variant_id, channel")
+
+
+def test_refresh_of_orders_that_never_counted_adds_their_sales_to_stored_days(wh):
+    _store(wh)
+    may1, may3 = dt.datetime(2026, 5, 1, 15, tzinfo=UTC), dt.datetime(2026, 5, 3, 15, tzinfo=UTC)
+    _order(wh, "a", may1)  # 2 x 10.00 of v0, 1.00 off
+    _order(wh, "u", may1, status="voided")  # stored, not counted
+    refresh_store(wh, "s")
+    assert _variant_days(wh) == [(dt.date(2026, 5, 1), "v0", None, 2, D("20"), D("1"), 0, D("0"))]
+    # New orders (one a test order), u now paid, and a refund on a day without sales.
+    _order(wh, "n1", may1, customer="c2", lines=((3, "10.00", "1.00"),))
+    _order(wh, "n2", may1, customer="c1", lines=((1, "4.00", "0"), (1, "6.00", "0.50")))
+    _order(wh, "t", may1, test=True)
+    _order(wh, "u", may1, status="paid")
+    _refund(wh, "r1", "n1", may3, qty=1, subtotal="9.00")
+    refresh_orders(wh, "s", ["n1", "n2", "t", "u"])
+    incremental = _variant_days(wh)
+    # v0 on 1 May: a (2 units, 20.00, 1.00) + n1 (3, 30.00, 1.00) + n2 (1, 4.00, 0) + u (2, 20.00, 1.00).
+    assert incremental == [
+        (dt.date(2026, 5, 1), "v0", None, 8, D("74"), D("3"), 0, D("0")),
+        (dt.date(2026, 5, 1), "v1", None, 1, D("6"), D("0.5"), 0, D("0")),
+        (dt.date(2026, 5, 3), "v0", None, 0, D("0"), D("0"), 1, D("9")),
+    ]
+    assert [(r[0], r[3]) for r in _facts(wh)] == [("a", 1), ("n1", 1), ("n2", 2), ("u", 3)]
+    refresh_store(wh, "s")
+    assert _variant_days(wh) == incremental
+
+
 def test_refresh_orders_follows_an_order_moved_to_another_customer_and_a_deleted_order(wh):
     _store(wh)
     _order(wh, "o1", dt.datetime(2026, 5, 1, 15, tzinfo=UTC), customer="c1")

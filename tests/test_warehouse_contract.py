@@ -62,6 +62,25 @@ def test_upsert_keeps_the_last_of_duplicate_keys_in_one_batch(wh):
     assert wh.rows("SELECT price FROM variants") == [(Decimal("3"),)]
 
 
+def test_upsert_mixes_stored_and_new_keys(wh):
+    wh.upsert("variants", _variants(["1.00"]))
+    # v0 is stored in s1; v1 is new; v0 of another store is a different key.
+    other = _variants(["7.00"]).with_columns(pl.lit("s2").alias("store_id"))
+    wh.upsert("variants", pl.concat([_variants(["4.00", "5.00"]), other]))
+    rows = wh.rows("SELECT store_id, variant_id, price FROM variants ORDER BY store_id, variant_id")
+    assert rows == [("s1", "v0", Decimal("4")), ("s1", "v1", Decimal("5")), ("s2", "v0", Decimal("7"))]
+
+
+def test_upsert_writes_again_keys_deleted_in_the_same_transaction(wh):
+    wh.upsert("variants", _variants(["1.00", "2.00"]))
+    with wh.transaction():
+        wh.delete_keys("variants", pl.DataFrame({"store_id": ["s1"]}), ["store_id"])
+        wh.upsert("variants", _variants(["3.00"]))
+        wh.delete_keys("variants", pl.DataFrame({"store_id": ["s1"]}), ["store_id"])
+        wh.upsert("variants", _variants(["6.00"]))
+    assert wh.rows("SELECT variant_id, price FROM variants") == [("v0", Decimal("6"))]
+
+
 def test_transaction_rolls_back_everything_on_error(wh):
     wh.upsert("variants", _variants(["1.00"]))
     with pytest.raises(RuntimeError):

@@ -28,6 +28,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Mapping, Protocol, Sequence
 
+import numpy as np
 import polars as pl
 
 from data.keys import TABLE_KEYS
@@ -238,26 +239,26 @@ def merge_batches(
     if len(batches) == 1:
         only = batches[0]
         return dict(only.tables), dict(only.deletes), dict(only.newer_only)
-    rows: dict[str, list[pl.DataFrame]] = {}
-    deletes: dict[str, list[pl.DataFrame]] = {}
+    rows: dict[str, list[tuple[int, pl.DataFrame]]] = {}
+    deletes: dict[str, list[tuple[int, pl.DataFrame]]] = {}
     newer_only: dict[str, str] = {}
     for position, batch in enumerate(batches):
         for table, keys in batch.deletes.items():
             if keys.height:
-                deletes.setdefault(table, []).append(keys.with_columns(pl.lit(position).alias("_by")))
+                deletes.setdefault(table, []).append((position, keys))
         for table, frame in batch.tables.items():
             if frame.height:
-                rows.setdefault(table, []).append(frame.with_columns(pl.lit(position).alias("_by")))
+                rows.setdefault(table, []).append((position, frame))
         newer_only.update(batch.newer_only)
     merged = {}
     for table, frames in rows.items():
-        frame = pl.concat(frames, how="diagonal_relaxed")
-        by_columns: dict[tuple[str, ...], list[pl.DataFrame]] = {}
-        for keys in deletes.get(table, ()):
-            by_columns.setdefault(tuple(c for c in keys.columns if c != "_by"), []).append(keys)
+        frame = _stacked(frames)
+        by_columns: dict[tuple[str, ...], list[tuple[int, pl.DataFrame]]] = {}
+        for position, keys in deletes.get(table, ()):
+            by_columns.setdefault(tuple(keys.columns), []).append((position, keys))
         for columns, frames_of_keys in by_columns.items():
             # The last batch that deleted each key; rows written before it are gone.
-            last = pl.concat(frames_of_keys).group_by(list(columns)).agg(pl.col("_by").max().alias("_deleted"))
+            last = _stacked(frames_of_keys).group_by(list(columns)).agg(pl.col("_by").max().alias("_deleted"))
             frame = (frame.join(last, on=list(columns), how="left", nulls_equal=True)
                      .filter(pl.col("_deleted").is_null() | (pl.col("_by") >= pl.col("_deleted")))
                      .drop("_deleted"))
@@ -268,10 +269,16 @@ def merge_batches(
                      .unique(list(TABLE_KEYS[table]), keep="last", maintain_order=True))
         merged[table] = frame.drop("_by")
     merged_deletes = {
-        table: pl.concat([f.drop("_by") for f in frames], how="diagonal_relaxed").unique()
+        table: pl.concat([keys for _, keys in frames], how="diagonal_relaxed").unique()
         for table, frames in deletes.items()
     }
     return merged, merged_deletes, newer_only
+
+
+def _stacked(frames: Sequence[tuple[int, pl.DataFrame]]) -> pl.DataFrame:
+    """The frames one under the other, each row with its batch's position in ``_by``."""
+    positions = np.repeat(np.array([p for p, _ in frames], dtype=np.int32), [f.height for _, f in frames])
+    return pl.concat([f for _, f in frames], how="diagonal_relaxed").with_columns(pl.Series("_by", positions))
 
 
 def group_batches(
