@@ -235,6 +235,15 @@ def test_clear_removes_only_this_apps_keys(store, prefix, redis_url):
         client.delete(neighbour)
 
 
+def test_a_clear_on_another_replica_reaches_this_ones_own_cache(store, prefix, redis_url):
+    cache.cached_query(frame_and_money, store, "s")
+    cache.cached_query(frame_and_money, store, "s")
+    assert calls == ["s"]
+    SharedCache(redis_url, prefix).clear()  # another process clears (after a customer refresh)
+    cache.cached_query(frame_and_money, store, "s")
+    assert calls == ["s", "s"]
+
+
 def test_keys_expire_after_the_ttl(store, prefix, redis_url):
     import redis
 
