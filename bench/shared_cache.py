@@ -42,6 +42,8 @@ def _median_ms(run, repeat: int, before=None) -> float:
 
 
 def measure(url: str, store_id: str, redis_url: str, repeat: int, **labels) -> None:
+    import redis
+
     from analytics.metrics import sales_over_time, sales_summary
     from analytics.products import product_performance
     from analytics.store_state import data_version
@@ -84,6 +86,7 @@ def measure(url: str, store_id: str, redis_url: str, repeat: int, **labels) -> N
         finally:
             os.environ["REDIS_URL"] = redis_url
             cache.clear()  # drops this run's keys
+            redis.Redis.from_url(redis_url).delete(f"{prefix}:generation")
             os.environ.pop("REDIS_URL", None)
 
 

@@ -44,15 +44,22 @@ def _unreachable(message: str) -> None:
     pytest.skip(message)
 
 
+_prefixes: list[str] = []
+
+
 @pytest.fixture(scope="session")
-def redis_url() -> str:
+def redis_url():
+    """The test server's URL; at the end of the session every key of the tests' prefixes is dropped
+    (fixtures that clear the cache in their own teardown bump a generation after a test's own cleanup)."""
     import redis
 
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:
         _unreachable(f"Redis is not reachable at {REDIS_URL}: {exc.__class__.__name__}: {exc}")
-    return REDIS_URL
+    yield REDIS_URL
+    for name in _prefixes:
+        _drop(REDIS_URL, name)
 
 
 def _keys(url: str, prefix: str) -> list[bytes]:
@@ -74,6 +81,7 @@ def _drop(url: str, prefix: str) -> None:
 def prefix(redis_url, monkeypatch):
     """A key prefix of this test's own, made the app's, with REDIS_URL set; its keys dropped after."""
     name = f"test-shared-cache:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    _prefixes.append(name)
     monkeypatch.setattr(shared_cache, "KEY_PREFIX", name)
     monkeypatch.setenv("REDIS_URL", redis_url)
     monkeypatch.setattr(cache, "VERSION_TTL", 0)
