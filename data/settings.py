@@ -30,6 +30,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", None,
             "Where the warehouse lives: duckdb:///path/file.duckdb (default: "
             "data/local/warehouse.duckdb) or postgresql://user:password@host:5432/db.", secret=True),
+    Setting("REDIS_URL", None,
+            "A Redis server that every app process shares page figures through: redis://[:password@]host:6379/0 "
+            "(rediss:// for TLS). Unset: each process caches its own. Keep the server private to the app.",
+            secret=True),
     Setting("DEMO_FEED", "on",
             "While the app serves the demo store, new demo orders, refunds, stock changes and "
             "sessions arrive every few seconds. Set to off to keep the demo still."),

@@ -52,7 +52,7 @@ def default_url() -> str:
 
 def redact_url(url: str) -> str:
     """The URL with any password replaced by ``***`` (safe to print or log)."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def connect(url: str | None = None, *, read_only: bool = False, migrate: bool = True) -> "Warehouse":

@@ -15,6 +15,7 @@ from connectors.sync.runner import SyncError
 from connectors.sync.scheduler import interval_minutes
 from connectors.sync.status import LABELS, not_configured, platform_settings, stream_status, sync_platform, test_connection
 from data.settings import setting, setting_origin
+from ui.cache import shared_status
 from ui.downloads import table_download
 from ui.errors import open_warehouse, section
 from ui.login import require_owner
@@ -149,6 +150,7 @@ st.info("Settings are saved by putting them in the environment or in .streamlit/
         "wins; restart the app after a change). Values typed below are only used to test the connection, and "
         "secrets are never shown back.", icon=":material/info:")
 st.markdown(_schedule_sentence())
+st.markdown(shared_status())
 
 for name in PLATFORMS:
     st.subheader(LABELS[name])

@@ -12,6 +12,13 @@ cached while today's orders arrive.
 
 The data version itself is a few cheap queries, reused for ``VERSION_TTL``
 seconds so that one page render asks for it once, not once per figure.
+
+With ``REDIS_URL`` set, Streamlit's cache of each process stands in front of
+Redis (``ui/shared_cache.py``): a figure missing from it is read from Redis,
+where any app process may have stored it, and only computed when Redis has
+it neither. Both layers are keyed on the data version, and on the generation
+that :func:`clear` bumps, so every replica shows the same figures. Without
+``REDIS_URL``, only Streamlit's cache is used.
 """
 
 from __future__ import annotations
@@ -19,12 +26,16 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 import streamlit as st
 
 from analytics.store_state import DataVersion, data_version
-from data.warehouse import Warehouse
+from data.settings import setting
+from data.warehouse import Warehouse, redact_url
+from ui import shared_cache
+from ui.shared_cache import SharedCache
 
 T = TypeVar("T")
 
@@ -34,6 +45,43 @@ VERSION_TTL = 1.0
 
 _versions: dict[tuple[str, str], tuple[float, DataVersion]] = {}
 _versions_lock = threading.Lock()
+_ROOT = Path(__file__).resolve().parent.parent
+_shared: SharedCache | None = None
+_shared_lock = threading.Lock()
+
+
+def shared() -> SharedCache | None:
+    """The Redis layer for the current ``REDIS_URL`` (``None`` when it is not set)."""
+    global _shared
+    url = (setting("REDIS_URL") or "").strip()
+    with _shared_lock:
+        current = _shared
+        if current is None or current.url != url or current.prefix != shared_cache.KEY_PREFIX:
+            current = _shared = SharedCache(url, shared_cache.KEY_PREFIX) if url else None
+        return current
+
+
+def shared_status() -> str:
+    """Where page figures are cached, in one sentence (the Settings page)."""
+    layer = shared()
+    if layer is None:
+        return "Page figures are cached in each app process (REDIS_URL is not set)."
+    return layer.status()
+
+
+def _generation() -> int | None:
+    layer = shared()
+    return None if layer is None else layer.generation()
+
+
+def _name(fn: Callable[..., Any]) -> str:
+    """``module.qualname``; for a page script (module ``__main__``) its path in the project instead."""
+    module = fn.__module__
+    code = getattr(fn, "__code__", None)
+    if module == "__main__" and code is not None:
+        path = Path(code.co_filename).resolve()
+        module = path.relative_to(_ROOT).as_posix() if path.is_relative_to(_ROOT) else path.name
+    return f"{module}.{fn.__qualname__}"
 
 
 def current_version(wh: Warehouse, store_id: str) -> DataVersion:
@@ -64,30 +112,50 @@ def cached_query(fn: Callable[..., T], wh: Warehouse, store_id: str, *args: Any,
     dates = [value.date() if isinstance(value, dt.datetime) else value
              for value in (*args, *kwargs.values()) if isinstance(value, dt.date)]
     fingerprint = version.history if dates and max(dates) < version.today else version.everything
-    name = f"{fn.__module__}.{fn.__qualname__}"
-    return _cached(fn, wh, name, wh.url, store_id, fingerprint, args, tuple(sorted(kwargs.items())))
+    return _cached(fn, wh, _name(fn), wh.url, store_id, fingerprint, args, tuple(sorted(kwargs.items())),
+                   _generation())
+
+
+def _through_redis(compute: Callable[[], Any], ttl_seconds: int, generation: int | None, *parts: Any) -> Any:
+    """``compute()``, or the value another process stored in Redis for the same ``parts``."""
+    layer = shared() if generation is not None else None
+    if layer is None:
+        return compute()
+    return layer.get_or_compute(parts, compute, ttl_seconds, generation)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=MAX_ENTRIES, show_spinner=False)
 def _cached(_fn: Callable[..., Any], _wh: Warehouse, name: str, url: str, store_id: str, version: tuple,
-            args: tuple, kwargs: tuple) -> Any:
-    return _fn(_wh, store_id, *args, **dict(kwargs))
+            args: tuple, kwargs: tuple, generation: int | None) -> Any:
+    return _through_redis(lambda: _fn(_wh, store_id, *args, **dict(kwargs)), TTL_SECONDS, generation,
+                          name, redact_url(url), store_id, version, args, kwargs)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
-def _cached_global(_fn: Callable[..., Any], _wh: Warehouse, name: str, url: str, stamp: int) -> Any:
-    return _fn(_wh)
+def _cached_global(_fn: Callable[..., Any], _wh: Warehouse, name: str, url: str, stamp: int, seconds: int,
+                   generation: int | None) -> Any:
+    return _through_redis(lambda: _fn(_wh), min(TTL_SECONDS, seconds), generation,
+                          name, redact_url(url), stamp, seconds)
 
 
 def cached_warehouse_query(fn: Callable[[Warehouse], T], wh: Warehouse, *, seconds: int = 30) -> T:
     """``fn(wh)`` for facts about the whole warehouse (the list of stores), kept ``seconds`` at most."""
-    stamp = int(time.time() // max(1, seconds))
-    return _cached_global(fn, wh, f"{fn.__module__}.{fn.__qualname__}", wh.url, stamp)
+    seconds = max(1, seconds)
+    stamp = int(time.time() // seconds)
+    return _cached_global(fn, wh, _name(fn), wh.url, stamp, seconds, _generation())
 
 
 def clear() -> None:
-    """Forget every cached result and data version (tests, and after a rebuild)."""
+    """Forget every cached result and data version (tests, and after a rebuild), here and in Redis.
+
+    In Redis only this app's keys go (those under the key prefix, found with
+    SCAN), and the generation is bumped so that the other processes' own
+    caches stop answering within a second.
+    """
     _cached.clear()
     _cached_global.clear()
     with _versions_lock:
         _versions.clear()
+    layer = shared()
+    if layer is not None:
+        layer.clear()
