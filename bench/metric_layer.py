@@ -8,12 +8,14 @@ What the Sales page asks the layer for a range (``sales_summary`` and the
 the last 365 days and the whole history up to the store's last sale or refund:
 
 - ``layer_s``: the metric layer (warm: the median of ``--repeats`` runs after a first one);
-- ``duckdb_s``: one hand-written DuckDB query over the same rollups (same warm median);
+- ``duckdb_s``: one hand-written DuckDB query over the same rollups, its rows made into the
+  same figures (same warm median); ``duckdb_query_s``: the query and its fetch alone;
 - ``pandas_compute_s``: plain pandas over the raw tables already in memory (median of
   ``--pandas-repeats``); ``pandas_load_s``: reading those tables from the warehouse into
   pandas (the median of as many reads, once for all ranges); ``pandas_s``: the two added.
 
-One JSON line per range with the ratios ``layer_vs_duckdb`` (target ≤ 1.5) and
+One JSON line per range with the ratios ``layer_vs_duckdb`` (target ≤ 1.5;
+``layer_vs_duckdb_query`` against the bare query, stricter) and
 ``pandas_vs_layer`` (target ≥ 10; ``pandas_compute_vs_layer`` leaves reading out),
 whether each yardstick's figures matched the layer's exactly (``matched_*``, with the
 first differences if not), the load average when the range's timings started and
@@ -69,7 +71,7 @@ def date_ranges(con, store_id: str) -> dict[str, tuple[dt.date, dt.date]]:
 def measure(url: str, store_id: str, grain: str, repeats: int, pandas_repeats: int) -> None:
     import duckdb
 
-    from bench.yardsticks import differences, duckdb_sales, layer_sales, load_tables, pandas_sales
+    from bench.yardsticks import differences, duckdb_rows, duckdb_sales, layer_sales, load_tables, pandas_sales
     from data.duckdb_backend import path_from_url
     from data.warehouse import connect
 
@@ -84,8 +86,9 @@ def measure(url: str, store_id: str, grain: str, repeats: int, pandas_repeats: i
         load_before = load_average()
         layer_cold, layer, by_layer = timed(lambda: layer_sales(wh, store_id, start, end, grain), repeats)
         duck_cold, duck, by_duckdb = timed(lambda: duckdb_sales(con, store_id, start, end, grain), repeats)
+        _, query, _ = timed(lambda: duckdb_rows(con, store_id, start, end, grain), repeats)
         found[name] = {"start": start, "end": end, "layer_s": layer, "layer_cold_s": layer_cold,
-                       "duckdb_s": duck, "duckdb_cold_s": duck_cold, "by_layer": by_layer,
+                       "duckdb_s": duck, "duckdb_cold_s": duck_cold, "duckdb_query_s": query, "by_layer": by_layer,
                        "by_duckdb": by_duckdb, "load_before": load_before, "load_after": load_average()}
     layer_peak = peak_rss_mb()
 
@@ -106,9 +109,11 @@ def measure(url: str, store_id: str, grain: str, repeats: int, pandas_repeats: i
             buckets=len(f["by_layer"]["series"]),
             layer_s=round(f["layer_s"], 4), layer_cold_s=round(f["layer_cold_s"], 4),
             duckdb_s=round(f["duckdb_s"], 4), duckdb_cold_s=round(f["duckdb_cold_s"], 4),
+            duckdb_query_s=round(f["duckdb_query_s"], 4),
             pandas_load_s=round(pandas_load, 3), pandas_compute_s=round(compute, 3),
             pandas_s=round(pandas_load + compute, 3),
             layer_vs_duckdb=round(f["layer_s"] / f["duckdb_s"], 2),
+            layer_vs_duckdb_query=round(f["layer_s"] / f["duckdb_query_s"], 2),
             pandas_vs_layer=round((pandas_load + compute) / f["layer_s"], 1),
             pandas_compute_vs_layer=round(compute / f["layer_s"], 1),
             matched_duckdb=not off_duckdb, matched_pandas=not off_pandas,

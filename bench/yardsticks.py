@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import pandas as pd
@@ -37,8 +37,8 @@ import pandas as pd
 from analytics.metrics import SALES_OVER_TIME_COLUMNS
 
 FOUR_PLACES = Decimal("0.0001")
+ZERO = Decimal("0.0000")
 UNITS = 10_000  # ten-thousandths of the store currency: pandas money is whole units of these
-MONEY = ("gross_sales", "discounts", "returns", "net_sales", "shipping", "taxes", "duties", "total_sales")
 SUMMARY_KEYS = (
     "gross_sales", "discounts", "returns", "net_sales", "shipping", "taxes", "duties", "total_sales", "orders",
     "aov", "units_sold", "units_returned", "customers", "new_customers", "returning_customers",
@@ -48,15 +48,15 @@ SUMMARY_KEYS = (
 SUMS = ("orders", "gross_sales", "discounts", "units_sold", "shipping_charged", "taxes_charged", "duties",
         "returns", "units_returned", "shipping_refunded", "tax_refunded",
         "customers", "new_customers", "returning_customers", "repeat_customers")
+MONEY_SUMS = frozenset({"gross_sales", "discounts", "shipping_charged", "taxes_charged", "duties", "returns",
+                        "shipping_refunded", "tax_refunded"})
 
 
 def ratio(numerator: Any, denominator: Any) -> Decimal:
     """numerator ÷ denominator, half-even at 4 places; 0 when the denominator is 0."""
     if denominator == 0:
-        return Decimal(0).quantize(FOUR_PLACES)
-    with localcontext() as ctx:
-        ctx.prec = 60
-        return (Decimal(numerator) / Decimal(denominator)).quantize(FOUR_PLACES, rounding=ROUND_HALF_EVEN)
+        return ZERO
+    return (Decimal(numerator) / Decimal(denominator)).quantize(FOUR_PLACES, rounding=ROUND_HALF_EVEN)
 
 
 def figures(sums: dict[str, Any]) -> dict[str, Any]:
@@ -159,15 +159,17 @@ def duckdb_sql(grain: str) -> str:
                                 calendar_bucket=bucket.format(day="CAST(day AS DATE)"))
 
 
+def duckdb_rows(con, store_id: str, start: dt.date, end: dt.date, grain: str = "day") -> list[tuple]:
+    """The hand-written query's rows: the range's sums first (period ``None``), then each bucket's."""
+    return con.execute(duckdb_sql(grain), {"store_id": store_id, "start": start, "end": end}).fetchall()
+
+
 def duckdb_sales(con, store_id: str, start: dt.date, end: dt.date, grain: str = "day") -> dict:
     """The range's summary and series from one DuckDB query (``con``: a DuckDB connection)."""
-    rows = con.execute(duckdb_sql(grain), {"store_id": store_id, "start": start, "end": end}).fetchall()
-    money = {"gross_sales", "discounts", "shipping_charged", "taxes_charged", "duties", "returns",
-             "shipping_refunded", "tax_refunded"}
+    rows = duckdb_rows(con, store_id, start, end, grain)
 
-    def sums(row: tuple) -> dict[str, Any]:
-        return {name: Decimal(value).quantize(FOUR_PLACES) if name in money else value
-                for name, value in zip(SUMS, row[1:])}
+    def sums(row: tuple) -> dict[str, Any]:  # DuckDB's decimals arrive as Decimal at 4 places
+        return dict(zip(SUMS, row[1:]))
 
     total, *buckets = rows
     return _result(sums(total), [(row[0], sums(row)) for row in buckets])
@@ -231,7 +233,7 @@ def _bucket(days: pd.Series, grain: str) -> pd.Series:
 def _customer_counts(orders: pd.DataFrame, by: list[str]) -> pd.DataFrame | pd.Series:
     """customers, new, returning and repeat customers, per ``by`` (or for all rows when empty)."""
     known = orders[orders["customer_id"].notna()]
-    per = known.groupby([*by, "customer_id"])["order_index"].agg(["min", "max", "size"])
+    per = known.groupby([*by, "customer_id"], sort=False)["order_index"].agg(["min", "max", "size"])
     flags = pd.DataFrame({
         "customers": 1,
         "new_customers": per["min"].eq(1).astype("int64"),
@@ -250,7 +252,7 @@ def pandas_sales(tables: Tables, start: dt.date, end: dt.date, grain: str = "day
     status = o["financial_status"].fillna("")
     unpaid_cancel = o["cancelled_at"].notna() & status.isin(["pending", "authorized"])
     counted = o[~o["is_test"] & (status != "voided") & ~unpaid_cancel].sort_values(["created_at", "order_id"])
-    counted = counted.assign(order_index=counted.groupby("customer_id").cumcount() + 1,
+    counted = counted.assign(order_index=counted.groupby("customer_id", sort=False).cumcount() + 1,
                              local_day=_local_day(counted["created_at"], tables.timezone))
 
     # The range's orders with their lines' sums (gift cards are not sales).
@@ -258,7 +260,7 @@ def pandas_sales(tables: Tables, start: dt.date, end: dt.date, grain: str = "day
     lines = tables.order_lines
     lines = lines[~lines["is_gift_card"] & lines["order_id"].isin(orders["order_id"])]
     per_order = (lines.assign(gross_sales=lines["unit_price"] * lines["quantity"])
-                 .groupby("order_id")
+                 .groupby("order_id", sort=False)
                  .agg(gross_sales=("gross_sales", "sum"), discounts=("discount", "sum"),
                       units_sold=("quantity", "sum")))
     orders = orders.join(per_order, on="order_id")
@@ -274,10 +276,11 @@ def pandas_sales(tables: Tables, start: dt.date, end: dt.date, grain: str = "day
     r = r.assign(local_day=_local_day(r["created_at"], tables.timezone))
     r = r[r["local_day"].between(first, last)]
     rl = tables.refund_lines
-    rl = rl[rl["refund_id"].isin(r["refund_id"])].merge(tables.order_lines[["line_id", "is_gift_card"]],
-                                                        on="line_id")
+    rl = rl[rl["refund_id"].isin(r["refund_id"])]
+    refunded_lines = tables.order_lines[tables.order_lines["line_id"].isin(rl["line_id"])]
+    rl = rl.merge(refunded_lines[["line_id", "is_gift_card"]], on="line_id")
     rl = rl[~rl["is_gift_card"]]
-    goods = rl.groupby("refund_id").agg(returns=("subtotal", "sum"), units_returned=("quantity", "sum"))
+    goods = rl.groupby("refund_id", sort=False).agg(returns=("subtotal", "sum"), units_returned=("quantity", "sum"))
     r = r.join(goods, on="refund_id")
     r = r.assign(**{c: r[c].fillna(0).astype("int64") for c in ("returns", "units_returned")},
                  period=_bucket(r["local_day"], grain))
@@ -293,11 +296,9 @@ def pandas_sales(tables: Tables, start: dt.date, end: dt.date, grain: str = "day
         _customer_counts(orders, ["period"]),
     ], axis=1).reindex(labels, fill_value=0).fillna(0).astype("int64")
 
-    money = {"gross_sales", "discounts", "shipping_charged", "taxes_charged", "duties", "returns",
-             "shipping_refunded", "tax_refunded"}
 
     def exact(sums: dict[str, Any]) -> dict[str, Any]:
-        return {name: Decimal(int(sums[name])).scaleb(-4) if name in money else int(sums[name]) for name in SUMS}
+        return {name: Decimal(int(sums[name])).scaleb(-4) if name in MONEY_SUMS else int(sums[name]) for name in SUMS}
 
     series = [(period.date(), exact(row)) for period, row in zip(per_period.index, per_period.to_dict("records"))]
     return _result(exact(total), series)

@@ -11,14 +11,16 @@ The store (America/New_York; ``day`` = 15:00 UTC, mid-morning in New York):
 | order | day (New York)   | customer | lines (qty × price, discount)     | shipping | tax  | notes            |
 | ----- | ---------------- | -------- | --------------------------------- | -------- | ---- | ---------------- |
 | a1    | Wed 25 Feb       | c1       | 1 × 30.00                         |          |      | refunded 4 Mar   |
-| a2    | Mon 2 Mar        | c1       | 2 × 20.00 (4.00), gift card 50.00 | 6.00     | 3.00 | gift card back 5 Mar |
-| a3    | Tue 3 Mar        | c2       | 1 × 100.00                        | 10.00    | 8.00 | cancelled paid, all back 9 Mar |
+| a2    | Mon 2 Mar        | c1       | 2 × 20.00 (4.00), gift card 50.00 | 6.00     | 3.00 | card back 5 Mar  |
+| a3    | Tue 3 Mar        | c2       | 1 × 100.00                        | 10.00    | 8.00 | cancelled paid ¹ |
 | a4    | Wed 4 Mar        | c3       | 1 × 999.00                        |          |      | voided: out      |
 | a5    | Wed 4 Mar        | c3       | 1 × 999.00                        |          |      | cancelled pending: out |
 | a6    | Fri 6 Mar 23:30  | c3       | 3 × 10.00 (1.50), duties 2.00     |          |      | 04:30 UTC 7 Mar  |
 | a7    | Thu 5 Mar        | (guest)  | 1 × 12.3456                       |          |      |                  |
 | a8    | Mon 2 Mar        | c3       | 1 × 500.00                        |          |      | test order: out  |
 | a9    | Sun 8 Mar        | c2       | 1 × 5.00                          |          |      |                  |
+
+¹ Refunded in full on 9 March: goods 100.00, shipping 10.00, tax 8.00.
 """
 
 from __future__ import annotations
