@@ -7,7 +7,8 @@ What the Sales page asks the layer for a range (``sales_summary`` and the
 ``sales_over_time`` series, by day) is timed three ways over the last 30 days,
 the last 365 days and the whole history up to the store's last sale or refund:
 
-- ``layer_s``: the metric layer (warm: the median of ``--repeats`` runs after a first one);
+- ``layer_s``: the metric layer (warm: the median of ``--repeats`` runs after a first one,
+  taking turns with the query's runs so that other work on the machine weighs on both alike);
 - ``duckdb_s``: one hand-written DuckDB query over the same rollups, its rows made into the
   same figures (same warm median); ``duckdb_query_s``: the query and its fetch alone;
 - ``pandas_compute_s``: plain pandas over the raw tables already in memory (median of
@@ -37,15 +38,26 @@ from bench.common import emit, peak_rss_mb, scratch_url, timer
 
 def timed(run: Callable[[], object], repeats: int) -> tuple[float, float, object]:
     """(first run's seconds, median seconds of the next ``repeats``, the last result)."""
-    start = time.perf_counter()
-    result = run()
-    cold = time.perf_counter() - start
-    warm = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = run()
-        warm.append(time.perf_counter() - start)
-    return cold, statistics.median(warm), result
+    (cold, warm, result), = interleaved({"run": run}, repeats).values()
+    return cold, warm, result
+
+
+def interleaved(runs: dict[str, Callable[[], object]], repeats: int) -> dict[str, tuple[float, float, object]]:
+    """:func:`timed` for several runs taking turns, so that other work on the machine weighs on each alike."""
+    cold: dict[str, float] = {}
+    warm: dict[str, list[float]] = {name: [] for name in runs}
+    results: dict[str, object] = {}
+    for round_no in range(repeats + 1):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            results[name] = run()
+            seconds = time.perf_counter() - start
+            if round_no == 0:
+                cold[name] = seconds
+            else:
+                warm[name].append(seconds)
+    return {name: (cold[name], statistics.median(warm[name]) if warm[name] else cold[name], results[name])
+            for name in runs}
 
 
 def load_average() -> float:
@@ -78,15 +90,23 @@ def measure(url: str, store_id: str, grain: str, repeats: int, pandas_repeats: i
     wh = connect(url)
     con = duckdb.connect(path_from_url(url))  # the same database, through DuckDB's own client
     con.execute("SET enable_progress_bar = false")
-    orders = con.execute("SELECT COUNT(*) FROM order_facts WHERE store_id = ?", [store_id]).fetchone()[0]
+    orders, counted = con.execute(
+        "SELECT (SELECT COUNT(*) FROM orders WHERE store_id = $s), "
+        "(SELECT COUNT(*) FROM order_facts WHERE store_id = $s)",
+        {"s": store_id},
+    ).fetchone()
     ranges = date_ranges(con, store_id)
 
     found: dict[str, dict] = {}
     for name, (start, end) in ranges.items():
         load_before = load_average()
-        layer_cold, layer, by_layer = timed(lambda: layer_sales(wh, store_id, start, end, grain), repeats)
-        duck_cold, duck, by_duckdb = timed(lambda: duckdb_sales(con, store_id, start, end, grain), repeats)
-        _, query, _ = timed(lambda: duckdb_rows(con, store_id, start, end, grain), repeats)
+        runs = interleaved({
+            "layer": lambda: layer_sales(wh, store_id, start, end, grain),
+            "duckdb": lambda: duckdb_sales(con, store_id, start, end, grain),
+            "query": lambda: duckdb_rows(con, store_id, start, end, grain),
+        }, repeats)
+        (layer_cold, layer, by_layer), (duck_cold, duck, by_duckdb) = runs["layer"], runs["duckdb"]
+        query = runs["query"][1]
         found[name] = {"start": start, "end": end, "layer_s": layer, "layer_cold_s": layer_cold,
                        "duckdb_s": duck, "duckdb_cold_s": duck_cold, "duckdb_query_s": query, "by_layer": by_layer,
                        "by_duckdb": by_duckdb, "load_before": load_before, "load_after": load_average()}
@@ -105,8 +125,8 @@ def measure(url: str, store_id: str, grain: str, repeats: int, pandas_repeats: i
         off_duckdb = differences(f["by_layer"], f["by_duckdb"], limit=3)
         off_pandas = differences(f["by_layer"], by_pandas, limit=3)
         emit(
-            bench="metric_layer", orders=int(orders), range=name, start=f["start"], end=f["end"], grain=grain,
-            buckets=len(f["by_layer"]["series"]),
+            bench="metric_layer", orders=int(orders), counted_orders=int(counted), range=name,
+            start=f["start"], end=f["end"], grain=grain, buckets=len(f["by_layer"]["series"]),
             layer_s=round(f["layer_s"], 4), layer_cold_s=round(f["layer_cold_s"], 4),
             duckdb_s=round(f["duckdb_s"], 4), duckdb_cold_s=round(f["duckdb_cold_s"], 4),
             duckdb_query_s=round(f["duckdb_query_s"], 4),
