@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     failures += run("bench.first_sync", "--orders", "300" if args.quick else "2000") != 0
     failures += run("bench.sales_page", *(["--orders", "10000"] if args.quick else [])) != 0
     failures += run("bench.shared_cache", *(["--orders", "10000", "--repeat", "5"] if args.quick else [])) != 0
+    failures += run("bench.metric_layer", *(["--orders", "10000", "--repeats", "3", "--pandas-repeats", "1"]
+                                             if args.quick else [])) != 0
     failures += run("bench.clv", *(["--customers", "10000"] if args.quick else [])) != 0
     failures += run("bench.forecast", *(["--series", "500", "--ets-sample", "30"] if args.quick else [])) != 0
     failures += run("bench.insights", *(["--orders", "10000"] if args.quick else [])) != 0
