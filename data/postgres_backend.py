@@ -64,6 +64,28 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
+# Memory a sort or hash may take before spilling to disk, per operation: the
+# customer figures group every customer of the range (half a million at a
+# million orders), which spills at PostgreSQL's default of 4 MB (1.4 s instead
+# of 2.6 s for all history at a million orders here).
+WORK_MEM = "64MB"
+
+# TimescaleDB aggregates each chunk apart, then merges: a loss when the groups
+# are customers spread over every chunk (1.8 s instead of 6 s here). Set only
+# where the extension defines the setting (current_setting(..., true) is NULL
+# elsewhere), so plain PostgreSQL and older TimescaleDB releases are untouched.
+_SESSION_SQL = (
+    "SELECT set_config('timescaledb.enable_chunkwise_aggregation', 'off', false) "
+    "WHERE current_setting('timescaledb.enable_chunkwise_aggregation', true) IS NOT NULL"
+)
+
+
+def _session_settings(dbapi_connection: Any, _record: Any) -> None:
+    with dbapi_connection.cursor() as cur:
+        cur.execute(_SESSION_SQL)
+    dbapi_connection.commit()
+
+
 class PostgresWarehouse(Warehouse):
     dialect = "postgres"
 
@@ -73,7 +95,7 @@ class PostgresWarehouse(Warehouse):
         self._time_columns: dict[str, str] | None = None
         base, schema = split_schema(url)
         self.schema = schema
-        options = "-c timezone=UTC" + (f" -c search_path={schema}" if schema else "")
+        options = f"-c timezone=UTC -c work_mem={WORK_MEM}" + (f" -c search_path={schema}" if schema else "")
         self.engine = sa.create_engine(
             sqlalchemy_url(base),
             pool_pre_ping=True,
@@ -81,6 +103,7 @@ class PostgresWarehouse(Warehouse):
             max_overflow=10,
             connect_args={"options": options, "connect_timeout": 10},
         )
+        sa.event.listen(self.engine, "connect", _session_settings)
         try:
             with self.engine.begin() as conn:
                 if schema:
