@@ -42,8 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         for page in (100, 250, 5000):
             failures += run("bench.sync_load", "--backend", backend, "--page", str(page),
                             "--orders", "5000" if args.quick else "50000") != 0
+    for backend in backends:
+        for size in sizes:
+            # every page and every command on a demo store of that size (built, refreshed, then timed)
+            failures += run("bench.pages", "--backend", backend, "--orders", str(size),
+                            *(["--csv-lines", "5000", "--reruns", "2"] if args.quick else [])) != 0
     failures += run("bench.first_sync", "--orders", "300" if args.quick else "2000") != 0
-    failures += run("bench.sales_page", *(["--orders", "10000"] if args.quick else [])) != 0
     failures += run("bench.clv", *(["--customers", "10000"] if args.quick else [])) != 0
     failures += run("bench.forecast", *(["--series", "500", "--ets-sample", "30"] if args.quick else [])) != 0
     failures += run("bench.insights", *(["--orders", "10000"] if args.quick else [])) != 0

@@ -11,7 +11,7 @@ import polars as pl
 import streamlit as st
 
 from analytics.customers import figures
-from analytics.customers.funnel import BREAKDOWNS
+from analytics.customers.funnel import BREAKDOWNS, funnel, funnel_sessions
 from analytics.customers.rfm import PLAYBOOKS, SEGMENTS, segment_summary
 from analytics.customers.choices import HORIZON_CHOICE, WINDOW_CHOICE, clv_horizon_days, rfm_window_days
 from analytics.customers.views import (
@@ -22,7 +22,6 @@ from analytics.customers.views import (
     cohort_view,
     customer_table,
     first_product_choices,
-    funnel_view,
     movement_view,
     new_returning_view,
     pairs_view,
@@ -269,11 +268,12 @@ def clv_section(wh, customers: pl.DataFrame, f: Filters, clv_run: dict | None) -
 
 
 def funnel_section(wh, f: Filters) -> None:
-    current = cached_query(funnel_view, wh, f.store_id, f.start, f.end, None)
+    sessions = cached_query(funnel_sessions, wh, f.store_id, f.start, f.end)
+    current = funnel(sessions)
     if current["sessions"][0] == 0:
         st.caption("No web sessions in this range: connect web analytics events, or widen the dates.")
         return
-    previous = (cached_query(funnel_view, wh, f.store_id, f.compare_start, f.compare_end, None)
+    previous = (funnel(cached_query(funnel_sessions, wh, f.store_id, f.compare_start, f.compare_end))
                 if f.has_comparison else None)
     if previous is not None and previous["sessions"][0] == 0:
         previous = None
@@ -292,7 +292,7 @@ def funnel_section(wh, f: Filters) -> None:
           percent=("share_of_sessions", "conversion", "drop_off", "previous_conversion"))
     by = st.segmented_control("Break down by", list(BREAKDOWNS), default="medium", required=True,
                               format_func=BREAKDOWNS.get, key="customers_funnel_by") or "medium"
-    split = cached_query(funnel_view, wh, f.store_id, f.start, f.end, by)
+    split = funnel(sessions, by)
     wide = split.pivot(on="step", index=by, values="share_of_sessions")
     sizes = split.filter(pl.col("step") == "sessions").select(by, pl.col("sessions"))
     wide = sizes.join(wide.drop("sessions"), on=by)

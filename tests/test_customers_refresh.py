@@ -147,3 +147,29 @@ def report_files(wh, tmp_path):
     early_rows = list(csv.DictReader(io.StringIO((early / "clv.csv").read_text())))
     assert len(early_rows) < 800
     assert "No refresh had run up to 30 Jun 2025" in (early / "index.html").read_text()
+
+
+def test_counts_summed_in_sql_equal_the_same_figures_from_the_orders(wh):
+    """The page's views count in SQL what the frame functions count from ``customer_orders``: the same tables."""
+    from analytics.customers import views
+    from analytics.customers.affinity import first_product_repeat, new_vs_returning, time_between_orders
+    from analytics.customers.orders import first_orders
+
+    build_customers_store(wh)
+    orders, firsts = customer_orders(wh, "s", AS_OF), first_orders(wh, "s", AS_OF)
+    start = dt.date(2026, 2, 1)
+    repeat = views.repeat_view(wh, "s", AS_OF, 30)
+    assert repeat.equals(first_product_repeat(orders, firsts, AS_OF, 30))
+    assert repeat["customers"].sum() > 0 and repeat["repeat_customers"].sum() > 0
+    table, stats = views.between_view(wh, "s", AS_OF)
+    expected_table, expected_stats = time_between_orders(orders)
+    assert table.equals(expected_table) and stats == expected_stats and stats["gaps"] > 0
+    choices = views.first_product_choices(wh, "s", AS_OF)
+    assert choices["customers"].sum() == orders.filter(pl.col("order_index") == 1).height
+    assert views.new_returning_view(wh, "s", start, AS_OF).equals(new_vs_returning(orders, start, AS_OF))
+    run_refresh(wh, STORE, AS_OF, steps=STEPS, only=["rfm"])
+    customers = views.customer_table(wh, "s", AS_OF)
+    history = orders.group_by("customer_id").agg(pl.len().alias("n"), pl.col("net_sales").sum().alias("value"))
+    assert customers.height > 0
+    assert dict(zip(customers["customer_id"], zip(customers["orders_to_date"], customers["historical_value"]))) == {
+        c: (n, v) for c, n, v in history.iter_rows() if c in set(customers["customer_id"])}

@@ -77,6 +77,13 @@ def segment_of(r: int, f: int, m: int) -> str:
     return OTHERS
 
 
+def segments_of(r: np.ndarray, f: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """:func:`segment_of` of every customer's scores at once."""
+    held = [(r_lo <= r) & (r <= r_hi) & (f_lo <= f) & (f <= f_hi) & (m_lo <= m) & (m <= m_hi)
+            for _, r_lo, r_hi, f_lo, f_hi, m_lo, m_hi in SEGMENT_GRID]
+    return np.select(held, [row[0] for row in SEGMENT_GRID], default=OTHERS)
+
+
 def rfm_scores(orders: pl.DataFrame, as_of: dt.date, window_days: int = DEFAULT_WINDOW_DAYS) -> pl.DataFrame:
     """Scores of every customer with an order in the ``window_days`` ending on ``as_of`` (included), from
     ``orders`` (``customer_id``, ``day``, ``net_sales``, as :func:`customer_orders`): :data:`RFM_COLUMNS`."""
@@ -96,11 +103,10 @@ def rfm_scores(orders: pl.DataFrame, as_of: dt.date, window_days: int = DEFAULT_
                                     "f_score": pl.Int64, "m_score": pl.Int64, "rfm_segment": pl.String})
     r = quintile_scores(per_customer["recency_days"].to_numpy(), higher_is_better=False)
     f = quintile_scores(per_customer["frequency"].to_numpy())
-    m = quintile_scores([float(v) for v in per_customer["monetary"].to_list()])
-    segments = [segment_of(*scores) for scores in zip(r.tolist(), f.tolist(), m.tolist())]
+    m = quintile_scores(per_customer["monetary"].cast(pl.Float64).to_numpy())
     return per_customer.with_columns(
         pl.Series("r_score", r), pl.Series("f_score", f), pl.Series("m_score", m),
-        pl.Series("rfm_segment", segments, dtype=pl.String),
+        pl.Series("rfm_segment", segments_of(r, f, m), dtype=pl.String),
     ).select(RFM_COLUMNS)
 
 
