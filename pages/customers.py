@@ -154,14 +154,14 @@ def kpi_section(customers: pl.DataFrame, risky: pl.DataFrame, f: Filters, clv_ru
         kpi("Customers scored", scored.height, kind="count", currency=f.currency, help=DEFINITIONS["rfm"]),
         kpi("Champions, loyal and potential loyalists", Decimal(top) / scored.height if scored.height else None,
             kind="ratio", currency=f.currency, help="Share of scored customers in these three segments."),
-        kpi("Historical CLV per customer", sum(historical.to_list(), Decimal(0)) / historical.len()
+        kpi("Historical CLV per customer", Decimal(historical.sum()) / historical.len()
             if historical.len() else None, kind="money", currency=f.currency, help=DEFINITIONS["historical"]),
         kpi("High-value customers at risk", risky.height, kind="count", currency=f.currency,
             help=f"The fifth of customers with the highest historical value whose P(alive) is below "
                  f"{AT_RISK_P_ALIVE:.0%}."),
     ]
     if predicted.len():
-        cards.append(kpi(f"Predicted CLV, next {horizon} days", sum(predicted.to_list(), Decimal(0)),
+        cards.append(kpi(f"Predicted CLV, next {horizon} days", Decimal(predicted.sum()),
                          kind="money", currency=f.currency, help=DEFINITIONS["predicted"] + " All customers."))
         expected = customers["expected_purchases"].drop_nulls().sum()
         cards.append(kpi(f"Expected orders, next {horizon} days", int(round(expected)), kind="count",

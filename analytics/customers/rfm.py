@@ -115,7 +115,7 @@ def segment_summary(scores: pl.DataFrame) -> pl.DataFrame:
     ``monetary`` (their net sales in the window), ``revenue_share`` (of all scored customers' net sales;
     none when that total is not positive), mean recency and frequency, and the ``playbook``."""
     total_customers = scores.height
-    total = sum((v for v in scores["monetary"].to_list()), Decimal(0)) if scores.height else Decimal(0)
+    total = Decimal(scores["monetary"].sum()) if scores.height else Decimal(0)
     grouped = {r["rfm_segment"]: r for r in scores.group_by("rfm_segment").agg(
         pl.len().alias("customers"), pl.col("monetary").sum().alias("monetary"),
         pl.col("recency_days").mean().alias("mean_recency_days"), pl.col("frequency").mean().alias("mean_frequency"),

@@ -5,7 +5,6 @@ refresh wrote them; everything else is computed from the orders (cheap, no model
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import polars as pl
 
@@ -69,7 +68,7 @@ def at_risk(customers: pl.DataFrame) -> pl.DataFrame:
     known = customers.filter(pl.col("p_alive").is_not_null() & pl.col("historical_value").is_not_null())
     if known.height == 0:
         return known
-    values = sorted((Decimal(v) for v in known["historical_value"].to_list()), reverse=True)
+    values = known["historical_value"].sort(descending=True)
     threshold = values[max(0, int(len(values) * HIGH_VALUE_SHARE) - 1)]
     return known.filter((pl.col("historical_value") >= threshold) & (pl.col("p_alive") < AT_RISK_P_ALIVE)).sort(
         "historical_value", descending=True)
