@@ -198,7 +198,8 @@ def segments_section(wh, customers: pl.DataFrame, f: Filters, as_of: dt.date, wi
                                         "customers' net sales."),
         "playbook": st.column_config.TextColumn("What to send them", width="large"),
     }, percent=("revenue_share",), download=summary)
-    present = [s for s in SEGMENTS if s in set(scored["rfm_segment"].to_list())]
+    held = set(scored["rfm_segment"].unique().to_list())
+    present = [s for s in SEGMENTS if s in held]
     chosen = st.selectbox("Export a segment for a campaign", present, key="customers_export_segment",
                           help="A CSV of the segment's customers (id, email hash, country, scores) for an email or "
                                "ads tool.")
