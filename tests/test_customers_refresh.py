@@ -88,10 +88,21 @@ def _events(wh):
     wh.insert("web_events", pl.DataFrame(rows, schema_overrides={"occurred_at": pl.Datetime("us", "UTC"),
                                                                "customer_id": pl.String, "product_id": pl.String,
                                                                "order_id": pl.String}))
+    from data.rollups import refresh_sessions
+
+    refresh_sessions(wh, "s", list(sessions))  # as every writer of web events does
 
 
 def test_funnel_rates(wh):
     _events(wh)
+    from data.rollups import refresh_store
+
+    written = wh.rows("SELECT * FROM session_facts ORDER BY session_id")
+    refresh_store(wh, "s")  # a whole rebuild writes the same sessions
+    assert wh.rows("SELECT * FROM session_facts ORDER BY session_id") == written
+    # s6 began at 22:00 on 9 Mar, store time, with its first event's source, and reached every step.
+    assert wh.rows("SELECT local_date, source, medium, device, viewed_product, purchased FROM session_facts "
+                   "WHERE session_id = 's6'") == [(dt.date(2026, 3, 9), "google", "cpc", "mobile", True, True)]
     sessions = funnel_sessions(wh, "s", dt.date(2026, 3, 10), dt.date(2026, 3, 12))
     table = {r["step"]: r for r in funnel(sessions).iter_rows(named=True)}
     # 5 sessions; viewed 3 (s1–s3); added 2 (s1, s2; s5 never viewed); checkout 1; purchased 1.

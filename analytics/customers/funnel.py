@@ -1,4 +1,4 @@
-"""The conversion funnel from web sessions (``web_events``).
+"""The conversion funnel from web sessions (``web_events``, one row per session in the rollup ``session_facts``).
 
 A session is counted at a step when it has that step's event and every
 earlier one's (a closed funnel): sessions → viewed a product (``view_item``)
@@ -31,44 +31,25 @@ FUNNEL_STEPS = (
 BREAKDOWNS = {"medium": "Channel (medium)", "source": "Source", "device": "Device"}
 
 _SESSIONS = """
-WITH events AS (
-    SELECT e.session_id, e.event_type, e.occurred_at, e.source, e.medium, e.device,
-           CAST(e.occurred_at AT TIME ZONE s.timezone AS DATE) AS local_date
-    FROM web_events e JOIN stores s ON s.store_id = e.store_id
-    WHERE e.store_id = :store_id
-      AND e.occurred_at >= :lower AND e.occurred_at < :upper
-),
-firsts AS (
-    SELECT session_id, source, medium, device, local_date,
-           ROW_NUMBER() OVER (PARTITION BY session_id ORDER BY occurred_at, event_type) AS n
-    FROM events
-),
-sessions AS (
-    SELECT f.session_id, COALESCE(f.source, '(unknown)') AS source, COALESCE(f.medium, '(unknown)') AS medium,
-           COALESCE(f.device, '(unknown)') AS device,
-           MAX(CASE WHEN e.event_type = 'view_item' THEN 1 ELSE 0 END) AS v,
-           MAX(CASE WHEN e.event_type = 'add_to_cart' THEN 1 ELSE 0 END) AS a,
-           MAX(CASE WHEN e.event_type = 'begin_checkout' THEN 1 ELSE 0 END) AS c,
-           MAX(CASE WHEN e.event_type = 'purchase' THEN 1 ELSE 0 END) AS p
-    FROM firsts f JOIN events e ON e.session_id = f.session_id
-    WHERE f.n = 1 AND f.local_date BETWEEN :start AND :end
-    GROUP BY f.session_id, f.source, f.medium, f.device
-)
-SELECT source, medium, device, COUNT(*) AS sessions, SUM(v) AS viewed_product, SUM(v * a) AS added_to_cart,
-       SUM(v * a * c) AS began_checkout, SUM(v * a * c * p) AS purchased
-FROM sessions GROUP BY source, medium, device
+SELECT COALESCE(source, '(unknown)') AS source, COALESCE(medium, '(unknown)') AS medium,
+       COALESCE(device, '(unknown)') AS device, COUNT(*) AS sessions,
+       SUM(CASE WHEN viewed_product THEN 1 ELSE 0 END) AS viewed_product,
+       SUM(CASE WHEN viewed_product AND added_to_cart THEN 1 ELSE 0 END) AS added_to_cart,
+       SUM(CASE WHEN viewed_product AND added_to_cart AND began_checkout THEN 1 ELSE 0 END) AS began_checkout,
+       SUM(CASE WHEN viewed_product AND added_to_cart AND began_checkout AND purchased THEN 1 ELSE 0 END)
+           AS purchased
+FROM session_facts
+WHERE store_id = :store_id AND local_date BETWEEN :start AND :end
+GROUP BY COALESCE(source, '(unknown)'), COALESCE(medium, '(unknown)'), COALESCE(device, '(unknown)')
 """
 
 
 def funnel_sessions(wh: Warehouse, store_id: str, start: dt.date, end: dt.date) -> pl.DataFrame:
-    """The sessions that began between ``start`` and ``end`` (store-local, inclusive), counted in SQL per
-    ``source``, ``medium`` and ``device``: ``sessions`` and, per step after it, the sessions that reached that
+    """The sessions that began between ``start`` and ``end`` (store-local, inclusive), counted in SQL from the
+    rollup ``session_facts`` per ``source``, ``medium`` and ``device``: ``sessions`` and, per step after it, the sessions that reached that
     step (closed funnel)."""
     start, end = check_range(start, end)
-    # Events a day either side cover any timezone; the store-local day is checked in SQL.
-    lower = dt.datetime.combine(start - dt.timedelta(days=1), dt.time(), dt.timezone.utc)
-    upper = dt.datetime.combine(end + dt.timedelta(days=2), dt.time(), dt.timezone.utc)
-    cells = wh.query(_SESSIONS, {"store_id": store_id, "start": start, "end": end, "lower": lower, "upper": upper})
+    cells = wh.query(_SESSIONS, {"store_id": store_id, "start": start, "end": end})
     return typed(cells, {"source": pl.String, "medium": pl.String, "device": pl.String,
                          **{key: pl.Int64 for key, _, _ in FUNNEL_STEPS}})
 
