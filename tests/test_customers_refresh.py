@@ -178,6 +178,11 @@ def test_counts_summed_in_sql_equal_the_same_figures_from_the_orders(wh):
     choices = views.first_product_choices(wh, "s", AS_OF)
     assert choices["customers"].sum() == orders.filter(pl.col("order_index") == 1).height
     assert views.new_returning_view(wh, "s", start, AS_OF).equals(new_vs_returning(orders, start, AS_OF))
+    from analytics.customers.rfm import rfm_scores, rfm_scores_in
+
+    for day, window in ((AS_OF, 365), (dt.date(2026, 1, 1), 90)):
+        scores = rfm_scores_in(wh, "s", day, window)
+        assert scores.height > 0 and scores.equals(rfm_scores(orders, day, window))
     run_refresh(wh, STORE, AS_OF, steps=STEPS, only=["rfm"])
     customers = views.customer_table(wh, "s", AS_OF)
     history = orders.group_by("customer_id").agg(pl.len().alias("n"), pl.col("net_sales").sum().alias("value"))

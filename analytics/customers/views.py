@@ -25,7 +25,7 @@ from analytics.customers.orders import (
     order_products,
     typed,
 )
-from analytics.customers.rfm import rfm_scores, segment_movement
+from analytics.customers.rfm import rfm_scores_in, segment_movement
 from data.warehouse import Warehouse
 
 __all__ = ["AT_RISK_P_ALIVE", "at_risk", "cac_view", "cohort_view", "customer_table", "first_product_choices",
@@ -76,8 +76,8 @@ def at_risk(customers: pl.DataFrame) -> pl.DataFrame:
 
 def movement_view(wh: Warehouse, store_id: str, as_of: dt.date, earlier: dt.date, window_days: int) -> pl.DataFrame:
     """Customers moving between RFM segments from ``earlier`` to ``as_of`` (both scored over the window)."""
-    orders = customer_orders(wh, store_id, as_of, since=earlier - dt.timedelta(days=window_days - 1))
-    return segment_movement(rfm_scores(orders, earlier, window_days), rfm_scores(orders, as_of, window_days))
+    return segment_movement(rfm_scores_in(wh, store_id, earlier, window_days),
+                            rfm_scores_in(wh, store_id, as_of, window_days))
 
 
 def first_product_choices(wh: Warehouse, store_id: str, as_of: dt.date) -> pl.DataFrame:
