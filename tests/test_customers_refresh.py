@@ -179,6 +179,11 @@ def test_counts_summed_in_sql_equal_the_same_figures_from_the_orders(wh):
     assert choices["customers"].sum() == orders.filter(pl.col("order_index") == 1).height
     assert views.new_returning_view(wh, "s", start, AS_OF).equals(new_vs_returning(orders, start, AS_OF))
     from analytics.customers.rfm import rfm_scores, rfm_scores_in
+    from analytics.customers.cohorts import cohort_table, cohort_table_in
+
+    for filters in ({}, {"channel": "pos"}, {"country": "US", "discounted": False}, {"first_product": "p2"}):
+        cohorts = cohort_table_in(wh, "s", AS_OF, **filters)
+        assert cohorts.height > 0 and cohorts.equals(cohort_table(orders, AS_OF, first_products=firsts, **filters))
 
     for day, window in ((AS_OF, 365), (dt.date(2026, 1, 1), 90)):
         scores = rfm_scores_in(wh, "s", day, window)

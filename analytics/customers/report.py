@@ -23,7 +23,7 @@ from decimal import Decimal
 import polars as pl
 
 from analytics.customers.clv import SUMMARY_COLUMNS, clv_summary, fit_clv
-from analytics.customers.cohorts import cohort_table
+from analytics.customers.cohorts import cohort_table_in
 from analytics.customers.figures import retention_heatmap, segment_bars
 from analytics.customers.orders import customer_orders
 from analytics.customers.rfm import rfm_scores_in, segment_summary
@@ -109,7 +109,7 @@ def _rfm_section(context: ReportContext) -> SectionOutput:
 
 
 def _cohort_section(context: ReportContext) -> SectionOutput:
-    cohorts = cohort_table(customer_orders(context.wh, context.store.store_id, context.end), context.end)
+    cohorts = cohort_table_in(context.wh, context.store.store_id, context.end)
     written = cohorts.with_columns(
         money_column("net_sales", cohorts["net_sales"].to_list()),
         money_column("cumulative_net_sales_per_customer", cohorts["cumulative_net_sales_per_customer"].to_list()))

@@ -16,12 +16,11 @@ from analytics.customers.affinity import (
     order_gaps,
     product_pairs,
 )
-from analytics.customers.cohorts import cohort_table
+from analytics.customers.cohorts import cohort_table_in
 from analytics.customers.orders import (
     FIRST_PRODUCTS,
     RETURNS_BY_ORDER,
     customer_orders,
-    first_orders,
     order_products,
     typed,
 )
@@ -91,9 +90,8 @@ def first_product_choices(wh: Warehouse, store_id: str, as_of: dt.date) -> pl.Da
 
 def cohort_view(wh: Warehouse, store_id: str, as_of: dt.date, first_product: str | None, channel: str | None,
                 country: str | None, discounted: bool | None) -> pl.DataFrame:
-    firsts = first_orders(wh, store_id, as_of) if first_product else None
-    return cohort_table(customer_orders(wh, store_id, as_of), as_of, first_products=firsts,
-                        first_product=first_product, channel=channel, country=country, discounted=discounted)
+    return cohort_table_in(wh, store_id, as_of, first_product=first_product, channel=channel, country=country,
+                           discounted=discounted)
 
 
 def pairs_view(wh: Warehouse, store_id: str, start: dt.date, end: dt.date) -> pl.DataFrame:
