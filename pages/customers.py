@@ -11,6 +11,7 @@ import polars as pl
 import streamlit as st
 
 from analytics.customers import figures
+from analytics.customers.affinity import first_product_choices, first_product_counts, repeat_rates
 from analytics.customers.funnel import BREAKDOWNS, funnel, funnel_sessions
 from analytics.customers.rfm import PLAYBOOKS, SEGMENTS, segment_summary
 from analytics.customers.choices import HORIZON_CHOICE, WINDOW_CHOICE, clv_horizon_days, rfm_window_days
@@ -21,11 +22,9 @@ from analytics.customers.views import (
     cac_view,
     cohort_view,
     customer_table,
-    first_product_choices,
     movement_view,
     new_returning_view,
     pairs_view,
-    repeat_view,
 )
 from analytics.refresh import latest_run, run_refresh
 from analytics.store_state import list_stores
@@ -217,7 +216,7 @@ def segments_section(wh, customers: pl.DataFrame, f: Filters, as_of: dt.date, wi
 
 
 def cohorts_section(wh, f: Filters) -> None:
-    products = cached_query(first_product_choices, wh, f.store_id, f.end)
+    products = first_product_choices(cached_query(first_product_counts, wh, f.store_id, f.end, REPEAT_WINDOW_DAYS))
     names = dict(zip(products["first_product_id"].to_list(), products["first_product"].to_list()))
     with st.container(horizontal=True, gap="small"):
         product = st.selectbox("First product", [None, *names], format_func=lambda p: "Any" if p is None else names[p],
@@ -320,7 +319,7 @@ def personalization_section(wh, f: Filters) -> None:
     st.markdown("**First product → repeat purchase**", help=f"Of the customers whose first order (main product) "
                 f"was at least {REPEAT_WINDOW_DAYS} days ago, the share who ordered again within "
                 f"{REPEAT_WINDOW_DAYS} days.")
-    repeat = cached_query(repeat_view, wh, f.store_id, f.end, REPEAT_WINDOW_DAYS)
+    repeat = repeat_rates(cached_query(first_product_counts, wh, f.store_id, f.end, REPEAT_WINDOW_DAYS))
     if repeat.height:
         table(repeat.head(20), "customers_first_product_repeat", f, {
             "first_product": st.column_config.TextColumn("First product"), "customers": count_column("Customers"),

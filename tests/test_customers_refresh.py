@@ -169,13 +169,18 @@ def test_counts_summed_in_sql_equal_the_same_figures_from_the_orders(wh):
     build_customers_store(wh)
     orders, firsts = customer_orders(wh, "s", AS_OF), first_orders(wh, "s", AS_OF)
     start = dt.date(2026, 2, 1)
-    repeat = views.repeat_view(wh, "s", AS_OF, 30)
+    from analytics.customers.affinity import first_product_choices, first_product_counts, repeat_rates
+
+    counts = first_product_counts(wh, "s", AS_OF, 30)
+    repeat = repeat_rates(counts)
     assert repeat.equals(first_product_repeat(orders, firsts, AS_OF, 30))
     assert repeat["customers"].sum() > 0 and repeat["repeat_customers"].sum() > 0
     table, stats = views.between_view(wh, "s", AS_OF)
     expected_table, expected_stats = time_between_orders(orders)
     assert table.equals(expected_table) and stats == expected_stats and stats["gaps"] > 0
-    choices = views.first_product_choices(wh, "s", AS_OF)
+    choices = first_product_choices(counts)
+    assert choices.equals(firsts.group_by("first_product_id", "first_product").len("customers").sort(
+        ["customers", "first_product"], descending=[True, False]))
     assert choices["customers"].sum() == orders.filter(pl.col("order_index") == 1).height
     assert views.new_returning_view(wh, "s", start, AS_OF).equals(new_vs_returning(orders, start, AS_OF))
     from analytics.customers.rfm import rfm_scores, rfm_scores_in

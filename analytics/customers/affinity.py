@@ -25,8 +25,8 @@ from analytics.customers.cohorts import month_index
 from analytics.customers.orders import FIRST_PRODUCTS, typed
 from data.warehouse import Warehouse
 
-__all__ = ["BETWEEN_ORDER_BINS", "acquisition_cost", "first_product_repeat", "first_product_repeat_in",
-           "gap_summary", "new_vs_returning", "order_gaps", "product_pairs", "time_between_orders"]
+__all__ = ["BETWEEN_ORDER_BINS", "acquisition_cost", "first_product_choices", "first_product_counts",
+           "first_product_repeat", "gap_summary", "repeat_rates", "new_vs_returning", "order_gaps", "product_pairs", "time_between_orders"]
 
 BETWEEN_ORDER_BINS = (7, 14, 30, 60, 90, 180, 365)
 
@@ -142,28 +142,45 @@ def gap_summary(gaps: np.ndarray) -> tuple[pl.DataFrame, dict[str, float | None]
     return table, stats
 
 
-_REPEAT = """
+_FIRST_PRODUCTS = """
 WITH {firsts},
 seconds AS (
     SELECT customer_id, local_date AS second_day FROM order_facts
     WHERE store_id = :store_id AND customer_id IS NOT NULL AND customer_order_index = 2 AND local_date <= :as_of
 )
-SELECT f.first_product_id, f.first_product, COUNT(*) AS customers,
-       SUM(CASE WHEN s.second_day - f.first_day <= :window THEN 1 ELSE 0 END) AS repeat_customers
+SELECT f.first_product_id, f.first_product, COUNT(*) AS all_customers,
+       SUM(CASE WHEN f.first_day <= :cutoff THEN 1 ELSE 0 END) AS customers,
+       SUM(CASE WHEN f.first_day <= :cutoff AND s.second_day - f.first_day <= :window THEN 1 ELSE 0 END)
+           AS repeat_customers
 FROM first_products f LEFT JOIN seconds s ON s.customer_id = f.customer_id
-WHERE f.first_day <= :cutoff
 GROUP BY f.first_product_id, f.first_product
 """.format(firsts=FIRST_PRODUCTS)
 
 
-def first_product_repeat_in(wh: Warehouse, store_id: str, as_of: dt.date, window_days: int = 90) -> pl.DataFrame:
-    """:func:`first_product_repeat` of the store's orders up to ``as_of``, counted in SQL."""
+def first_product_counts(wh: Warehouse, store_id: str, as_of: dt.date, window_days: int = 90) -> pl.DataFrame:
+    """Per first product (``first_product_id``, ``first_product``), counted in SQL: ``all_customers`` (first
+    order on or before ``as_of``), and as :func:`first_product_repeat`, ``customers`` (first order at least
+    ``window_days`` before ``as_of``) and ``repeat_customers``. :func:`repeat_rates` and
+    :func:`first_product_choices` read it."""
     cutoff = as_of - dt.timedelta(days=window_days)
-    counted = typed(wh.query(_REPEAT, {"store_id": store_id, "as_of": as_of, "cutoff": cutoff, "window": window_days}),
-                    {"first_product_id": pl.String, "first_product": pl.String, "customers": pl.Int64,
-                     "repeat_customers": pl.Int64})
-    return counted.with_columns((pl.col("repeat_customers") / pl.col("customers")).alias("repeat_rate")).sort(
+    return typed(wh.query(_FIRST_PRODUCTS, {"store_id": store_id, "as_of": as_of, "cutoff": cutoff,
+                                            "window": window_days}),
+                 {"first_product_id": pl.String, "first_product": pl.String, "all_customers": pl.UInt32,
+                  "customers": pl.Int64, "repeat_customers": pl.Int64})
+
+
+def repeat_rates(counts: pl.DataFrame) -> pl.DataFrame:
+    """:func:`first_product_repeat`'s table from :func:`first_product_counts`."""
+    return counts.filter(pl.col("customers") > 0).drop("all_customers").with_columns(
+        (pl.col("repeat_customers") / pl.col("customers")).alias("repeat_rate")).sort(
         ["customers", "first_product_id"], descending=[True, False])
+
+
+def first_product_choices(counts: pl.DataFrame) -> pl.DataFrame:
+    """Products that were some customer's first, with how many (``customers``), from
+    :func:`first_product_counts`: most customers first."""
+    return counts.select("first_product_id", "first_product", pl.col("all_customers").alias("customers")).sort(
+        ["customers", "first_product"], descending=[True, False])
 
 
 _SPEND = """

@@ -10,7 +10,6 @@ import polars as pl
 
 from analytics.customers.affinity import (
     acquisition_cost,
-    first_product_repeat_in,
     gap_summary,
     new_vs_returning,
     order_gaps,
@@ -18,17 +17,14 @@ from analytics.customers.affinity import (
 )
 from analytics.customers.cohorts import cohort_table_in
 from analytics.customers.orders import (
-    FIRST_PRODUCTS,
     RETURNS_BY_ORDER,
     customer_orders,
     order_products,
-    typed,
 )
 from analytics.customers.rfm import rfm_scores_in, segment_movement
 from data.warehouse import Warehouse
 
-__all__ = ["AT_RISK_P_ALIVE", "at_risk", "cac_view", "cohort_view", "customer_table", "first_product_choices",
-           "movement_view", "pairs_view", "repeat_view", "between_view", "new_returning_view"]
+__all__ = ["AT_RISK_P_ALIVE", "at_risk", "cac_view", "cohort_view", "customer_table", "movement_view", "pairs_view", "between_view", "new_returning_view"]
 
 AT_RISK_P_ALIVE = 0.5
 HIGH_VALUE_SHARE = 0.2
@@ -79,15 +75,6 @@ def movement_view(wh: Warehouse, store_id: str, as_of: dt.date, earlier: dt.date
                             rfm_scores_in(wh, store_id, as_of, window_days))
 
 
-def first_product_choices(wh: Warehouse, store_id: str, as_of: dt.date) -> pl.DataFrame:
-    """Products that were some customer's first, with how many: ``first_product_id``, ``first_product``, ``customers``."""
-    sql = (f"WITH {FIRST_PRODUCTS} SELECT first_product_id, first_product, COUNT(*) AS customers "
-           "FROM first_products GROUP BY first_product_id, first_product")
-    counted = typed(wh.query(sql, {"store_id": store_id, "as_of": as_of}),
-                    {"first_product_id": pl.String, "first_product": pl.String, "customers": pl.UInt32})
-    return counted.sort(["customers", "first_product"], descending=[True, False])
-
-
 def cohort_view(wh: Warehouse, store_id: str, as_of: dt.date, first_product: str | None, channel: str | None,
                 country: str | None, discounted: bool | None) -> pl.DataFrame:
     return cohort_table_in(wh, store_id, as_of, first_product=first_product, channel=channel, country=country,
@@ -96,10 +83,6 @@ def cohort_view(wh: Warehouse, store_id: str, as_of: dt.date, first_product: str
 
 def pairs_view(wh: Warehouse, store_id: str, start: dt.date, end: dt.date) -> pl.DataFrame:
     return product_pairs(order_products(wh, store_id, start, end))
-
-
-def repeat_view(wh: Warehouse, store_id: str, as_of: dt.date, window_days: int) -> pl.DataFrame:
-    return first_product_repeat_in(wh, store_id, as_of, window_days)
 
 
 def new_returning_view(wh: Warehouse, store_id: str, start: dt.date, end: dt.date) -> pl.DataFrame:
