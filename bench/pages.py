@@ -34,6 +34,9 @@ The steps, each printing JSON lines:
    - ``peak_rss_mb``: the peak memory of this process so far (the one serving
      the pages).
 
+``--table out.jsonl ...`` prints the README's table (page × backend × size, warm /
+cold) from saved output, the newest line of each winning.
+
 ``--profile`` adds, for each cold run, the seconds of every ``cached_query``
 call (``bench: "page_queries"``), to find what a slow page waits for.
 
@@ -129,17 +132,12 @@ def command(args: list[str], env: dict | None = None, **labels) -> dict:
 
 def refresh_steps(url: str, store_id: str) -> dict:
     """Each step's seconds in the newest refresh (from ``model_runs``)."""
+    from analytics.refresh import latest_run, refresh_steps as steps
     from data.warehouse import connect
 
     with connect(url) as wh:
-        rows = wh.query(
-            "SELECT kind, metrics FROM model_runs WHERE store_id = :s AND status = 'succeeded' "
-            "ORDER BY finished_at DESC", {"s": store_id}).to_dicts()
-    steps: dict = {}
-    for row in rows:
-        metrics = row["metrics"] if isinstance(row["metrics"], dict) else json.loads(row["metrics"] or "{}")
-        steps.setdefault(f"{row['kind']}_s", metrics.get("seconds"))
-    return steps
+        runs = {step.key: latest_run(wh, store_id, step.key) for step in steps()}
+    return {f"{kind}_s": (run or {}).get("metrics", {}).get("seconds") for kind, run in runs.items()}
 
 
 def run_commands(url: str, store_id: str, csv_lines: int, **labels) -> None:
@@ -265,6 +263,30 @@ def measure_pages(url: str, store_id: str, pages: list[str], presets: list[str],
     close_shared()
 
 
+# -- the README table ----------------------------------------------------------------------
+
+def table(paths: list[str]) -> str:
+    """A Markdown table of the newest page lines in ``paths`` (JSON lines of this benchmark):
+    one row per page, warm / cold seconds per store size and backend."""
+    latest: dict = {}
+    for path in paths:
+        for line in Path(path).read_text().splitlines():
+            row = json.loads(line) if line.startswith("{") else {}
+            if row.get("bench") == "page":
+                size = "1M" if row["orders"] >= 500_000 else f"{round(row['orders'] / 1000)}k"
+                latest[(row["page"], row["backend"], size)] = row
+    columns = sorted({(b, s) for _, b, s in latest}, key=lambda c: (c[0], c[1] != "100k", c[1]))
+    head = "| page | " + " | ".join(f"{b} {s}: warm / cold" for b, s in columns) + " |"
+    lines = [head, "| --- |" + " --- |" * len(columns)]
+    for page in PAGES:
+        cells = [(f"{latest[(page, b, s)]['warm_s']:.2f} / {latest[(page, b, s)]['cold_s']:.2f} s"
+                  if (page, b, s) in latest else "–") for b, s in columns]
+        lines.append(f"| {page.title()} | " + " | ".join(cells) + " |")
+    peaks = [max((r["peak_rss_mb"] for (_, b, s), r in latest.items() if (b, s) == c), default=0) for c in columns]
+    lines.append("| peak memory of the process | " + " | ".join(f"{p / 1024:.1f} GB" for p in peaks) + " |")
+    return "\n".join(lines)
+
+
 # -- main --------------------------------------------------------------------------------
 
 def load() -> dict:
@@ -289,7 +311,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the pages (the store must have been refreshed before)")
     parser.add_argument("--profile", action="store_true",
                         help="also print the seconds of each cached query of every cold run")
+    parser.add_argument("--table", nargs="+", metavar="JSONL",
+                        help="print the README's table from saved output of this benchmark, and run nothing")
     args = parser.parse_args(argv)
+    if args.table:
+        print(table(args.table))
+        return 0
     pages = [p for p in args.pages.split(",") if p]
     presets = [p for p in args.presets.split(",") if p]
 

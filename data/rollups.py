@@ -26,6 +26,7 @@ from typing import Sequence
 
 import polars as pl
 
+from data.keys import STORE_TABLES
 from data.warehouse import Warehouse
 
 COUNTED_ORDER = """
@@ -194,6 +195,9 @@ def refresh_store(wh: Warehouse, store_id: str) -> None:
         wh.execute(_sql(_REFUND_FACTS), params)
         wh.execute(_sql(_VARIANT_DAILY), params)
         wh.execute(_sql(_SESSION_FACTS), params)
+    if not wh.in_transaction():
+        # A whole store was just written (demo build, CSV import): fresh planner statistics for its tables.
+        wh.analyze(STORE_TABLES)
 
 
 def refresh_sessions(wh: Warehouse, store_id: str, session_ids: Sequence[str]) -> None:
