@@ -29,6 +29,9 @@ import polars as pl
 from data.keys import STORE_TABLES
 from data.warehouse import Warehouse
 
+# What the rollups are built from.
+_RAW_TABLES = ("stores", "orders", "order_lines", "refunds", "refund_lines", "web_events")
+
 COUNTED_ORDER = """
     NOT o.is_test
     AND COALESCE(o.financial_status, '') <> 'voided'
@@ -189,14 +192,16 @@ def refresh_store(wh: Warehouse, store_id: str) -> None:
     """Rebuild every rollup of one store from its raw rows (one transaction)."""
     params = {"store_id": store_id}
     with wh.transaction():
+        # The raw rows were just written in bulk: without fresh statistics PostgreSQL plans the rebuild
+        # (and every page after it) as if the tables were nearly empty. ANALYZE counts this
+        # transaction's own rows.
+        wh.analyze(_RAW_TABLES)
         for table in ("order_facts", "refund_facts", "variant_daily_sales", "session_facts"):
             wh.execute(f"DELETE FROM {table} WHERE store_id = :store_id", params)
         wh.execute(_sql(_ORDER_FACTS), params)
         wh.execute(_sql(_REFUND_FACTS), params)
         wh.execute(_sql(_VARIANT_DAILY), params)
         wh.execute(_sql(_SESSION_FACTS), params)
-    if not wh.in_transaction():
-        # A whole store was just written (demo build, CSV import): fresh planner statistics for its tables.
         wh.analyze(STORE_TABLES)
 
 
