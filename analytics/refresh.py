@@ -104,6 +104,10 @@ class StepRun:
     error: str | None
 
 
+# What the refresh steps write.
+REFRESHED_TABLES = ("customer_scores", "forecasts", "forecast_accuracy", "model_runs")
+
+
 def refresh_steps() -> list[RefreshStep]:
     """Every step of a refresh, from :data:`STEP_MODULES`, in order."""
     from analytics.report import registered
@@ -182,6 +186,8 @@ def run_refresh(
                 params=result.params, metrics=metrics)
         report(1.0, "done")
         runs.append(StepRun(run_id, step.key, "succeeded", seconds, result, None))
+    if runs and not wh.in_transaction():
+        wh.analyze(REFRESHED_TABLES)  # the pages read what the steps wrote at once
     return runs
 
 

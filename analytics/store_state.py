@@ -11,6 +11,7 @@ was computed from.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from dataclasses import dataclass
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -81,7 +82,8 @@ def data_version(wh: Warehouse, store_id: str, now: dt.datetime | None = None) -
     """The store's :class:`DataVersion` at ``now`` (default: the current time).
 
     Column sums and counts of the two rollups, for every row and for the rows
-    before today: a few milliseconds at a million orders on DuckDB.
+    before today (every row less today's): a few milliseconds at a million
+    orders on DuckDB, a fraction of a second on PostgreSQL.
     """
     params: dict = {"store_id": store_id}
     zone = wh.scalar("SELECT timezone FROM stores WHERE store_id = :store_id", params)
@@ -93,9 +95,13 @@ def data_version(wh: Warehouse, store_id: str, now: dt.datetime | None = None) -
     )[0]
     everything, history = [], []
     for sql in (_ORDER_PRINT, _REFUND_PRINT):
-        everything.extend(_fingerprint(wh.rows(f"{sql} WHERE store_id = :store_id", params)[0]))
-        history.extend(_fingerprint(wh.rows(
-            f"{sql} WHERE store_id = :store_id AND local_date < :today", {**params, "today": today})[0]))
+        total = wh.rows(f"{sql} WHERE store_id = :store_id", params)[0]
+        # The days before today: every row less today's (and any later), which the date index finds
+        # at once, instead of a second pass over every row.
+        recent = wh.rows(f"{sql} WHERE store_id = :store_id AND local_date >= :today", {**params, "today": today})[0]
+        everything.extend(_fingerprint(total))
+        history.extend(_fingerprint(tuple((Decimal(a or 0) - Decimal(b or 0)).normalize()
+                                           for a, b in zip(total, recent))))
     return DataVersion(today, tuple(everything), tuple(history), _utc(newest[0]), _utc(newest[1]))
 
 

@@ -42,8 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         for page in (100, 250, 5000):
             failures += run("bench.sync_load", "--backend", backend, "--page", str(page),
                             "--orders", "5000" if args.quick else "50000") != 0
+    for backend in backends:
+        for size in sizes:
+            # every page and every command on a demo store of that size (built, refreshed, then timed)
+            failures += run("bench.pages", "--backend", backend, "--orders", str(size),
+                            *(["--csv-lines", "5000", "--reruns", "2"] if args.quick else [])) != 0
     failures += run("bench.first_sync", "--orders", "300" if args.quick else "2000") != 0
-    failures += run("bench.sales_page", *(["--orders", "10000"] if args.quick else [])) != 0
     failures += run("bench.shared_cache", *(["--orders", "10000", "--repeat", "5"] if args.quick else [])) != 0
     failures += run("bench.metric_layer", *(["--orders", "10000", "--repeats", "3", "--pandas-repeats", "1"]
                                              if args.quick else [])) != 0

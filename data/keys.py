@@ -32,6 +32,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "order_facts": ("store_id", "order_id"),
     "refund_facts": ("store_id", "refund_id"),
     "variant_daily_sales": ("store_id", "local_date", "variant_id", "channel"),
+    "session_facts": ("store_id", "session_id"),
     "app_settings": ("scope", "name"),
     "inventory_digests": ("store_id", "digest_date"),
     "insights": ("insight_id",),

@@ -155,6 +155,11 @@ class PostgresWarehouse(Warehouse):
             series.append(_series(d.name, d.type_code, getattr(d, "scale", None), list(values)))
         return pl.DataFrame(series) if series else pl.DataFrame(schema=names)
 
+    def analyze(self, tables: Sequence[str]) -> None:
+        # Without statistics (a bulk load that autovacuum has not reached yet) the planner takes a
+        # million-row table for a few hundred rows and joins it in nested loops.
+        self.execute(f"ANALYZE {', '.join(check_table(t) for t in tables)}")
+
     def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple]:
         with self._conn() as conn:
             return [tuple(r) for r in conn.execute(sa.text(sql), dict(params or {})).fetchall()]

@@ -6,6 +6,8 @@
 - ``refund_facts``: one row per refund of a counted order, on the refund's
   store-local day.
 - ``variant_daily_sales``: units and money per store-local day × variant × channel.
+- ``session_facts``: one row per web session: its first event's time, store-local
+  day, source, medium and device, and which funnel events it had.
 
 Counted orders follow METRICS.md: test orders are left out; an order cancelled
 before any payment was captured (``voided``, or cancelled while ``pending`` or
@@ -14,7 +16,8 @@ discounts and units.
 
 ``refresh_store`` rebuilds a store; ``refresh_orders`` redoes the rows touched
 by a few changed orders (the live feed, webhooks, incremental syncs),
-including the order ranks of those orders' customers.
+including the order ranks of those orders' customers; ``refresh_sessions``
+redoes the sessions of newly written web events.
 """
 
 from __future__ import annotations
@@ -23,7 +26,11 @@ from typing import Sequence
 
 import polars as pl
 
+from data.keys import STORE_TABLES
 from data.warehouse import Warehouse
+
+# What the rollups are built from.
+_RAW_TABLES = ("stores", "orders", "order_lines", "refunds", "refund_lines", "web_events")
 
 COUNTED_ORDER = """
     NOT o.is_test
@@ -143,6 +150,33 @@ ON CONFLICT (store_id, local_date, variant_id, channel) DO UPDATE SET
     returns = variant_daily_sales.returns + excluded.returns
 """
 
+# {session_scope} narrows the sessions rebuilt: empty for a whole store, or a condition on e.
+_SESSION_FACTS = """
+INSERT INTO session_facts (store_id, session_id, started_at, local_date, source, medium, device,
+    viewed_product, added_to_cart, began_checkout, purchased)
+WITH events AS (
+    SELECT e.session_id, e.event_type, e.occurred_at, e.source, e.medium, e.device,
+           ROW_NUMBER() OVER (PARTITION BY e.session_id ORDER BY e.occurred_at, e.event_type) AS n
+    FROM web_events e
+    WHERE e.store_id = :store_id {session_scope}
+),
+steps AS (
+    SELECT session_id,
+           MAX(CASE WHEN event_type = 'view_item' THEN 1 ELSE 0 END) AS viewed,
+           MAX(CASE WHEN event_type = 'add_to_cart' THEN 1 ELSE 0 END) AS added,
+           MAX(CASE WHEN event_type = 'begin_checkout' THEN 1 ELSE 0 END) AS checkout,
+           MAX(CASE WHEN event_type = 'purchase' THEN 1 ELSE 0 END) AS bought
+    FROM events GROUP BY session_id
+)
+SELECT s.store_id, f.session_id, f.occurred_at, CAST(f.occurred_at AT TIME ZONE s.timezone AS DATE),
+       f.source, f.medium, f.device, st.viewed = 1, st.added = 1, st.checkout = 1, st.bought = 1
+FROM events f
+JOIN steps st ON st.session_id = f.session_id
+JOIN stores s ON s.store_id = :store_id
+WHERE f.n = 1
+"""
+
+
 # The store-local days of the touched orders' facts (run before and after the rebuild).
 # Only the touched orders: the other orders of their customers get new ranks,
 # but keep their days, channels and lines, so their days' sales do not move.
@@ -163,6 +197,7 @@ def _sql(template: str, **scopes: str) -> str:
         "goods_scope": "",
         "date_scope_f": "",
         "date_scope_rf": "",
+        "session_scope": "",
     }
     values.update(scopes)
     return template.format(**values)
@@ -172,11 +207,40 @@ def refresh_store(wh: Warehouse, store_id: str) -> None:
     """Rebuild every rollup of one store from its raw rows (one transaction)."""
     params = {"store_id": store_id}
     with wh.transaction():
-        for table in ("order_facts", "refund_facts", "variant_daily_sales"):
+        # The raw rows were just written in bulk: without fresh statistics PostgreSQL plans the rebuild
+        # (and every page after it) as if the tables were nearly empty. ANALYZE counts this
+        # transaction's own rows.
+        wh.analyze(_RAW_TABLES)
+        for table in ("order_facts", "refund_facts", "variant_daily_sales", "session_facts"):
             wh.execute(f"DELETE FROM {table} WHERE store_id = :store_id", params)
         wh.execute(_sql(_ORDER_FACTS), params)
         wh.execute(_sql(_REFUND_FACTS), params)
         wh.execute(_sql(_VARIANT_DAILY), params)
+        wh.execute(_sql(_SESSION_FACTS), params)
+        wh.analyze(STORE_TABLES)
+
+
+def refresh_sessions(wh: Warehouse, store_id: str, session_ids: Sequence[str]) -> None:
+    """Redo the ``session_facts`` rows of these sessions (after their events were written)."""
+    session_ids = sorted({str(s) for s in session_ids})
+    if not session_ids:
+        return
+    params = {"store_id": store_id}
+    with wh.transaction():
+        wh.execute("DROP TABLE IF EXISTS _touched_sessions")
+        wh.execute("CREATE TEMPORARY TABLE _touched_sessions (session_id TEXT)")
+        wh.insert("_touched_sessions", pl.DataFrame({"session_id": session_ids}))
+        wh.execute("DELETE FROM session_facts WHERE store_id = :store_id "
+                   "AND session_id IN (SELECT session_id FROM _touched_sessions)", params)
+        wh.execute(_sql(_SESSION_FACTS, session_scope="AND e.session_id IN (SELECT session_id FROM _touched_sessions)"),
+                   params)
+        wh.execute("DROP TABLE _touched_sessions")
+
+
+def fill_session_facts(wh: Warehouse) -> None:
+    """``session_facts`` of every store (the migration that adds the table)."""
+    for (store_id,) in wh.rows("SELECT store_id FROM stores ORDER BY store_id"):
+        wh.execute(_sql(_SESSION_FACTS), {"store_id": store_id})
 
 
 def refresh_orders(wh: Warehouse, store_id: str, order_ids: Sequence[str]) -> None:

@@ -121,6 +121,10 @@ class Warehouse(ABC):
     def in_transaction(self) -> bool:
         return bool(getattr(self._local, "depth", 0))
 
+    def analyze(self, tables: Sequence[str]) -> None:
+        """Bring the planner's statistics of ``tables`` up to date after a bulk write (PostgreSQL's
+        ``ANALYZE``; DuckDB keeps its own as it writes)."""
+
     # -- reading ----------------------------------------------------------
     @abstractmethod
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:

@@ -11,7 +11,8 @@ import polars as pl
 import streamlit as st
 
 from analytics.customers import figures
-from analytics.customers.funnel import BREAKDOWNS
+from analytics.customers.affinity import first_product_choices, first_product_counts, repeat_rates
+from analytics.customers.funnel import BREAKDOWNS, funnel, funnel_sessions
 from analytics.customers.rfm import PLAYBOOKS, SEGMENTS, segment_summary
 from analytics.customers.choices import HORIZON_CHOICE, WINDOW_CHOICE, clv_horizon_days, rfm_window_days
 from analytics.customers.views import (
@@ -21,12 +22,9 @@ from analytics.customers.views import (
     cac_view,
     cohort_view,
     customer_table,
-    first_product_choices,
-    funnel_view,
     movement_view,
     new_returning_view,
     pairs_view,
-    repeat_view,
 )
 from analytics.refresh import latest_run, run_refresh
 from analytics.store_state import list_stores
@@ -155,14 +153,14 @@ def kpi_section(customers: pl.DataFrame, risky: pl.DataFrame, f: Filters, clv_ru
         kpi("Customers scored", scored.height, kind="count", currency=f.currency, help=DEFINITIONS["rfm"]),
         kpi("Champions, loyal and potential loyalists", Decimal(top) / scored.height if scored.height else None,
             kind="ratio", currency=f.currency, help="Share of scored customers in these three segments."),
-        kpi("Historical CLV per customer", sum(historical.to_list(), Decimal(0)) / historical.len()
+        kpi("Historical CLV per customer", Decimal(historical.sum()) / historical.len()
             if historical.len() else None, kind="money", currency=f.currency, help=DEFINITIONS["historical"]),
         kpi("High-value customers at risk", risky.height, kind="count", currency=f.currency,
             help=f"The fifth of customers with the highest historical value whose P(alive) is below "
                  f"{AT_RISK_P_ALIVE:.0%}."),
     ]
     if predicted.len():
-        cards.append(kpi(f"Predicted CLV, next {horizon} days", sum(predicted.to_list(), Decimal(0)),
+        cards.append(kpi(f"Predicted CLV, next {horizon} days", Decimal(predicted.sum()),
                          kind="money", currency=f.currency, help=DEFINITIONS["predicted"] + " All customers."))
         expected = customers["expected_purchases"].drop_nulls().sum()
         cards.append(kpi(f"Expected orders, next {horizon} days", int(round(expected)), kind="count",
@@ -199,7 +197,8 @@ def segments_section(wh, customers: pl.DataFrame, f: Filters, as_of: dt.date, wi
                                         "customers' net sales."),
         "playbook": st.column_config.TextColumn("What to send them", width="large"),
     }, percent=("revenue_share",), download=summary)
-    present = [s for s in SEGMENTS if s in set(scored["rfm_segment"].to_list())]
+    held = set(scored["rfm_segment"].unique().to_list())
+    present = [s for s in SEGMENTS if s in held]
     chosen = st.selectbox("Export a segment for a campaign", present, key="customers_export_segment",
                           help="A CSV of the segment's customers (id, email hash, country, scores) for an email or "
                                "ads tool.")
@@ -217,7 +216,7 @@ def segments_section(wh, customers: pl.DataFrame, f: Filters, as_of: dt.date, wi
 
 
 def cohorts_section(wh, f: Filters) -> None:
-    products = cached_query(first_product_choices, wh, f.store_id, f.end)
+    products = first_product_choices(cached_query(first_product_counts, wh, f.store_id, f.end, REPEAT_WINDOW_DAYS))
     names = dict(zip(products["first_product_id"].to_list(), products["first_product"].to_list()))
     with st.container(horizontal=True, gap="small"):
         product = st.selectbox("First product", [None, *names], format_func=lambda p: "Any" if p is None else names[p],
@@ -269,11 +268,12 @@ def clv_section(wh, customers: pl.DataFrame, f: Filters, clv_run: dict | None) -
 
 
 def funnel_section(wh, f: Filters) -> None:
-    current = cached_query(funnel_view, wh, f.store_id, f.start, f.end, None)
+    sessions = cached_query(funnel_sessions, wh, f.store_id, f.start, f.end)
+    current = funnel(sessions)
     if current["sessions"][0] == 0:
         st.caption("No web sessions in this range: connect web analytics events, or widen the dates.")
         return
-    previous = (cached_query(funnel_view, wh, f.store_id, f.compare_start, f.compare_end, None)
+    previous = (funnel(cached_query(funnel_sessions, wh, f.store_id, f.compare_start, f.compare_end))
                 if f.has_comparison else None)
     if previous is not None and previous["sessions"][0] == 0:
         previous = None
@@ -292,7 +292,7 @@ def funnel_section(wh, f: Filters) -> None:
           percent=("share_of_sessions", "conversion", "drop_off", "previous_conversion"))
     by = st.segmented_control("Break down by", list(BREAKDOWNS), default="medium", required=True,
                               format_func=BREAKDOWNS.get, key="customers_funnel_by") or "medium"
-    split = cached_query(funnel_view, wh, f.store_id, f.start, f.end, by)
+    split = funnel(sessions, by)
     wide = split.pivot(on="step", index=by, values="share_of_sessions")
     sizes = split.filter(pl.col("step") == "sessions").select(by, pl.col("sessions"))
     wide = sizes.join(wide.drop("sessions"), on=by)
@@ -319,7 +319,7 @@ def personalization_section(wh, f: Filters) -> None:
     st.markdown("**First product → repeat purchase**", help=f"Of the customers whose first order (main product) "
                 f"was at least {REPEAT_WINDOW_DAYS} days ago, the share who ordered again within "
                 f"{REPEAT_WINDOW_DAYS} days.")
-    repeat = cached_query(repeat_view, wh, f.store_id, f.end, REPEAT_WINDOW_DAYS)
+    repeat = repeat_rates(cached_query(first_product_counts, wh, f.store_id, f.end, REPEAT_WINDOW_DAYS))
     if repeat.height:
         table(repeat.head(20), "customers_first_product_repeat", f, {
             "first_product": st.column_config.TextColumn("First product"), "customers": count_column("Customers"),

@@ -88,10 +88,21 @@ def _events(wh):
     wh.insert("web_events", pl.DataFrame(rows, schema_overrides={"occurred_at": pl.Datetime("us", "UTC"),
                                                                "customer_id": pl.String, "product_id": pl.String,
                                                                "order_id": pl.String}))
+    from data.rollups import refresh_sessions
+
+    refresh_sessions(wh, "s", list(sessions))  # as every writer of web events does
 
 
 def test_funnel_rates(wh):
     _events(wh)
+    from data.rollups import refresh_store
+
+    written = wh.rows("SELECT * FROM session_facts ORDER BY session_id")
+    refresh_store(wh, "s")  # a whole rebuild writes the same sessions
+    assert wh.rows("SELECT * FROM session_facts ORDER BY session_id") == written
+    # s6 began at 22:00 on 9 Mar, store time, with its first event's source, and reached every step.
+    assert wh.rows("SELECT local_date, source, medium, device, viewed_product, purchased FROM session_facts "
+                   "WHERE session_id = 's6'") == [(dt.date(2026, 3, 9), "google", "cpc", "mobile", True, True)]
     sessions = funnel_sessions(wh, "s", dt.date(2026, 3, 10), dt.date(2026, 3, 12))
     table = {r["step"]: r for r in funnel(sessions).iter_rows(named=True)}
     # 5 sessions; viewed 3 (s1–s3); added 2 (s1, s2; s5 never viewed); checkout 1; purchased 1.
@@ -147,3 +158,44 @@ def report_files(wh, tmp_path):
     early_rows = list(csv.DictReader(io.StringIO((early / "clv.csv").read_text())))
     assert len(early_rows) < 800
     assert "No refresh had run up to 30 Jun 2025" in (early / "index.html").read_text()
+
+
+def test_counts_summed_in_sql_equal_the_same_figures_from_the_orders(wh):
+    """The page's views count in SQL what the frame functions count from ``customer_orders``: the same tables."""
+    from analytics.customers import views
+    from analytics.customers.affinity import first_product_repeat, new_vs_returning, time_between_orders
+    from analytics.customers.orders import first_orders
+
+    build_customers_store(wh)
+    orders, firsts = customer_orders(wh, "s", AS_OF), first_orders(wh, "s", AS_OF)
+    start = dt.date(2026, 2, 1)
+    from analytics.customers.affinity import first_product_choices, first_product_counts, repeat_rates
+
+    counts = first_product_counts(wh, "s", AS_OF, 30)
+    repeat = repeat_rates(counts)
+    assert repeat.equals(first_product_repeat(orders, firsts, AS_OF, 30))
+    assert repeat["customers"].sum() > 0 and repeat["repeat_customers"].sum() > 0
+    table, stats = views.between_view(wh, "s", AS_OF)
+    expected_table, expected_stats = time_between_orders(orders)
+    assert table.equals(expected_table) and stats == expected_stats and stats["gaps"] > 0
+    choices = first_product_choices(counts)
+    assert choices.equals(firsts.group_by("first_product_id", "first_product").len("customers").sort(
+        ["customers", "first_product"], descending=[True, False]))
+    assert choices["customers"].sum() == orders.filter(pl.col("order_index") == 1).height
+    assert views.new_returning_view(wh, "s", start, AS_OF).equals(new_vs_returning(orders, start, AS_OF))
+    from analytics.customers.rfm import rfm_scores, rfm_scores_in
+    from analytics.customers.cohorts import cohort_table, cohort_table_in
+
+    for filters in ({}, {"channel": "pos"}, {"country": "US", "discounted": False}, {"first_product": "p2"}):
+        cohorts = cohort_table_in(wh, "s", AS_OF, **filters)
+        assert cohorts.height > 0 and cohorts.equals(cohort_table(orders, AS_OF, first_products=firsts, **filters))
+
+    for day, window in ((AS_OF, 365), (dt.date(2026, 1, 1), 90)):
+        scores = rfm_scores_in(wh, "s", day, window)
+        assert scores.height > 0 and scores.equals(rfm_scores(orders, day, window))
+    run_refresh(wh, STORE, AS_OF, steps=STEPS, only=["rfm"])
+    customers = views.customer_table(wh, "s", AS_OF)
+    history = orders.group_by("customer_id").agg(pl.len().alias("n"), pl.col("net_sales").sum().alias("value"))
+    assert customers.height > 0
+    assert dict(zip(customers["customer_id"], zip(customers["orders_to_date"], customers["historical_value"]))) == {
+        c: (n, v) for c, n, v in history.iter_rows() if c in set(customers["customer_id"])}

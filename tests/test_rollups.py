@@ -155,3 +155,15 @@ def test_refresh_orders_follows_an_order_moved_to_another_customer_and_a_deleted
     assert [(r[0], r[3]) for r in _facts(wh)] == [("o1", 1), ("o2", 1)]
     assert wh.rows("SELECT refund_id FROM refund_facts") == []
     assert wh.scalar("SELECT count(*) FROM variant_daily_sales WHERE local_date >= DATE '2026-05-03'") == 0
+
+
+def test_a_store_rebuild_leaves_the_planner_statistics_fresh(wh):
+    _store(wh)
+    _order(wh, "o1", dt.datetime(2026, 3, 2, 15, tzinfo=UTC))
+    refresh_store(wh, "s")
+    if wh.dialect == "postgres":
+        # ANALYZE ran: PostgreSQL knows how many rows the rollup and the raw tables hold (-1: never counted).
+        assert wh.rows("SELECT relname, reltuples FROM pg_class WHERE oid IN ('orders'::regclass, 'order_facts'::regclass) "
+                       "ORDER BY relname") == [("order_facts", 1.0), ("orders", 1.0)]
+    else:
+        assert wh.scalar("SELECT COUNT(*) FROM order_facts") == 1

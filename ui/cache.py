@@ -11,7 +11,8 @@ ended before today are keyed on the days before today only, so they stay
 cached while today's orders arrive.
 
 The data version itself is a few cheap queries, reused for ``VERSION_TTL``
-seconds so that one page render asks for it once, not once per figure.
+seconds so that one page render asks for it once, not once per figure (a
+render of a large store on PostgreSQL takes more than a second).
 
 With ``REDIS_URL`` set, Streamlit's cache of each process stands in front of
 Redis (``ui/shared_cache.py``): a figure missing from it is read from Redis,
@@ -41,7 +42,7 @@ T = TypeVar("T")
 
 TTL_SECONDS = 600
 MAX_ENTRIES = 2000
-VERSION_TTL = 1.0
+VERSION_TTL = 5.0
 
 _versions: dict[tuple[str, str], tuple[float, DataVersion]] = {}
 _versions_lock = threading.Lock()

@@ -22,10 +22,11 @@ import numpy as np
 import polars as pl
 
 from analytics.customers.cohorts import month_index
+from analytics.customers.orders import FIRST_PRODUCTS, typed
 from data.warehouse import Warehouse
 
-__all__ = ["BETWEEN_ORDER_BINS", "acquisition_cost", "first_product_repeat", "new_vs_returning",
-           "product_pairs", "time_between_orders"]
+__all__ = ["BETWEEN_ORDER_BINS", "acquisition_cost", "first_product_choices", "first_product_counts",
+           "first_product_repeat", "gap_summary", "repeat_rates", "new_vs_returning", "order_gaps", "product_pairs", "time_between_orders"]
 
 BETWEEN_ORDER_BINS = (7, 14, 30, 60, 90, 180, 365)
 
@@ -106,6 +107,30 @@ def time_between_orders(orders: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, f
     gaps = (orders.sort("customer_id", "order_index")
             .with_columns((pl.col("day") - pl.col("day").shift(1).over("customer_id")).dt.total_days().alias("gap"))
             .drop_nulls("gap")["gap"].to_numpy())
+    return gap_summary(gaps)
+
+
+_GAPS = """
+SELECT b.local_date - a.local_date AS gap, COUNT(*) AS n
+FROM order_facts a
+JOIN order_facts b ON b.store_id = a.store_id AND b.customer_id = a.customer_id
+                  AND b.customer_order_index = a.customer_order_index + 1
+WHERE a.store_id = :store_id AND a.customer_id IS NOT NULL AND b.local_date <= :as_of
+GROUP BY b.local_date - a.local_date
+"""
+
+
+def order_gaps(wh: Warehouse, store_id: str, as_of: dt.date) -> np.ndarray:
+    """The days between consecutive counted orders of each customer up to ``as_of``, counted in SQL (as
+    :func:`time_between_orders` finds them in the orders of ``customer_orders``), in no particular order."""
+    counted = wh.query(_GAPS, {"store_id": store_id, "as_of": as_of})
+    if counted.height == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.repeat(counted["gap"].cast(pl.Int64).to_numpy(), counted["n"].cast(pl.Int64).to_numpy())
+
+
+def gap_summary(gaps: np.ndarray) -> tuple[pl.DataFrame, dict[str, float | None]]:
+    """Counts per bin of days between orders, and the ``median``, ``mean`` and number of ``gaps``."""
     edges = [0, *BETWEEN_ORDER_BINS]
     labels = [f"≤{BETWEEN_ORDER_BINS[0]}"] + [f"{lo + 1}–{hi}" for lo, hi in zip(edges[1:-1], edges[2:])] + \
              [f">{BETWEEN_ORDER_BINS[-1]}"]
@@ -115,6 +140,47 @@ def time_between_orders(orders: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, f
     stats = {"gaps": int(len(gaps)), "median": float(np.median(gaps)) if len(gaps) else None,
              "mean": float(np.mean(gaps)) if len(gaps) else None}
     return table, stats
+
+
+_FIRST_PRODUCTS = """
+WITH {firsts},
+seconds AS (
+    SELECT customer_id, local_date AS second_day FROM order_facts
+    WHERE store_id = :store_id AND customer_id IS NOT NULL AND customer_order_index = 2 AND local_date <= :as_of
+)
+SELECT f.first_product_id, f.first_product, COUNT(*) AS all_customers,
+       SUM(CASE WHEN f.first_day <= :cutoff THEN 1 ELSE 0 END) AS customers,
+       SUM(CASE WHEN f.first_day <= :cutoff AND s.second_day - f.first_day <= :window THEN 1 ELSE 0 END)
+           AS repeat_customers
+FROM first_products f LEFT JOIN seconds s ON s.customer_id = f.customer_id
+GROUP BY f.first_product_id, f.first_product
+""".format(firsts=FIRST_PRODUCTS)
+
+
+def first_product_counts(wh: Warehouse, store_id: str, as_of: dt.date, window_days: int = 90) -> pl.DataFrame:
+    """Per first product (``first_product_id``, ``first_product``), counted in SQL: ``all_customers`` (first
+    order on or before ``as_of``), and as :func:`first_product_repeat`, ``customers`` (first order at least
+    ``window_days`` before ``as_of``) and ``repeat_customers``. :func:`repeat_rates` and
+    :func:`first_product_choices` read it."""
+    cutoff = as_of - dt.timedelta(days=window_days)
+    return typed(wh.query(_FIRST_PRODUCTS, {"store_id": store_id, "as_of": as_of, "cutoff": cutoff,
+                                            "window": window_days}),
+                 {"first_product_id": pl.String, "first_product": pl.String, "all_customers": pl.UInt32,
+                  "customers": pl.Int64, "repeat_customers": pl.Int64})
+
+
+def repeat_rates(counts: pl.DataFrame) -> pl.DataFrame:
+    """:func:`first_product_repeat`'s table from :func:`first_product_counts`."""
+    return counts.filter(pl.col("customers") > 0).drop("all_customers").with_columns(
+        (pl.col("repeat_customers") / pl.col("customers")).alias("repeat_rate")).sort(
+        ["customers", "first_product_id"], descending=[True, False])
+
+
+def first_product_choices(counts: pl.DataFrame) -> pl.DataFrame:
+    """Products that were some customer's first, with how many (``customers``), from
+    :func:`first_product_counts`: most customers first."""
+    return counts.select("first_product_id", "first_product", pl.col("all_customers").alias("customers")).sort(
+        ["customers", "first_product"], descending=[True, False])
 
 
 _SPEND = """

@@ -19,10 +19,18 @@ from decimal import Decimal
 
 import polars as pl
 
-__all__ = ["COHORT_COLUMNS", "cohort_table", "month_index"]
+from analytics.customers.orders import FIRST_PRODUCTS, RETURNS_BY_ORDER, typed
+from data.warehouse import Warehouse
+
+__all__ = ["COHORT_COLUMNS", "cohort_grid", "cohort_table", "cohort_table_in", "month_index"]
 
 COHORT_COLUMNS = ("cohort", "months_since_first", "customers", "active_customers", "retention",
                   "net_sales", "cumulative_net_sales_per_customer", "complete")
+
+
+_SCHEMA = {"cohort": pl.Date, "months_since_first": pl.Int64, "customers": pl.Int64,
+           "active_customers": pl.Int64, "retention": pl.Float64, "net_sales": pl.Decimal(38, 4),
+           "cumulative_net_sales_per_customer": pl.Decimal(38, 4), "complete": pl.Boolean}
 
 
 def month_index(day: pl.Expr) -> pl.Expr:
@@ -51,11 +59,8 @@ def cohort_table(orders: pl.DataFrame, as_of: dt.date, *, first_products: pl.Dat
             raise ValueError("filtering by first product needs the customers' first products")
         chosen = first_products.filter(pl.col("first_product_id") == first_product).select("customer_id")
         firsts = firsts.join(chosen, on="customer_id", how="semi")
-    schema = {"cohort": pl.Date, "months_since_first": pl.Int64, "customers": pl.Int64,
-              "active_customers": pl.Int64, "retention": pl.Float64, "net_sales": pl.Decimal(38, 4),
-              "cumulative_net_sales_per_customer": pl.Decimal(38, 4), "complete": pl.Boolean}
     if firsts.height == 0:
-        return pl.DataFrame(schema=schema)
+        return pl.DataFrame(schema=_SCHEMA)
     firsts = firsts.with_columns(month_index(pl.col("first_day")).alias("cohort_index"))
     sizes = firsts.group_by("cohort_index").agg(pl.len().cast(pl.Int64).alias("customers"))
     dated = orders.join(firsts.select("customer_id", "cohort_index"), on="customer_id").with_columns(
@@ -63,6 +68,14 @@ def cohort_table(orders: pl.DataFrame, as_of: dt.date, *, first_products: pl.Dat
     cells = dated.group_by("cohort_index", "months_since_first").agg(
         pl.col("customer_id").n_unique().cast(pl.Int64).alias("active_customers"),
         pl.col("net_sales").sum().cast(pl.Decimal(38, 4)).alias("net_sales"))
+    return cohort_grid(sizes, cells, as_of)
+
+
+def cohort_grid(sizes: pl.DataFrame, cells: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """:data:`COHORT_COLUMNS` from each cohort's ``customers`` (``sizes``: ``cohort_index``, ``customers``) and
+    each cohort × month's ``active_customers`` and ``net_sales`` (``cells``), every month since the first shown."""
+    if sizes.height == 0:
+        return pl.DataFrame(schema=_SCHEMA)
     last = (as_of.year * 12 + as_of.month - 1)
     # The as-of month is over when the as-of day is its last day.
     last_complete = last if (as_of + dt.timedelta(days=1)).day == 1 else last - 1
@@ -85,4 +98,58 @@ def cohort_table(orders: pl.DataFrame, as_of: dt.date, *, first_products: pl.Dat
             "cumulative_net_sales_per_customer": (total / r["customers"]).quantize(Decimal("0.0001")),
             "complete": month <= last_complete,
         })
-    return pl.DataFrame(rows, schema=schema)
+    return pl.DataFrame(rows, schema=_SCHEMA)
+
+
+def _month_sql(column: str) -> str:
+    return f"(CAST(EXTRACT(year FROM {column}) AS INTEGER) * 12 + CAST(EXTRACT(month FROM {column}) AS INTEGER) - 1)"
+
+
+_COHORT_FIRSTS = """
+WITH {first_products}
+firsts AS (
+    SELECT o.customer_id, {cohort} AS cohort_index FROM order_facts o
+    WHERE o.store_id = :store_id AND o.customer_id IS NOT NULL AND o.customer_order_index = 1
+          AND o.local_date <= :as_of {filters}
+)
+"""
+
+_COHORT_CELLS = """
+SELECT f.cohort_index, {month} - f.cohort_index AS months_since_first,
+       COUNT(DISTINCT o.customer_id) AS active_customers,
+       CAST(SUM(o.gross_sales - o.discounts - COALESCE(r.returns, 0)) AS DECIMAL(38,4)) AS net_sales
+FROM firsts f
+JOIN order_facts o ON o.store_id = :store_id AND o.customer_id = f.customer_id
+LEFT JOIN ({returns}) r ON r.order_id = o.order_id
+WHERE o.local_date <= :as_of
+GROUP BY f.cohort_index, {month} - f.cohort_index
+"""
+
+
+def cohort_table_in(wh: Warehouse, store_id: str, as_of: dt.date, *, first_product: str | None = None,
+                    channel: str | None = None, country: str | None = None,
+                    discounted: bool | None = None) -> pl.DataFrame:
+    """:func:`cohort_table` of the store's orders up to ``as_of``, its cells counted in SQL."""
+    params: dict = {"store_id": store_id, "as_of": as_of}
+    filters = []
+    if channel is not None:
+        filters.append("AND COALESCE(o.channel, 'other') = :channel")
+        params["channel"] = channel
+    if country is not None:
+        filters.append("AND o.country = :country")
+        params["country"] = country
+    if discounted is not None:
+        filters.append("AND (o.discounts > 0) = :discounted")
+        params["discounted"] = discounted
+    if first_product is not None:
+        filters.append("AND o.customer_id IN (SELECT customer_id FROM first_products "
+                       "WHERE first_product_id = :first_product)")
+        params["first_product"] = first_product
+    head = _COHORT_FIRSTS.format(first_products=FIRST_PRODUCTS + "," if first_product is not None else "",
+                                 cohort=_month_sql("o.local_date"), filters=" ".join(filters))
+    sizes = typed(wh.query(head + "SELECT cohort_index, COUNT(*) AS customers FROM firsts GROUP BY cohort_index",
+                           params), {"cohort_index": pl.Int64, "customers": pl.Int64})
+    cells = typed(wh.query(head + _COHORT_CELLS.format(month=_month_sql("o.local_date"), returns=RETURNS_BY_ORDER),
+                           params), {"cohort_index": pl.Int64, "months_since_first": pl.Int64,
+                                     "active_customers": pl.Int64, "net_sales": pl.Decimal(38, 4)})
+    return cohort_grid(sizes, cells, as_of)

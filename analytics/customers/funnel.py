@@ -1,4 +1,4 @@
-"""The conversion funnel from web sessions (``web_events``).
+"""The conversion funnel from web sessions (``web_events``, one row per session in the rollup ``session_facts``).
 
 A session is counted at a step when it has that step's event and every
 earlier one's (a closed funnel): sessions → viewed a product (``view_item``)
@@ -15,6 +15,7 @@ import datetime as dt
 
 import polars as pl
 
+from analytics.customers.orders import typed
 from analytics.periods import check_range
 from data.warehouse import Warehouse
 
@@ -30,55 +31,35 @@ FUNNEL_STEPS = (
 BREAKDOWNS = {"medium": "Channel (medium)", "source": "Source", "device": "Device"}
 
 _SESSIONS = """
-WITH events AS (
-    SELECT e.session_id, e.event_type, e.occurred_at, e.source, e.medium, e.device,
-           CAST(e.occurred_at AT TIME ZONE s.timezone AS DATE) AS local_date
-    FROM web_events e JOIN stores s ON s.store_id = e.store_id
-    WHERE e.store_id = :store_id
-      AND e.occurred_at >= :lower AND e.occurred_at < :upper
-),
-firsts AS (
-    SELECT session_id, source, medium, device, local_date,
-           ROW_NUMBER() OVER (PARTITION BY session_id ORDER BY occurred_at, event_type) AS n
-    FROM events
-)
-SELECT f.session_id, COALESCE(f.source, '(unknown)'), COALESCE(f.medium, '(unknown)'),
-       COALESCE(f.device, '(unknown)'),
-       MAX(CASE WHEN e.event_type = 'view_item' THEN 1 ELSE 0 END),
-       MAX(CASE WHEN e.event_type = 'add_to_cart' THEN 1 ELSE 0 END),
-       MAX(CASE WHEN e.event_type = 'begin_checkout' THEN 1 ELSE 0 END),
-       MAX(CASE WHEN e.event_type = 'purchase' THEN 1 ELSE 0 END)
-FROM firsts f JOIN events e ON e.session_id = f.session_id
-WHERE f.n = 1 AND f.local_date BETWEEN :start AND :end
-GROUP BY f.session_id, f.source, f.medium, f.device
+SELECT COALESCE(source, '(unknown)') AS source, COALESCE(medium, '(unknown)') AS medium,
+       COALESCE(device, '(unknown)') AS device, COUNT(*) AS sessions,
+       SUM(CASE WHEN viewed_product THEN 1 ELSE 0 END) AS viewed_product,
+       SUM(CASE WHEN viewed_product AND added_to_cart THEN 1 ELSE 0 END) AS added_to_cart,
+       SUM(CASE WHEN viewed_product AND added_to_cart AND began_checkout THEN 1 ELSE 0 END) AS began_checkout,
+       SUM(CASE WHEN viewed_product AND added_to_cart AND began_checkout AND purchased THEN 1 ELSE 0 END)
+           AS purchased
+FROM session_facts
+WHERE store_id = :store_id AND local_date BETWEEN :start AND :end
+GROUP BY COALESCE(source, '(unknown)'), COALESCE(medium, '(unknown)'), COALESCE(device, '(unknown)')
 """
 
 
 def funnel_sessions(wh: Warehouse, store_id: str, start: dt.date, end: dt.date) -> pl.DataFrame:
-    """One row per session that began between ``start`` and ``end`` (store-local, inclusive): ``session_id``,
-    ``source``, ``medium``, ``device`` and one 0/1 column per step after ``sessions`` (closed funnel)."""
+    """The sessions that began between ``start`` and ``end`` (store-local, inclusive), counted in SQL from the
+    rollup ``session_facts`` per ``source``, ``medium`` and ``device``: ``sessions`` and, per step after it, the sessions that reached that
+    step (closed funnel)."""
     start, end = check_range(start, end)
-    # Events a day either side cover any timezone; the store-local day is checked in SQL.
-    lower = dt.datetime.combine(start - dt.timedelta(days=1), dt.time(), dt.timezone.utc)
-    upper = dt.datetime.combine(end + dt.timedelta(days=2), dt.time(), dt.timezone.utc)
-    rows = wh.rows(_SESSIONS, {"store_id": store_id, "start": start, "end": end, "lower": lower, "upper": upper})
-    steps = [key for key, _, _ in FUNNEL_STEPS[1:]]
-    frame = pl.DataFrame(rows, schema={"session_id": pl.String, "source": pl.String, "medium": pl.String,
-                                       "device": pl.String, **{k: pl.Int64 for k in steps}}, orient="row")
-    reached = pl.lit(1, dtype=pl.Int64)
-    closed = []
-    for key in steps:
-        reached = reached * pl.col(key)
-        closed.append(reached.alias(key))
-    return frame.with_columns(closed)
+    cells = wh.query(_SESSIONS, {"store_id": store_id, "start": start, "end": end})
+    return typed(cells, {"source": pl.String, "medium": pl.String, "device": pl.String,
+                         **{key: pl.Int64 for key, _, _ in FUNNEL_STEPS}})
 
 
 def funnel_table(sessions: pl.DataFrame) -> pl.DataFrame:
-    """The funnel of ``sessions`` (as :func:`funnel_sessions`): ``step``, ``label``, ``sessions``,
+    """The funnel of ``sessions`` (counts as :func:`funnel_sessions`): ``step``, ``label``, ``sessions``,
     ``share_of_sessions``, ``conversion`` (÷ the step before; none for the first step or after 0) and
     ``drop_off`` (1 − conversion)."""
-    total = sessions.height
-    counts = [total] + [int(sessions[key].sum()) if total else 0 for key, _, _ in FUNNEL_STEPS[1:]]
+    counts = [int(sessions[key].sum()) for key, _, _ in FUNNEL_STEPS]
+    total = counts[0]
     rows = []
     for i, ((key, label, _), count) in enumerate(zip(FUNNEL_STEPS, counts)):
         before = counts[i - 1] if i else None
@@ -98,7 +79,7 @@ def funnel(sessions: pl.DataFrame, by: str | None = None) -> pl.DataFrame:
         return funnel_table(sessions)
     if by not in BREAKDOWNS:
         raise ValueError(f"the funnel breaks down by {', '.join(BREAKDOWNS)}, not {by!r}")
-    sizes = sessions.group_by(by).len().sort(["len", by], descending=[True, False])
+    sizes = sessions.group_by(by).agg(pl.col("sessions").sum().alias("len")).sort(["len", by], descending=[True, False])
     parts = [funnel_table(sessions.filter(pl.col(by) == value)).select(pl.lit(value).alias(by), pl.all())
              for value in sizes[by].to_list()]
     if not parts:

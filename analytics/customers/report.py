@@ -23,10 +23,10 @@ from decimal import Decimal
 import polars as pl
 
 from analytics.customers.clv import SUMMARY_COLUMNS, clv_summary, fit_clv
-from analytics.customers.cohorts import cohort_table
+from analytics.customers.cohorts import cohort_table_in
 from analytics.customers.figures import retention_heatmap, segment_bars
 from analytics.customers.orders import customer_orders
-from analytics.customers.rfm import rfm_scores, segment_summary
+from analytics.customers.rfm import rfm_scores_in, segment_summary
 from analytics.customers.choices import clv_horizon_days, rfm_window_days
 from analytics.formatting import format_count, format_money, format_percent
 from analytics.report import ReportChart, ReportContext, ReportSection, SectionOutput, csv_file, html_table, \
@@ -89,7 +89,7 @@ def clv_frame(wh: Warehouse, store_id: str, day: dt.date) -> tuple[pl.DataFrame,
 def _rfm_section(context: ReportContext) -> SectionOutput:
     store, day = context.store, context.end
     window = rfm_window_days(context.wh, store.store_id)
-    scores = rfm_scores(customer_orders(context.wh, store.store_id, day), day, window)
+    scores = rfm_scores_in(context.wh, store.store_id, day, window)
     written = scores.with_columns(money_column("monetary", scores["monetary"].to_list()))
     output = SectionOutput(files={"customers_rfm.csv": csv_file(written)})
     if scores.height == 0:
@@ -109,7 +109,7 @@ def _rfm_section(context: ReportContext) -> SectionOutput:
 
 
 def _cohort_section(context: ReportContext) -> SectionOutput:
-    cohorts = cohort_table(customer_orders(context.wh, context.store.store_id, context.end), context.end)
+    cohorts = cohort_table_in(context.wh, context.store.store_id, context.end)
     written = cohorts.with_columns(
         money_column("net_sales", cohorts["net_sales"].to_list()),
         money_column("cumulative_net_sales_per_customer", cohorts["cumulative_net_sales_per_customer"].to_list()))

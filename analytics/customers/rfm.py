@@ -23,8 +23,11 @@ from decimal import Decimal
 import numpy as np
 import polars as pl
 
+from analytics.customers.orders import RETURNS_BY_ORDER, typed
+from data.warehouse import Warehouse
+
 __all__ = ["DEFAULT_WINDOW_DAYS", "OTHERS", "PLAYBOOKS", "SEGMENT_GRID", "SEGMENTS", "RFM_COLUMNS",
-           "quintile_scores", "rfm_scores", "segment_of", "segment_movement", "segment_summary"]
+           "quintile_scores", "rfm_scores", "rfm_scores_in", "score_customers", "segment_of", "segment_movement", "segment_summary"]
 
 DEFAULT_WINDOW_DAYS = 365
 OTHERS = "Others"
@@ -77,30 +80,68 @@ def segment_of(r: int, f: int, m: int) -> str:
     return OTHERS
 
 
+def segments_of(r: np.ndarray, f: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """:func:`segment_of` of every customer's scores at once."""
+    held = [(r_lo <= r) & (r <= r_hi) & (f_lo <= f) & (f <= f_hi) & (m_lo <= m) & (m <= m_hi)
+            for _, r_lo, r_hi, f_lo, f_hi, m_lo, m_hi in SEGMENT_GRID]
+    return np.select(held, [row[0] for row in SEGMENT_GRID], default=OTHERS)
+
+
+_EMPTY = {"customer_id": pl.String, "last_order": pl.Date, "recency_days": pl.Int64, "frequency": pl.Int64,
+          "monetary": pl.Decimal(38, 4), "r_score": pl.Int64, "f_score": pl.Int64, "m_score": pl.Int64,
+          "rfm_segment": pl.String}
+
+
+def _window(as_of: dt.date, window_days: int) -> dt.date:
+    if window_days < 1:
+        raise ValueError("the RFM window must be at least one day")
+    return as_of - dt.timedelta(days=window_days - 1)
+
+
 def rfm_scores(orders: pl.DataFrame, as_of: dt.date, window_days: int = DEFAULT_WINDOW_DAYS) -> pl.DataFrame:
     """Scores of every customer with an order in the ``window_days`` ending on ``as_of`` (included), from
     ``orders`` (``customer_id``, ``day``, ``net_sales``, as :func:`customer_orders`): :data:`RFM_COLUMNS`."""
-    if window_days < 1:
-        raise ValueError("the RFM window must be at least one day")
-    first_day = as_of - dt.timedelta(days=window_days - 1)
+    first_day = _window(as_of, window_days)
     inside = orders.filter(pl.col("day").is_between(first_day, as_of))
     per_customer = inside.group_by("customer_id").agg(
         pl.col("day").max().alias("last_order"),
         pl.len().cast(pl.Int64).alias("frequency"),
         pl.col("net_sales").sum().cast(pl.Decimal(38, 4)).alias("monetary"),
-    ).with_columns((pl.lit(as_of) - pl.col("last_order")).dt.total_days().cast(pl.Int64).alias("recency_days"))
-    per_customer = per_customer.sort("customer_id")
+    )
+    return score_customers(per_customer, as_of)
+
+
+_PER_CUSTOMER = """
+SELECT o.customer_id, MAX(o.local_date) AS last_order, COUNT(*) AS frequency,
+       CAST(SUM(o.gross_sales - o.discounts - COALESCE(r.returns, 0)) AS DECIMAL(38,4)) AS monetary
+FROM order_facts o LEFT JOIN ({returns}) r ON r.order_id = o.order_id
+WHERE o.store_id = :store_id AND o.customer_id IS NOT NULL AND o.local_date BETWEEN :first_day AND :as_of
+GROUP BY o.customer_id
+"""
+
+
+def rfm_scores_in(wh: Warehouse, store_id: str, as_of: dt.date, window_days: int = DEFAULT_WINDOW_DAYS
+                  ) -> pl.DataFrame:
+    """:func:`rfm_scores` of the store's orders, each customer's recency, frequency and monetary summed in SQL."""
+    per_customer = typed(wh.query(_PER_CUSTOMER.format(returns=RETURNS_BY_ORDER), {
+        "store_id": store_id, "as_of": as_of, "first_day": _window(as_of, window_days)}), {
+        "customer_id": pl.String, "last_order": pl.Date, "frequency": pl.Int64, "monetary": pl.Decimal(38, 4)})
+    return score_customers(per_customer, as_of)
+
+
+def score_customers(per_customer: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """:data:`RFM_COLUMNS` from each customer's ``last_order``, ``frequency`` and ``monetary``."""
+    per_customer = per_customer.with_columns(
+        (pl.lit(as_of) - pl.col("last_order")).dt.total_days().cast(pl.Int64).alias("recency_days")
+    ).sort("customer_id")
     if per_customer.height == 0:
-        return pl.DataFrame(schema={"customer_id": pl.String, "last_order": pl.Date, "recency_days": pl.Int64,
-                                    "frequency": pl.Int64, "monetary": pl.Decimal(38, 4), "r_score": pl.Int64,
-                                    "f_score": pl.Int64, "m_score": pl.Int64, "rfm_segment": pl.String})
+        return pl.DataFrame(schema=_EMPTY)
     r = quintile_scores(per_customer["recency_days"].to_numpy(), higher_is_better=False)
     f = quintile_scores(per_customer["frequency"].to_numpy())
-    m = quintile_scores([float(v) for v in per_customer["monetary"].to_list()])
-    segments = [segment_of(*scores) for scores in zip(r.tolist(), f.tolist(), m.tolist())]
+    m = quintile_scores(per_customer["monetary"].cast(pl.Float64).to_numpy())
     return per_customer.with_columns(
         pl.Series("r_score", r), pl.Series("f_score", f), pl.Series("m_score", m),
-        pl.Series("rfm_segment", segments, dtype=pl.String),
+        pl.Series("rfm_segment", segments_of(r, f, m), dtype=pl.String),
     ).select(RFM_COLUMNS)
 
 
@@ -109,7 +150,7 @@ def segment_summary(scores: pl.DataFrame) -> pl.DataFrame:
     ``monetary`` (their net sales in the window), ``revenue_share`` (of all scored customers' net sales;
     none when that total is not positive), mean recency and frequency, and the ``playbook``."""
     total_customers = scores.height
-    total = sum((v for v in scores["monetary"].to_list()), Decimal(0)) if scores.height else Decimal(0)
+    total = Decimal(scores["monetary"].sum()) if scores.height else Decimal(0)
     grouped = {r["rfm_segment"]: r for r in scores.group_by("rfm_segment").agg(
         pl.len().alias("customers"), pl.col("monetary").sum().alias("monetary"),
         pl.col("recency_days").mean().alias("mean_recency_days"), pl.col("frequency").mean().alias("mean_frequency"),

@@ -22,7 +22,7 @@ import polars as pl
 from analytics.customers.choices import clv_horizon_days, rfm_window_days
 from analytics.customers.clv import ClvFit, clv_summary, fit_clv
 from analytics.customers.orders import customer_orders
-from analytics.customers.rfm import rfm_scores
+from analytics.customers.rfm import rfm_scores_in
 from analytics.refresh import RefreshContext, RefreshStep, StepResult
 from data.warehouse import Warehouse
 
@@ -42,7 +42,7 @@ def _rfm_step(context: RefreshContext) -> StepResult:
     wh, store = context.wh, context.store
     window = rfm_window_days(wh, store.store_id)
     context.progress(0.1, "reading orders")
-    scores = rfm_scores(customer_orders(wh, store.store_id, context.as_of), context.as_of, window)
+    scores = rfm_scores_in(wh, store.store_id, context.as_of, window)
     context.progress(0.6, "writing scores")
     rows = scores.select(pl.lit(store.store_id).alias("store_id"), "customer_id",
                          pl.lit(context.as_of).alias("as_of"), *_RFM_COLUMNS)

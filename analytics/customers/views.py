@@ -5,25 +5,26 @@ refresh wrote them; everything else is computed from the orders (cheap, no model
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import polars as pl
 
 from analytics.customers.affinity import (
     acquisition_cost,
-    first_product_repeat,
+    gap_summary,
     new_vs_returning,
+    order_gaps,
     product_pairs,
-    time_between_orders,
 )
-from analytics.customers.cohorts import cohort_table
-from analytics.customers.funnel import funnel, funnel_sessions
-from analytics.customers.orders import customer_orders, first_orders, order_products
-from analytics.customers.rfm import rfm_scores, segment_movement
+from analytics.customers.cohorts import cohort_table_in
+from analytics.customers.orders import (
+    RETURNS_BY_ORDER,
+    customer_orders,
+    order_products,
+)
+from analytics.customers.rfm import rfm_scores_in, segment_movement
 from data.warehouse import Warehouse
 
-__all__ = ["AT_RISK_P_ALIVE", "at_risk", "cac_view", "cohort_view", "customer_table", "first_product_choices",
-           "funnel_view", "movement_view", "pairs_view", "repeat_view", "between_view", "new_returning_view"]
+__all__ = ["AT_RISK_P_ALIVE", "at_risk", "cac_view", "cohort_view", "customer_table", "movement_view", "pairs_view", "between_view", "new_returning_view"]
 
 AT_RISK_P_ALIVE = 0.5
 HIGH_VALUE_SHARE = 0.2
@@ -31,25 +32,29 @@ HIGH_VALUE_SHARE = 0.2
 _SCORES = """
 SELECT s.customer_id, c.email_hash, c.country, c.accepts_marketing, s.rfm_segment, s.r_score, s.f_score,
        s.m_score, s.recency_days, s.frequency, s.monetary, s.p_alive, s.expected_purchases, s.predicted_clv,
-       s.horizon_days
+       s.horizon_days, h.orders_to_date, h.first_order, h.last_order, h.historical_value
 FROM customer_scores s
 LEFT JOIN customers c ON c.store_id = s.store_id AND c.customer_id = s.customer_id
+LEFT JOIN (
+    SELECT o.customer_id, COUNT(*) AS orders_to_date, MIN(o.local_date) AS first_order,
+           MAX(o.local_date) AS last_order,
+           CAST(SUM(o.gross_sales - o.discounts - COALESCE(r.returns, 0)) AS DECIMAL(38,4)) AS historical_value
+    FROM order_facts o LEFT JOIN ({returns}) r ON r.order_id = o.order_id
+    WHERE o.store_id = :store_id AND o.customer_id IS NOT NULL AND o.local_date <= :as_of
+    GROUP BY o.customer_id
+) h ON h.customer_id = s.customer_id
 WHERE s.store_id = :store_id AND s.as_of = :as_of
-"""
+ORDER BY s.customer_id
+""".format(returns=RETURNS_BY_ORDER)
+_HISTORY = {"orders_to_date": pl.Int64, "first_order": pl.Date, "last_order": pl.Date,
+            "historical_value": pl.Decimal(38, 4)}
 
 
 def customer_table(wh: Warehouse, store_id: str, as_of: dt.date) -> pl.DataFrame:
     """Every customer scored on ``as_of`` with their scores, predictions, orders to date and historical value
-    (net sales to date)."""
+    (net sales to date), summed in SQL."""
     scores = wh.query(_SCORES, {"store_id": store_id, "as_of": as_of})
-    orders = customer_orders(wh, store_id, as_of)
-    history = orders.group_by("customer_id").agg(
-        pl.len().cast(pl.Int64).alias("orders_to_date"), pl.col("day").min().alias("first_order"),
-        pl.col("day").max().alias("last_order"),
-        pl.col("net_sales").sum().cast(pl.Decimal(38, 4)).alias("historical_value"))
-    if scores.height == 0:
-        return scores
-    return scores.join(history, on="customer_id", how="left").sort("customer_id")
+    return scores.with_columns(pl.col(name).cast(dtype) for name, dtype in _HISTORY.items())
 
 
 def at_risk(customers: pl.DataFrame) -> pl.DataFrame:
@@ -58,7 +63,7 @@ def at_risk(customers: pl.DataFrame) -> pl.DataFrame:
     known = customers.filter(pl.col("p_alive").is_not_null() & pl.col("historical_value").is_not_null())
     if known.height == 0:
         return known
-    values = sorted((Decimal(v) for v in known["historical_value"].to_list()), reverse=True)
+    values = known["historical_value"].sort(descending=True)
     threshold = values[max(0, int(len(values) * HIGH_VALUE_SHARE) - 1)]
     return known.filter((pl.col("historical_value") >= threshold) & (pl.col("p_alive") < AT_RISK_P_ALIVE)).sort(
         "historical_value", descending=True)
@@ -66,43 +71,27 @@ def at_risk(customers: pl.DataFrame) -> pl.DataFrame:
 
 def movement_view(wh: Warehouse, store_id: str, as_of: dt.date, earlier: dt.date, window_days: int) -> pl.DataFrame:
     """Customers moving between RFM segments from ``earlier`` to ``as_of`` (both scored over the window)."""
-    orders = customer_orders(wh, store_id, as_of)
-    return segment_movement(rfm_scores(orders, earlier, window_days), rfm_scores(orders, as_of, window_days))
-
-
-def first_product_choices(wh: Warehouse, store_id: str, as_of: dt.date) -> pl.DataFrame:
-    """Products that were some customer's first, with how many: ``first_product_id``, ``first_product``, ``customers``."""
-    return first_orders(wh, store_id, as_of).group_by("first_product_id", "first_product").len("customers").sort(
-        ["customers", "first_product"], descending=[True, False])
+    return segment_movement(rfm_scores_in(wh, store_id, earlier, window_days),
+                            rfm_scores_in(wh, store_id, as_of, window_days))
 
 
 def cohort_view(wh: Warehouse, store_id: str, as_of: dt.date, first_product: str | None, channel: str | None,
                 country: str | None, discounted: bool | None) -> pl.DataFrame:
-    firsts = first_orders(wh, store_id, as_of) if first_product else None
-    return cohort_table(customer_orders(wh, store_id, as_of), as_of, first_products=firsts,
-                        first_product=first_product, channel=channel, country=country, discounted=discounted)
-
-
-def funnel_view(wh: Warehouse, store_id: str, start: dt.date, end: dt.date, by: str | None) -> pl.DataFrame:
-    return funnel(funnel_sessions(wh, store_id, start, end), by)
+    return cohort_table_in(wh, store_id, as_of, first_product=first_product, channel=channel, country=country,
+                           discounted=discounted)
 
 
 def pairs_view(wh: Warehouse, store_id: str, start: dt.date, end: dt.date) -> pl.DataFrame:
     return product_pairs(order_products(wh, store_id, start, end))
 
 
-def repeat_view(wh: Warehouse, store_id: str, as_of: dt.date, window_days: int) -> pl.DataFrame:
-    return first_product_repeat(customer_orders(wh, store_id, as_of), first_orders(wh, store_id, as_of), as_of,
-                                window_days)
-
-
 def new_returning_view(wh: Warehouse, store_id: str, start: dt.date, end: dt.date) -> pl.DataFrame:
-    return new_vs_returning(customer_orders(wh, store_id, end), start, end)
+    return new_vs_returning(customer_orders(wh, store_id, end, since=start), start, end)
 
 
 def between_view(wh: Warehouse, store_id: str, as_of: dt.date) -> tuple[pl.DataFrame, dict]:
-    return time_between_orders(customer_orders(wh, store_id, as_of))
+    return gap_summary(order_gaps(wh, store_id, as_of))
 
 
 def cac_view(wh: Warehouse, store_id: str, currency: str, start: dt.date, end: dt.date) -> tuple[pl.DataFrame, int]:
-    return acquisition_cost(wh, store_id, currency, customer_orders(wh, store_id, end), start, end)
+    return acquisition_cost(wh, store_id, currency, customer_orders(wh, store_id, end, since=start), start, end)

@@ -327,6 +327,9 @@ class DemoFeed:
         state.next_session += sessions
         state.next_event += frame.height
         self.wh.insert("web_events", frame)
+        from data.rollups import refresh_sessions
+
+        refresh_sessions(self.wh, self.store_id, frame["session_id"].unique().to_list())
         return sessions, frame.height
 
     # -- refunds ----------------------------------------------------------------------------------------------

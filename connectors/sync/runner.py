@@ -32,7 +32,7 @@ import numpy as np
 import polars as pl
 
 from data.keys import TABLE_KEYS
-from data.rollups import refresh_orders
+from data.rollups import refresh_orders, refresh_sessions
 from data.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -212,6 +212,8 @@ def write_batches(wh: Warehouse, store_id: str, stream: str, batches: Sequence[B
         touched = sorted(set(_touched_orders(tables)) | set(_deleted_orders(deletes)))
         if touched:
             refresh_orders(wh, store_id, touched)
+        if tables.get("web_events") is not None and tables["web_events"].height:
+            refresh_sessions(wh, store_id, tables["web_events"]["session_id"].unique().to_list())
         if cursor is not None:
             wh.upsert(
                 "sync_state",

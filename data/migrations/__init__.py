@@ -6,7 +6,7 @@ Files are named ``NNNN_name.sql`` (both engines), ``NNNN_name.duckdb.sql`` or
 each in its own transaction.
 
 Steps that must decide something at run time are Python functions in
-:data:`PYTHON_STEPS` (name, engine, function). They run after the SQL files,
+:data:`PYTHON_STEPS` (name, engine or ``any``, function). They run after the SQL files,
 each once, in its own transaction, and are recorded in ``schema_migrations``
 under their name like the files.
 """
@@ -38,10 +38,18 @@ def _timescaledb_daily_stock(wh: "Warehouse") -> None:
     migrate_daily_stock(wh)
 
 
-# TimescaleDB where the extension exists (see data/timescale.py), else plain PostgreSQL.
+def _session_facts(wh: "Warehouse") -> None:
+    from data.rollups import fill_session_facts
+
+    fill_session_facts(wh)
+
+
+# TimescaleDB where the extension exists (see data/timescale.py), else plain PostgreSQL;
+# the web sessions of the stores already there.
 PYTHON_STEPS: list[tuple[str, str, Callable[["Warehouse"], None]]] = [
     ("0006_timescaledb", "postgres", _timescaledb),
     ("0013_timescaledb_daily_stock", "postgres", _timescaledb_daily_stock),
+    ("0014_session_facts_fill", "any", _session_facts),
 ]
 
 
@@ -75,7 +83,7 @@ def migrate(wh: "Warehouse") -> list[str]:
         if _apply(wh, path.name, lambda: [wh.execute(stmt) for stmt in split_statements(sql)]):
             applied.append(path.name)
     for name, dialect, step in PYTHON_STEPS:
-        if dialect != wh.dialect or name in done:
+        if dialect not in (wh.dialect, "any") or name in done:
             continue
         if _apply(wh, name, lambda: step(wh)):
             applied.append(name)
