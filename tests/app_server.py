@@ -61,11 +61,13 @@ def wait_until_up(url: str, server: subprocess.Popen, seconds: float = 45) -> No
 
 
 @contextlib.contextmanager
-def serve_app(db_url: str, users: Path, cookie_key: str, log_path: Path, **env: str) -> Iterator[tuple[str, int]]:
+def serve_app(db_url: str, users: Path, cookie_key: str, log_path: Path, *, runner: str = "streamlit",
+              **env: str) -> Iterator[tuple[str, int]]:
     """``streamlit run server.py`` over ``db_url`` on a free port: yields (its address, its process id).
 
     ``env`` adds settings (DEMO_FEED, DEMO_FEED_INTERVAL, ...); the AI providers' keys are left out,
-    so the Insights page uses the offline writer."""
+    so the Insights page uses the offline writer. ``runner``: the module that takes streamlit's
+    command line (one that wraps it)."""
     port = free_port()
     environment = {key: value for key, value in os.environ.items()
                    if key not in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "STORE_ID")}
@@ -73,7 +75,7 @@ def serve_app(db_url: str, users: Path, cookie_key: str, log_path: Path, **env: 
                         "AUTH_CREDENTIALS_FILE": str(users), "AUTH_COOKIE_KEY": cookie_key, **env})
     with log_path.open("wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "server.py", "--server.port", str(port),
+            [sys.executable, "-m", runner, "run", "server.py", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
             cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
         )
