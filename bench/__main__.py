@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     failures += run("bench.forecast", *(["--series", "500", "--ets-sample", "30"] if args.quick else [])) != 0
     failures += run("bench.insights", *(["--orders", "10000"] if args.quick else [])) != 0
     failures += run("bench.login", *(["--tries", "5"] if args.quick else [])) != 0
+    failures += run("bench.crowd", *(["--sessions", "3", "--minutes", "1", "--orders", "10000"] if args.quick
+                                     else [])) != 0
     return 1 if failures else 0
 
 

@@ -17,54 +17,36 @@ import csv
 import io
 import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from analytics.exports import chromium_path
+from tests.app_server import (
+    CHROMIUM_ARGS,
+    CLICK_NAV_LINK,
+    ERRORS,
+    IDLE,
+    NAV_HREFS,
+    NAV_LINKS,
+    ROOT,
+    nav_paths,
+    serve_app,
+)
 from tests.app_support import TEST_COOKIE_KEY, TEST_USERS, write_test_users
 from ui.login import COOKIE_NAME
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 WIDTHS = {"desktop": 1400, "phone": 390}
-ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 
 def missing(message: str):
     if IN_CI:
         pytest.fail(message)
     pytest.skip(message)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(url: str, server: subprocess.Popen, seconds: float = 45) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the app stopped with exit code {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"the app did not answer at {url} within {seconds:.0f} s")
 
 
 @pytest.fixture(scope="module")
@@ -85,26 +67,8 @@ def app_url(tmp_path_factory):
     assert all(r.status == "succeeded" for r in runs), [(r.kind, r.error) for r in runs]
     wh.close()
     users = write_test_users(folder / "credentials.yaml")
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "DEMO_FEED": "off", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-           "AUTH_CREDENTIALS_FILE": str(users), "AUTH_COOKIE_KEY": TEST_COOKIE_KEY}
-    log = (folder / "server.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "server.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, server)
+    with serve_app(db_url, users, TEST_COOKIE_KEY, folder / "server.log", DEMO_FEED="off") as (url, _pid):
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -121,11 +85,6 @@ def browser():
         chromium.close()
 
 
-_IDLE = """() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    return app?.getAttribute('data-test-connection-state') === 'CONNECTED'
-        && app.getAttribute('data-test-script-state') === 'notRunning';
-}"""
 TIMEOUT_MS = 60_000  # a loaded 2-core machine can take this long to draw a page
 
 
@@ -134,9 +93,9 @@ def settle(page) -> None:
 
     Polls on a timer rather than on animation frames, which a busy machine's
     Chromium may hold back for long."""
-    page.wait_for_function(_IDLE, polling=200, timeout=TIMEOUT_MS)
+    page.wait_for_function(IDLE, polling=200, timeout=TIMEOUT_MS)
     page.wait_for_timeout(400)
-    page.wait_for_function(_IDLE, polling=200, timeout=TIMEOUT_MS)
+    page.wait_for_function(IDLE, polling=200, timeout=TIMEOUT_MS)
 
 
 def log_in(page, app_url: str, user: str) -> None:
@@ -154,11 +113,6 @@ def log_in(page, app_url: str, user: str) -> None:
     while not any(c["name"] == COOKIE_NAME for c in page.context.cookies()):
         assert time.monotonic() < deadline, "the login cookie was never set"
         page.wait_for_timeout(200)
-
-
-def nav_paths(page, app_url: str) -> list[str]:
-    hrefs = page.eval_on_selector_all('[data-testid="stSidebarNav"] a', "links => links.map(a => a.href)")
-    return [p for p in dict.fromkeys(h[len(app_url):].rstrip("/") for h in hrefs if h.startswith(app_url)) if p]
 
 
 @pytest.fixture(scope="module")
@@ -199,13 +153,6 @@ def check(page, name: str, device: str, width: int) -> list[str]:
     return problems
 
 
-_CLICK_NAV_LINK = """path => {
-    const link = Array.from(document.querySelectorAll('[data-testid="stSidebarNav"] a'))
-        .find(a => new URL(a.href).pathname.replace(/\\/$/, '') === path);
-    link.click();
-}"""
-
-
 def test_without_a_login_only_the_login_form_shows(app_url, browser):
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
@@ -239,12 +186,12 @@ def test_every_page_opens_without_an_error(app_url, browser, owner_state, device
     try:
         page.goto(app_url)
         settle(page)
-        paths = nav_paths(page, app_url)
+        paths = nav_paths(page.eval_on_selector_all(NAV_LINKS, NAV_HREFS), app_url)
         assert {"/orders", "/products", "/settings"} <= set(paths)
         problems = check(page, "home", device, width)
         for path in paths:
             # The link is in the sidebar, which a phone keeps folded: a click event reaches it all the same.
-            page.evaluate(_CLICK_NAV_LINK, path)
+            page.evaluate(CLICK_NAV_LINK, path)
             page.wait_for_function("path => location.pathname.replace(/\\/$/, '') === path", arg=path)
             settle(page)
             problems += check(page, path.strip("/"), device, width)
@@ -280,7 +227,7 @@ def test_an_analyst_cannot_open_settings_and_logs_out(app_url, browser):
     page.set_default_timeout(TIMEOUT_MS)
     try:
         log_in(page, app_url, "analyst")
-        paths = nav_paths(page, app_url)
+        paths = nav_paths(page.eval_on_selector_all(NAV_LINKS, NAV_HREFS), app_url)
         assert "/orders" in paths and "/settings" not in paths
         page.goto(f"{app_url}/settings")
         settle(page)
