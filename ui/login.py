@@ -35,6 +35,11 @@ from data.settings import setting
 log = logging.getLogger("ui.login")
 COOKIE_NAME = "storefront_login"
 STATE_KEYS = ("authentication_status", "username", "name", "roles")
+# The cookie is written by a component in the browser. A rerun that comes before the component has run
+# (a page switch right after the login, a busy browser) takes it away unwritten, so the runs of the next
+# few seconds write it again; each write carries a new expiry, so the component runs each time.
+COOKIE_RESEND_SECONDS = 20.0
+_COOKIE_UNTIL = "auth_cookie_resend_until"
 
 
 def cookie_days() -> float:
@@ -61,6 +66,7 @@ def _remember(user: User) -> None:
 def _forget() -> None:
     for key in STATE_KEYS:
         st.session_state[key] = None
+    st.session_state.pop(_COOKIE_UNTIL, None)
 
 
 def _authenticator(store: UserStore, key: str) -> stauth.Authenticate:
@@ -111,6 +117,7 @@ def _login_form(store: UserStore, key: str) -> User | None:
     slot.empty()
     _remember(attempt.user)
     _authenticator(store, key).cookie_controller.set_cookie()
+    st.session_state[_COOKIE_UNTIL] = time.monotonic() + COOKIE_RESEND_SECONDS
     log.info("%s logged in", attempt.user.username)
     return attempt.user
 
@@ -149,13 +156,16 @@ def gate() -> User:
             user = store.get(user.username)  # the file decides: removed users and changed roles count now
         elif st.session_state.get("logout") is not True:
             user = _from_cookie(store, key)
+        resend = user is not None and time.monotonic() < st.session_state.get(_COOKIE_UNTIL, 0.0)
         if user is not None:
             _remember(user)
         else:
             _forget()
-            user = _login_form(store, key)
+            user = _login_form(store, key)  # writes the cookie itself
         if user is not None and _sidebar(store, key, user):
             user = _login_form(store, key)  # None: the form is what a logout leaves
+        elif resend:
+            _authenticator(store, key).cookie_controller.set_cookie()
     except UserError as exc:
         st.error(str(exc), icon=":material/error:")
         st.stop()
