@@ -220,6 +220,13 @@ def refresh_store(wh: Warehouse, store_id: str) -> None:
         wh.analyze(STORE_TABLES)
 
 
+def _id_table(wh: Warehouse, table: str, column: str, ids: list[str]) -> None:
+    """A temporary table ``table(column)`` holding ``ids`` (inside the caller's transaction)."""
+    wh.execute(f"DROP TABLE IF EXISTS {table}")
+    wh.execute(f"CREATE TEMPORARY TABLE {table} ({column} TEXT)")
+    wh.insert(table, pl.DataFrame({column: ids}))
+
+
 def refresh_sessions(wh: Warehouse, store_id: str, session_ids: Sequence[str]) -> None:
     """Redo the ``session_facts`` rows of these sessions (after their events were written)."""
     session_ids = sorted({str(s) for s in session_ids})
@@ -227,9 +234,7 @@ def refresh_sessions(wh: Warehouse, store_id: str, session_ids: Sequence[str]) -
         return
     params = {"store_id": store_id}
     with wh.transaction():
-        wh.execute("DROP TABLE IF EXISTS _touched_sessions")
-        wh.execute("CREATE TEMPORARY TABLE _touched_sessions (session_id TEXT)")
-        wh.insert("_touched_sessions", pl.DataFrame({"session_id": session_ids}))
+        _id_table(wh, "_touched_sessions", "session_id", session_ids)
         wh.execute("DELETE FROM session_facts WHERE store_id = :store_id "
                    "AND session_id IN (SELECT session_id FROM _touched_sessions)", params)
         wh.execute(_sql(_SESSION_FACTS, session_scope="AND e.session_id IN (SELECT session_id FROM _touched_sessions)"),
@@ -259,9 +264,7 @@ def refresh_orders(wh: Warehouse, store_id: str, order_ids: Sequence[str]) -> No
         return
     params = {"store_id": store_id}
     with wh.transaction():
-        wh.execute("DROP TABLE IF EXISTS _touched_orders")
-        wh.execute("CREATE TEMPORARY TABLE _touched_orders (order_id TEXT)")
-        wh.insert("_touched_orders", pl.DataFrame({"order_id": order_ids}))
+        _id_table(wh, "_touched_orders", "order_id", order_ids)
         # The touched orders (even deleted ones) and every order of their customers,
         # old and new, whose ranks may move.
         wh.execute("DROP TABLE IF EXISTS _scope_orders")
