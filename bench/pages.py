@@ -32,7 +32,11 @@ The steps, each printing JSON lines:
    - ``filter_s``: a rerun after picking one sales channel (uncached figures),
      on pages with the channel filter;
    - ``peak_rss_mb``: the peak memory of this process so far (the one serving
-     the pages).
+     the pages);
+
+   and on a page whose tabs run only when open (the Customers page), each
+   other tab opened (``bench: "page_tab"``): ``cold_s`` with the caches
+   emptied (the part above the tabs computed again too), ``warm_s``.
 
 ``--table out.jsonl ...`` prints the README's table (page × backend × size, warm /
 cold) from saved output, the newest line of each winning.
@@ -64,6 +68,8 @@ from bench.common import PG_ADMIN_URL, emit, scratch_url
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PAGES = ("sales", "orders", "products", "customers", "inventory", "insights", "settings")
+# Pages whose tabs run only when open: (page, the tabs' key); each other tab is timed too.
+LAZY_TABS = {"customers": "customers_tab"}
 USER = {"authentication_status": True, "username": "owner", "name": "Owner", "roles": ["owner"]}
 
 
@@ -241,6 +247,30 @@ def page_runs(page: str, store_id: str, preset: str, reruns: int, profile: bool 
     return {name: round(value, 3) for name, value in figures.items()}
 
 
+def tab_runs(page: str, store_id: str, preset: str, reruns: int) -> list[dict]:
+    """For a page whose tabs run only when open: each tab but the first opened, cold (caches emptied: the page
+    above the tabs is computed again too) and warm."""
+    from streamlit.testing.v1 import AppTest
+
+    from ui import cache
+
+    key = LAZY_TABS.get(page)
+    if key is None:
+        return []
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=600)
+    for name, value in {**USER, "filters_preset": preset, "filters_store": store_id}.items():
+        at.session_state[name] = value
+    at.run()
+    rows = []
+    for label in [t.label for t in at.tabs][1:]:
+        at.session_state[key] = label
+        cache.clear()
+        cold = timed(at.run)
+        warm = statistics.median(timed(at.run) for _ in range(reruns))
+        rows.append({"tab": label, "cold_s": round(cold, 3), "warm_s": round(warm, 3)})
+    return rows
+
+
 def measure_pages(url: str, store_id: str, pages: list[str], presets: list[str], reruns: int,
                   profile: bool = False, **labels) -> None:
     import logging
@@ -260,6 +290,8 @@ def measure_pages(url: str, store_id: str, pages: list[str], presets: list[str],
             for preset in presets if page != "settings" else presets[:1]:
                 figures = page_runs(page, store_id, preset, reruns, profile)
                 emit(bench="page", page=page, preset=preset, **figures, **labels)
+                for tab in tab_runs(page, store_id, preset, reruns):
+                    emit(bench="page_tab", page=page, preset=preset, **tab, **labels)
     close_shared()
 
 
@@ -272,17 +304,21 @@ def table(paths: list[str]) -> str:
     for path in paths:
         for line in Path(path).read_text().splitlines():
             row = json.loads(line) if line.startswith("{") else {}
-            if row.get("bench") == "page":
+            if row.get("bench") in ("page", "page_tab"):
                 size = "1M" if row["orders"] >= 500_000 else f"{round(row['orders'] / 1000)}k"
-                latest[(row["page"], row["backend"], size)] = row
+                name = row["page"].title() + (f" › {row['tab']}" if row.get("tab") else "")
+                latest[(name, row["backend"], size)] = row
     columns = sorted({(b, s) for _, b, s in latest}, key=lambda c: (c[0], c[1] != "100k", c[1]))
     head = "| page | " + " | ".join(f"{b} {s}: warm / cold" for b, s in columns) + " |"
     lines = [head, "| --- |" + " --- |" * len(columns)]
+    names = list(dict.fromkeys(name for name, _, _ in latest))
     for page in PAGES:
-        cells = [(f"{latest[(page, b, s)]['warm_s']:.2f} / {latest[(page, b, s)]['cold_s']:.2f} s"
-                  if (page, b, s) in latest else "–") for b, s in columns]
-        lines.append(f"| {page.title()} | " + " | ".join(cells) + " |")
-    peaks = [max((r["peak_rss_mb"] for (_, b, s), r in latest.items() if (b, s) == c), default=0) for c in columns]
+        for name in [page.title()] + [n for n in names if n.startswith(f"{page.title()} › ")]:
+            cells = [(f"{latest[(name, b, s)]['warm_s']:.2f} / {latest[(name, b, s)]['cold_s']:.2f} s"
+                      if (name, b, s) in latest else "–") for b, s in columns]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    peaks = [max((r.get("peak_rss_mb", 0) for (_, b, s), r in latest.items() if (b, s) == c), default=0)
+             for c in columns]
     lines.append("| peak memory of the process | " + " | ".join(f"{p / 1024:.1f} GB" for p in peaks) + " |")
     return "\n".join(lines)
 

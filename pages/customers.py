@@ -13,25 +13,30 @@ import streamlit as st
 from analytics.customers import figures
 from analytics.customers.affinity import first_product_choices, first_product_counts, repeat_rates
 from analytics.customers.funnel import BREAKDOWNS, funnel, funnel_sessions
-from analytics.customers.rfm import PLAYBOOKS, SEGMENTS, segment_summary
+from analytics.customers.rfm import PLAYBOOKS, SEGMENTS
 from analytics.customers.choices import HORIZON_CHOICE, WINDOW_CHOICE, clv_horizon_days, rfm_window_days
+from analytics.customers.steps import MOVEMENT_DAYS
 from analytics.customers.views import (
     AT_RISK_P_ALIVE,
-    at_risk,
+    CustomerOverview,
+    at_risk_customers,
     between_view,
     cac_view,
+    clv_ranking,
     cohort_view,
-    customer_table,
+    customer_overview,
     movement_view,
     new_returning_view,
     pairs_view,
+    segment_members,
+    stored_movement,
 )
 from analytics.refresh import latest_run, run_refresh
 from analytics.store_state import list_stores
 from data.app_settings import set_choice
 from ui import cache, charts
 from ui.cache import cached_query
-from ui.downloads import chart_download, table_download
+from ui.downloads import FrameSource, chart_download, table_download
 from ui.errors import open_warehouse, section
 from ui.filters import Filters, channel_name, page_header, sidebar_filters
 from ui.kpis import kpi, kpi_cards
@@ -41,14 +46,16 @@ from ui.tables import count_column, for_display, money_column, percent_column
 QUESTION = ("Who your best customers are, who is slipping away, what a customer is worth, where visitors "
             "drop out, and what sells together.")
 REFRESH_COMMAND = "python -m analytics refresh"
-MOVEMENT_DAYS = 90
 AT_RISK_ROWS = 15
+CLV_ROWS = 100
+EXPORT_COLUMNS = ("customer_id", "email_hash", "country", "accepts_marketing", "rfm_segment", "r_score", "f_score",
+                  "m_score", "recency_days", "frequency", "monetary", "p_alive", "predicted_clv")
 HEATMAP_HEIGHT = 480
 REPEAT_WINDOW_DAYS = 90
 DEFINITIONS = {
     "rfm": "Recency (days since the last order), frequency (orders) and monetary (net sales) over the window, "
            "each scored 1–5 by quintile (most recent = 5); segments from the grid of R's rfm package.",
-    "historical": "Historical CLV: net sales per customer to date.",
+    "historical": "Historical CLV: net sales per customer up to the scores' day.",
     "predicted": "Predicted CLV: BG/NBD expected purchases over the horizon × Gamma-Gamma expected spend per "
                  "purchase, not discounted.",
     "p_alive": "P(alive): the BG/NBD probability that the customer has not stopped buying.",
@@ -78,7 +85,7 @@ def plot(fig, name: str, f: Filters, title: str, *, data: pl.DataFrame | None = 
 
 
 def table(frame: pl.DataFrame, name: str, f: Filters, config: dict[str, Any], *, percent: tuple[str, ...] = (),
-          download: pl.DataFrame | None = None, height: int | None = None) -> None:
+          download: FrameSource | None = None, height: int | None = None) -> None:
     shown = frame.select(list(config))
     # Shares are fractions; the percent columns draw numbers × 100 (for_display does so for decimals only).
     floats = [c for c in percent if c in shown.columns and shown.schema[c] == pl.Float64]
@@ -143,50 +150,47 @@ def settings_row(wh, f: Filters) -> None:
 
 # -- sections --------------------------------------------------------------------------------
 
-def kpi_section(customers: pl.DataFrame, risky: pl.DataFrame, f: Filters, clv_run: dict | None) -> None:
-    scored = customers.filter(pl.col("rfm_segment").is_not_null())
-    predicted = customers["predicted_clv"].drop_nulls()
-    historical = customers["historical_value"].drop_nulls()
-    top = scored.filter(pl.col("rfm_segment").is_in(["Champions", "Loyal", "Potential loyalist"])).height
+def kpi_section(view: CustomerOverview, f: Filters, clv_run: dict | None) -> None:
     horizon = (clv_run or {}).get("metrics", {}).get("horizon_days")
     cards = [
-        kpi("Customers scored", scored.height, kind="count", currency=f.currency, help=DEFINITIONS["rfm"]),
-        kpi("Champions, loyal and potential loyalists", Decimal(top) / scored.height if scored.height else None,
-            kind="ratio", currency=f.currency, help="Share of scored customers in these three segments."),
-        kpi("Historical CLV per customer", Decimal(historical.sum()) / historical.len()
-            if historical.len() else None, kind="money", currency=f.currency, help=DEFINITIONS["historical"]),
-        kpi("High-value customers at risk", risky.height, kind="count", currency=f.currency,
+        kpi("Customers scored", view.scored, kind="count", currency=f.currency, help=DEFINITIONS["rfm"]),
+        kpi("Champions, loyal and potential loyalists", Decimal(view.top_segments) / view.scored
+            if view.scored else None, kind="ratio", currency=f.currency,
+            help="Share of scored customers in these three segments."),
+        kpi("Historical CLV per customer", view.historical_value / view.valued if view.valued else None,
+            kind="money", currency=f.currency, help=DEFINITIONS["historical"]),
+        kpi("High-value customers at risk", view.at_risk_count, kind="count", currency=f.currency,
             help=f"The fifth of customers with the highest historical value whose P(alive) is below "
                  f"{AT_RISK_P_ALIVE:.0%}."),
     ]
-    if predicted.len():
-        cards.append(kpi(f"Predicted CLV, next {horizon} days", Decimal(predicted.sum()),
+    if view.predicted:
+        cards.append(kpi(f"Predicted CLV, next {horizon} days", view.predicted_clv,
                          kind="money", currency=f.currency, help=DEFINITIONS["predicted"] + " All customers."))
-        expected = customers["expected_purchases"].drop_nulls().sum()
-        cards.append(kpi(f"Expected orders, next {horizon} days", int(round(expected)), kind="count",
-                         currency=f.currency, help="Σ BG/NBD expected purchases (purchase days) over the horizon, "
-                         "all customers."))
+        cards.append(kpi(f"Expected orders, next {horizon} days", int(round(view.expected_purchases)),
+                         kind="count", currency=f.currency, help="Σ BG/NBD expected purchases (purchase days) "
+                         "over the horizon, all customers."))
     kpi_cards(cards, key="customers")
 
 
-def at_risk_section(risky: pl.DataFrame, f: Filters) -> None:
-    if risky.height == 0:
+def at_risk_section(wh, view: CustomerOverview, f: Filters, as_of: dt.date) -> None:
+    if view.at_risk_count == 0:
         st.caption("No high-value customer is at risk: none of the most valuable fifth has P(alive) below "
                    f"{AT_RISK_P_ALIVE:.0%}.")
         return
-    st.caption(f"{risky.height:,} customers, the most valuable {min(AT_RISK_ROWS, risky.height)} shown; the CSV "
+    st.caption(f"{view.at_risk_count:,} customers, the most valuable {view.at_risk.height} shown; the CSV "
                "holds them all. Send them the At risk or Cannot lose playbook first.")
-    shown = risky.head(AT_RISK_ROWS).with_columns(pl.col("rfm_segment").fill_null("No order in the window"))
+    shown = view.at_risk.with_columns(pl.col("rfm_segment").fill_null("No order in the window"))
     table(shown, "customers_at_risk", f, value_columns(f, "last_order", st.column_config.DateColumn(
-        "Last order", format="D MMM YYYY")), percent=("p_alive",), download=risky)
+        "Last order", format="D MMM YYYY")), percent=("p_alive",),
+        download=lambda: at_risk_customers(wh, f.store_id, as_of).drop("at_risk"))
 
 
-def segments_section(wh, customers: pl.DataFrame, f: Filters, as_of: dt.date, window: int) -> None:
-    scored = customers.filter(pl.col("rfm_segment").is_not_null())
-    if scored.height == 0:
+def segments_section(wh, view: CustomerOverview, f: Filters, rfm_run: dict) -> None:
+    as_of, window = rfm_run["as_of"], rfm_run["params"].get("window_days", 365)
+    if view.scored == 0:
         st.caption(f"No customer ordered in the {window} days up to {as_of:%-d %b %Y}.")
         return
-    summary = segment_summary(scored)
+    summary = view.segments
     fig = figures.segment_bars(summary, f.currency)
     plot(fig, "customers_segments", f, fig.layout.title.text, data=summary)
     st.markdown("**What to send each segment**")
@@ -197,19 +201,20 @@ def segments_section(wh, customers: pl.DataFrame, f: Filters, as_of: dt.date, wi
                                         "customers' net sales."),
         "playbook": st.column_config.TextColumn("What to send them", width="large"),
     }, percent=("revenue_share",), download=summary)
-    held = set(scored["rfm_segment"].unique().to_list())
-    present = [s for s in SEGMENTS if s in held]
+    sizes = dict(summary.select("segment", "customers").iter_rows())
+    present = [s for s in SEGMENTS if sizes.get(s)]
     chosen = st.selectbox("Export a segment for a campaign", present, key="customers_export_segment",
                           help="A CSV of the segment's customers (id, email hash, country, scores) for an email or "
                                "ads tool.")
-    members = scored.filter(pl.col("rfm_segment") == chosen).select(
-        "customer_id", "email_hash", "country", "accepts_marketing", "rfm_segment", "r_score", "f_score", "m_score",
-        "recency_days", "frequency", "monetary", "p_alive", "predicted_clv")
-    st.caption(f"{members.height:,} customers. {PLAYBOOKS[chosen]}")
-    table_download(members, f"customers_segment_{chosen}", f, label=f"Download {chosen} customers",
+    st.caption(f"{sizes[chosen]:,} customers. {PLAYBOOKS[chosen]}")
+    table_download(lambda: segment_members(wh, f.store_id, as_of, chosen).select(*EXPORT_COLUMNS),
+                   f"customers_segment_{chosen}", f, label=f"Download {chosen} customers",
                    key="csv_customers_segment_export")
     st.markdown(f"**Movement between segments, {MOVEMENT_DAYS} days before {as_of:%-d %b %Y} → then**")
-    movement = cached_query(movement_view, wh, f.store_id, as_of, as_of - dt.timedelta(days=MOVEMENT_DAYS), window)
+    movement = stored_movement(rfm_run)
+    if movement is None:  # scored before the refresh kept the movement
+        movement = cached_query(movement_view, wh, f.store_id, as_of, as_of - dt.timedelta(days=MOVEMENT_DAYS),
+                                window)
     if movement.height:
         fig = figures.movement_heatmap(movement)
         plot(fig, "customers_segment_movement", f, fig.layout.title.text, data=movement, height=HEATMAP_HEIGHT)
@@ -244,27 +249,26 @@ def cohorts_section(wh, f: Filters) -> None:
     table(per_customer, "customers_cohort_net_sales", f, config)
 
 
-def clv_section(wh, customers: pl.DataFrame, f: Filters, clv_run: dict | None) -> None:
+def clv_section(wh, view: CustomerOverview, f: Filters, clv_run: dict | None, as_of: dt.date) -> None:
     metrics = (clv_run or {}).get("metrics", {})
     for warning in metrics.get("warnings") or []:
         st.warning(warning, icon=":material/warning:")
-    predicted = customers.filter(pl.col("predicted_clv").is_not_null())
-    if predicted.height == 0:
+    if view.predicted == 0:
         st.caption("No predicted value: see the warning above." if metrics.get("warnings")
                    else f"No prediction yet: run `{REFRESH_COMMAND}`.")
         return
     horizon = metrics.get("horizon_days", 365)
     params = clv_run["params"]
-    fig = figures.clv_histogram(predicted, f.currency, horizon)
+    fig = figures.clv_histogram(view.clv_counts, view.clv_edges, f.currency, horizon)
     plot(fig, "customers_predicted_clv", f, fig.layout.title.text)
     st.caption(f"BG/NBD r = {params['bgnbd']['r']:.3f}, α = {params['bgnbd']['alpha']:.3f} weeks, "
                f"a = {params['bgnbd']['a']:.3f}, b = {params['bgnbd']['b']:.3f}; Gamma-Gamma p = "
                f"{params['gamma_gamma']['p']:.2f}, q = {params['gamma_gamma']['q']:.2f}, γ = "
                f"{params['gamma_gamma']['v']:.2f}; fitted on {metrics.get('customers', 0):,} customers, "
                f"{metrics.get('repeat_customers', 0):,} of whom bought again. Not discounted.")
-    top = predicted.sort("predicted_clv", descending=True)
-    table(top.head(100), "customers_clv", f, value_columns(f, "expected_purchases", st.column_config.NumberColumn(
-        "Expected orders", format="%.2f")), percent=("p_alive",), download=top)
+    table(view.clv_top, "customers_clv", f, value_columns(f, "expected_purchases", st.column_config.NumberColumn(
+        "Expected orders", format="%.2f")), percent=("p_alive",),
+        download=lambda: clv_ranking(wh, f.store_id, as_of))
 
 
 def funnel_section(wh, f: Filters) -> None:
@@ -380,52 +384,53 @@ if rfm_run is None:
             "scores every customer and fits the lifetime value model from the orders so far.",
             icon=":material/hourglass_empty:")
     refresh_button(wh, filters, "Compute customer scores now")
-    customers = None
+    view = None
 else:
     as_of = rfm_run["as_of"]
     window = rfm_run["params"].get("window_days", 365)
     st.caption(f"Scores as of {as_of:%-d %b %Y} (last refresh, {window}-day RFM window); the date range below "
                "drives the funnel, products bought together, new against returning customers and CAC.")
-    customers = None
-    with section("The customer table"):
-        customers = cached_query(customer_table, wh, filters.store_id, as_of)
-    if customers is not None and customers.height == 0:
+    view = None
+    with section("The customer figures"):
+        view = cached_query(customer_overview, wh, filters.store_id, as_of, AT_RISK_ROWS, CLV_ROWS)
+    if view is not None and view.customers == 0:
         st.info(f"No customer had ordered by {as_of:%-d %b %Y}. Import orders or build the demo store, then run "
                 f"`{REFRESH_COMMAND}`.", icon=":material/group_off:")
-        customers = None
-    if customers is not None:
-        risky = at_risk(customers)
+        view = None
+    if view is not None:
         with section("The key figures"):
-            kpi_section(customers, risky, filters, clv_run)
+            kpi_section(view, filters, clv_run)
         with section("High-value customers at risk"):
             st.subheader("High-value customers at risk", help="Act on these first: the most valuable fifth "
                          f"whose P(alive) is below {AT_RISK_P_ALIVE:.0%}.")
-            at_risk_section(risky, filters)
+            at_risk_section(wh, view, filters, as_of)
     settings_row(wh, filters)
 
-segments_tab, cohorts_tab, clv_tab, funnel_tab, products_tab = st.tabs(
-    ["Segments", "Cohorts", "Lifetime value", "Funnel", "Products and repeat"])
-with segments_tab, section("Segments"):
-    st.subheader("RFM segments", help=DEFINITIONS["rfm"])
-    if customers is None:
-        st.caption(f"Segments appear after `{REFRESH_COMMAND}` has run.")
-    else:
-        segments_section(wh, customers, filters, rfm_run["as_of"], rfm_run["params"].get("window_days", 365))
-with cohorts_tab, section("Cohorts"):
-    st.subheader("Cohorts by month of first order", help=DEFINITIONS["cohort"])
-    cohorts_section(wh, filters)
-with clv_tab, section("Lifetime value"):
-    st.subheader("Lifetime value", help=DEFINITIONS["historical"] + " " + DEFINITIONS["predicted"])
-    if customers is None:
-        st.caption(f"Predicted value appears after `{REFRESH_COMMAND}` has run.")
-    else:
-        clv_section(wh, customers, filters, clv_run)
-with funnel_tab, section("Funnel"):
-    st.subheader("Conversion funnel", help=DEFINITIONS["funnel"])
-    funnel_section(wh, filters)
-with products_tab, section("Products and repeat purchases"):
-    st.subheader("Products and repeat purchases")
-    personalization_section(wh, filters)
+
+def needs_scores(render, what: str):
+    """``render``, or where the scores are still to be computed, the command that computes them."""
+    return (lambda: st.caption(f"{what} after `{REFRESH_COMMAND}` has run.")) if view is None else render
+
+
+# tab: (title, its help, what draws it)
+TAB_CONTENT = {
+    "Segments": ("RFM segments", DEFINITIONS["rfm"],
+                 needs_scores(lambda: segments_section(wh, view, filters, rfm_run), "Segments appear")),
+    "Cohorts": ("Cohorts by month of first order", DEFINITIONS["cohort"], lambda: cohorts_section(wh, filters)),
+    "Lifetime value": ("Lifetime value", DEFINITIONS["historical"] + " " + DEFINITIONS["predicted"],
+                       needs_scores(lambda: clv_section(wh, view, filters, clv_run, rfm_run["as_of"]),
+                                    "Predicted value appears")),
+    "Funnel": ("Conversion funnel", DEFINITIONS["funnel"], lambda: funnel_section(wh, filters)),
+    "Products and repeat": ("Products and repeat purchases", None, lambda: personalization_section(wh, filters)),
+}
+# Only the open tab runs (a click on another reruns the page): each tab's figures cost a first visit
+# seconds on a large store, and nobody reads five tabs at once.
+for tab, label in zip(st.tabs(list(TAB_CONTENT), key="customers_tab", on_change="rerun"), TAB_CONTENT):
+    if tab.open:
+        title, help_text, draw = TAB_CONTENT[label]
+        with tab, section(title):
+            st.subheader(title, help=help_text)
+            draw()
 
 from ui.explain import explain_panel  # noqa: E402 - the Explain panel closes the page
 

@@ -6,6 +6,8 @@ restyles them with its template; the report uses them as they are.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 import plotly.graph_objects as go
 import polars as pl
@@ -14,7 +16,6 @@ from analytics.customers.rfm import NOT_SCORED, SEGMENTS
 from analytics.formatting import format_count, format_money, format_percent
 
 BLUE, ORANGE, GREY = "#0072B2", "#E69F00", "#8C8C8C"
-CLV_BINS = 40
 
 
 def _layout(fig: go.Figure, title: str) -> go.Figure:
@@ -85,11 +86,10 @@ def funnel_bars(table: pl.DataFrame, previous: pl.DataFrame | None = None) -> go
     return fig
 
 
-def clv_histogram(predictions: pl.DataFrame, currency: str, horizon_days: int) -> go.Figure:
-    """How predicted lifetime value over the horizon is spread over customers: 40 bins of equal width, counted
-    here (a page never sends every customer's value to the browser)."""
-    values = predictions["predicted_clv"].drop_nulls().cast(pl.Float64).to_numpy()
-    counts, edges = np.histogram(values, bins=CLV_BINS) if len(values) else (np.zeros(0), np.zeros(1))
+def clv_histogram(counts: Sequence[int], edges: Sequence[float], currency: str, horizon_days: int) -> go.Figure:
+    """How predicted lifetime value over the horizon is spread over customers: ``counts`` customers in the
+    bins between ``edges`` (counted in SQL: a page never sends every customer's value to the browser)."""
+    counts, edges = np.asarray(counts, dtype=np.int64), np.asarray(edges, dtype=float)
     fig = go.Figure(go.Bar(
         x=(edges[:-1] + edges[1:]) / 2, y=counts, width=np.diff(edges), marker_color=BLUE,
         customdata=np.stack([edges[:-1], edges[1:]], axis=1) if len(counts) else None,

@@ -27,7 +27,8 @@ from analytics.customers.orders import RETURNS_BY_ORDER, typed
 from data.warehouse import Warehouse
 
 __all__ = ["DEFAULT_WINDOW_DAYS", "OTHERS", "PLAYBOOKS", "SEGMENT_GRID", "SEGMENTS", "RFM_COLUMNS",
-           "quintile_scores", "rfm_scores", "rfm_scores_in", "score_customers", "segment_of", "segment_movement", "segment_summary"]
+           "quintile_scores", "rfm_scores", "rfm_scores_in", "score_customers", "segment_of", "segment_movement", "segment_summary",
+           "summary_of_groups"]
 
 DEFAULT_WINDOW_DAYS = 365
 OTHERS = "Others"
@@ -149,12 +150,18 @@ def segment_summary(scores: pl.DataFrame) -> pl.DataFrame:
     """Per segment (in :data:`SEGMENTS` order, empty ones kept): ``customers``, ``customer_share``,
     ``monetary`` (their net sales in the window), ``revenue_share`` (of all scored customers' net sales;
     none when that total is not positive), mean recency and frequency, and the ``playbook``."""
-    total_customers = scores.height
-    total = Decimal(scores["monetary"].sum()) if scores.height else Decimal(0)
-    grouped = {r["rfm_segment"]: r for r in scores.group_by("rfm_segment").agg(
+    return summary_of_groups(scores.group_by("rfm_segment").agg(
         pl.len().alias("customers"), pl.col("monetary").sum().alias("monetary"),
         pl.col("recency_days").mean().alias("mean_recency_days"), pl.col("frequency").mean().alias("mean_frequency"),
-    ).iter_rows(named=True)}
+    ))
+
+
+def summary_of_groups(groups: pl.DataFrame) -> pl.DataFrame:
+    """:func:`segment_summary` from the scored customers' sums per segment: ``rfm_segment``, ``customers``,
+    ``monetary``, ``mean_recency_days``, ``mean_frequency`` (as summed in SQL for a large store)."""
+    grouped = {r["rfm_segment"]: r for r in groups.iter_rows(named=True)}
+    total_customers = sum(int(r["customers"] or 0) for r in grouped.values())
+    total = sum((Decimal(r["monetary"] or 0) for r in grouped.values()), Decimal(0))
     rows = []
     for name in SEGMENTS:
         row = grouped.get(name, {})

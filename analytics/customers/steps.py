@@ -5,28 +5,38 @@ customer), each step its own columns, in one transaction, after clearing its
 columns of that day (so a customer no longer scored loses a stale score):
 
 - ``rfm``: recency_days, frequency, monetary, r/f/m scores, rfm_segment, over
-  the chosen window (``customers.rfm_window_days``, default 365);
+  the chosen window (``customers.rfm_window_days``, default 365); its run's
+  metrics hold the customers per segment and how customers moved between
+  segments from :data:`MOVEMENT_DAYS` days before (``movement``: ``days``, and
+  ``rows`` of from-segment, to-segment, customers, as :func:`segment_movement`);
 - ``clv``: p_alive, expected_purchases and predicted_clv over the chosen horizon
   (``customers.clv_horizon_days``, default 365) in horizon_days, for every
   customer whose first order is on or before the as-of day; its run's params
   are ``{"time_unit": "week", "bgnbd": {r, alpha, a, b}, "gamma_gamma": {p, q, v}}``
   (both ``null`` when there was too little data; the warning is in its metrics).
+
+Then each sets the history columns of every row of the day (orders to date, first
+and last order, historical value: ``analytics/customers/history.py``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import polars as pl
 
 from analytics.customers.choices import clv_horizon_days, rfm_window_days
 from analytics.customers.clv import ClvFit, clv_summary, fit_clv
+from analytics.customers.history import write_history
 from analytics.customers.orders import customer_orders
-from analytics.customers.rfm import rfm_scores_in
+from analytics.customers.rfm import rfm_scores_in, segment_movement
 from analytics.refresh import RefreshContext, RefreshStep, StepResult
 from data.warehouse import Warehouse
 
-__all__ = ["STEPS", "compute_clv"]
+__all__ = ["MOVEMENT_DAYS", "STEPS", "compute_clv"]
+
+MOVEMENT_DAYS = 90
 
 _RFM_COLUMNS = ("recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_segment")
 _CLV_COLUMNS = ("p_alive", "expected_purchases", "predicted_clv", "horizon_days")
@@ -49,9 +59,13 @@ def _rfm_step(context: RefreshContext) -> StepResult:
     with wh.transaction():
         _clear(wh, context, _RFM_COLUMNS)
         wh.upsert("customer_scores", rows)
+        write_history(wh, store.store_id, context.as_of)
     segments = dict(scores.group_by("rfm_segment").len().iter_rows())
+    context.progress(0.8, "comparing with the scores of 90 days before")
+    earlier = rfm_scores_in(wh, store.store_id, context.as_of - dt.timedelta(days=MOVEMENT_DAYS), window)
+    movement = {"days": MOVEMENT_DAYS, "rows": [list(r) for r in segment_movement(earlier, scores).iter_rows()]}
     return StepResult(params={"window_days": window, "score_method": "quintiles", "grid": "rfm 0.3.0"},
-                      metrics={"customers": scores.height, "segments": segments},
+                      metrics={"customers": scores.height, "segments": segments, "movement": movement},
                       summary=f"{scores.height:,} customers scored over {window} days")
 
 
@@ -85,6 +99,7 @@ def _clv_step(context: RefreshContext) -> StepResult:
                                            dtype=pl.Decimal(18, 4)),
                 "horizon_days": [horizon] * p.height,
             }))
+        write_history(wh, store.store_id, context.as_of)
     metrics = {**fit.metrics, "horizon_days": horizon, "warnings": fit.warnings}
     if fit.predictions is None:
         summary_line = f"no prediction: {fit.warnings[0]}"

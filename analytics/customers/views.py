@@ -5,7 +5,11 @@ refresh wrote them; everything else is computed from the orders (cheap, no model
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
+import numpy as np
 import polars as pl
 
 from analytics.customers.affinity import (
@@ -17,62 +21,196 @@ from analytics.customers.affinity import (
 )
 from analytics.customers.cohorts import cohort_table_in
 from analytics.customers.orders import (
-    RETURNS_BY_ORDER,
     customer_orders,
     order_products,
+    typed,
 )
-from analytics.customers.rfm import rfm_scores_in, segment_movement
+from analytics.customers.rfm import rfm_scores_in, segment_movement, summary_of_groups
 from data.warehouse import Warehouse
 
-__all__ = ["AT_RISK_P_ALIVE", "at_risk", "cac_view", "cohort_view", "customer_table", "movement_view", "pairs_view", "between_view", "new_returning_view"]
+__all__ = ["AT_RISK_P_ALIVE", "CLV_BINS", "CustomerOverview", "at_risk_customers", "between_view", "cac_view",
+           "clv_bins", "clv_ranking", "cohort_view", "customer_overview", "customer_table", "movement_view",
+           "new_returning_view", "pairs_view", "segment_members", "stored_movement"]
 
 AT_RISK_P_ALIVE = 0.5
 HIGH_VALUE_SHARE = 0.2
+TOP_SEGMENTS = ("Champions", "Loyal", "Potential loyalist")
+CLV_BINS = 40
 
-_SCORES = """
+# Every customer scored on the as-of day, with their orders to date and historical value (net sales to date),
+# as the refresh stored them (analytics/customers/history.py).
+_ALL = """
 SELECT s.customer_id, c.email_hash, c.country, c.accepts_marketing, s.rfm_segment, s.r_score, s.f_score,
        s.m_score, s.recency_days, s.frequency, s.monetary, s.p_alive, s.expected_purchases, s.predicted_clv,
-       s.horizon_days, h.orders_to_date, h.first_order, h.last_order, h.historical_value
+       s.horizon_days, s.orders_to_date, s.first_order, s.last_order, s.historical_value
 FROM customer_scores s
 LEFT JOIN customers c ON c.store_id = s.store_id AND c.customer_id = s.customer_id
-LEFT JOIN (
-    SELECT o.customer_id, COUNT(*) AS orders_to_date, MIN(o.local_date) AS first_order,
-           MAX(o.local_date) AS last_order,
-           CAST(SUM(o.gross_sales - o.discounts - COALESCE(r.returns, 0)) AS DECIMAL(38,4)) AS historical_value
-    FROM order_facts o LEFT JOIN ({returns}) r ON r.order_id = o.order_id
-    WHERE o.store_id = :store_id AND o.customer_id IS NOT NULL AND o.local_date <= :as_of
-    GROUP BY o.customer_id
-) h ON h.customer_id = s.customer_id
 WHERE s.store_id = :store_id AND s.as_of = :as_of
-ORDER BY s.customer_id
-""".format(returns=RETURNS_BY_ORDER)
-_HISTORY = {"orders_to_date": pl.Int64, "first_order": pl.Date, "last_order": pl.Date,
-            "historical_value": pl.Decimal(38, 4)}
+"""
+_SCORES = f"{_ALL} ORDER BY s.customer_id"
+_SCHEMA = {"customer_id": pl.String, "email_hash": pl.String, "country": pl.String, "accepts_marketing": pl.Boolean,
+           "rfm_segment": pl.String, "r_score": pl.Int64, "f_score": pl.Int64, "m_score": pl.Int64,
+           "recency_days": pl.Int64, "frequency": pl.Int64, "monetary": pl.Decimal(38, 4), "p_alive": pl.Float64,
+           "expected_purchases": pl.Float64, "predicted_clv": pl.Decimal(38, 4), "horizon_days": pl.Int64,
+           "orders_to_date": pl.Int64, "first_order": pl.Date, "last_order": pl.Date,
+           "historical_value": pl.Decimal(38, 4)}
+_DAY = "FROM customer_scores WHERE store_id = :store_id AND as_of = :as_of"
+# Per segment (one row without one: customers with no order in the window): the RFM sums of the scored and
+# the value sums of everyone.
+_GROUPS = f"""
+SELECT rfm_segment, COUNT(*) AS customers, SUM(monetary) AS monetary,
+       CAST(AVG(recency_days) AS DOUBLE PRECISION) AS mean_recency_days,
+       CAST(AVG(frequency) AS DOUBLE PRECISION) AS mean_frequency,
+       COUNT(historical_value) AS valued, SUM(historical_value) AS historical_value,
+       COUNT(predicted_clv) AS predicted, SUM(predicted_clv) AS predicted_clv,
+       SUM(expected_purchases) AS expected_purchases
+{_DAY} GROUP BY rfm_segment
+"""
+# The fifth of customers (with a P(alive) and a value) of highest value: its threshold is the value ranked
+# ⌊n ÷ 5⌋ (at least 1st) from the top; of them, those with P(alive) below one half, most valuable first.
+_AT_RISK = f"""
+WITH ranked AS (
+    SELECT historical_value, ROW_NUMBER() OVER (ORDER BY historical_value DESC) AS position,
+           COUNT(*) OVER () AS known
+    {_DAY} AND p_alive IS NOT NULL AND historical_value IS NOT NULL
+), cut AS (
+    SELECT historical_value AS threshold FROM ranked
+    WHERE position = GREATEST(FLOOR(known * {HIGH_VALUE_SHARE}), 1)
+)
+SELECT t.*, COUNT(*) OVER () AS at_risk
+FROM ({_ALL}) t, cut
+WHERE t.historical_value >= cut.threshold AND t.p_alive < {AT_RISK_P_ALIVE}
+ORDER BY t.historical_value DESC, t.customer_id
+"""
+_SEGMENT = f"{_ALL} AND s.rfm_segment = :segment ORDER BY s.customer_id"
+_RANKING = f"{_ALL} AND s.predicted_clv IS NOT NULL ORDER BY s.predicted_clv DESC, s.customer_id"
+# Predicted values in CLV_BINS bins of equal width from the lowest to the highest (the last bin closed), as
+# numpy.histogram counts them.
+_CLV_RANGE = f"SELECT MIN(predicted_clv), MAX(predicted_clv), COUNT(predicted_clv) {_DAY}"
+_CLV_BINS = f"""
+SELECT LEAST(CAST(FLOOR((CAST(predicted_clv AS DOUBLE PRECISION) - :low) * {CLV_BINS} / (:high - :low))
+             AS INTEGER), {CLV_BINS - 1}) AS bin, COUNT(*) AS customers
+{_DAY} AND predicted_clv IS NOT NULL
+GROUP BY 1
+"""
+
+
+@dataclass(frozen=True)
+class CustomerOverview:
+    """What the top of the Customers page shows, summed in SQL: a few numbers and short lists, so that a
+    store of a million customers costs the page no more memory than a small one."""
+
+    customers: int                    # customers scored on the day (with an order in the window or not)
+    scored: int                       # customers with an RFM segment (an order in the window)
+    top_segments: int                 # of them, Champions, Loyal and Potential loyalists
+    valued: int                       # customers with orders to date
+    historical_value: Decimal         # their net sales to date
+    predicted: int                    # customers with a predicted value
+    predicted_clv: Decimal            # Σ predicted value over the horizon
+    expected_purchases: float         # Σ expected purchases over the horizon
+    segments: pl.DataFrame            # :func:`segment_summary` of the scored customers
+    at_risk_count: int
+    at_risk: pl.DataFrame             # the most valuable of them, :data:`_SCHEMA` columns
+    clv_top: pl.DataFrame             # the highest predicted values, :data:`_SCHEMA` columns
+    clv_counts: tuple[int, ...] = ()  # customers per bin of predicted value
+    clv_edges: tuple[float, ...] = ()  # the bins' edges (one more than the counts)
+
+
+def _typed(frame: pl.DataFrame) -> pl.DataFrame:
+    return typed(frame, _SCHEMA)
+
+
+def _params(store_id: str, as_of: dt.date, **more: Any) -> dict[str, Any]:
+    return {"store_id": store_id, "as_of": as_of, **more}
 
 
 def customer_table(wh: Warehouse, store_id: str, as_of: dt.date) -> pl.DataFrame:
     """Every customer scored on ``as_of`` with their scores, predictions, orders to date and historical value
-    (net sales to date), summed in SQL."""
-    scores = wh.query(_SCORES, {"store_id": store_id, "as_of": as_of})
-    return scores.with_columns(pl.col(name).cast(dtype) for name, dtype in _HISTORY.items())
+    (net sales to that day); by customer id."""
+    return _typed(wh.query(_SCORES, _params(store_id, as_of)))
 
 
-def at_risk(customers: pl.DataFrame) -> pl.DataFrame:
-    """High-value customers at risk: the top fifth by historical value (net sales to date) whose P(alive) is
-    below one half, most valuable first."""
-    known = customers.filter(pl.col("p_alive").is_not_null() & pl.col("historical_value").is_not_null())
-    if known.height == 0:
-        return known
-    values = known["historical_value"].sort(descending=True)
-    threshold = values[max(0, int(len(values) * HIGH_VALUE_SHARE) - 1)]
-    return known.filter((pl.col("historical_value") >= threshold) & (pl.col("p_alive") < AT_RISK_P_ALIVE)).sort(
-        "historical_value", descending=True)
+def at_risk_customers(wh: Warehouse, store_id: str, as_of: dt.date, limit: int | None = None) -> pl.DataFrame:
+    """High-value customers at risk: of the customers with a P(alive) and orders to date, the fifth of highest
+    historical value (every customer whose value reaches the ⌊n ÷ 5⌋-th highest) whose P(alive) is below one
+    half; most valuable first (then by id), the ``limit`` first when given. ``at_risk`` counts them all."""
+    sql = _AT_RISK + (f" LIMIT {int(limit)}" if limit is not None else "")
+    frame = wh.query(sql, _params(store_id, as_of))
+    return typed(frame, {**_SCHEMA, "at_risk": pl.Int64})
+
+
+def segment_members(wh: Warehouse, store_id: str, as_of: dt.date, segment: str) -> pl.DataFrame:
+    """The customers of one RFM segment on ``as_of``, by id (the campaign export)."""
+    return _typed(wh.query(_SEGMENT, _params(store_id, as_of, segment=segment)))
+
+
+def clv_ranking(wh: Warehouse, store_id: str, as_of: dt.date, limit: int | None = None) -> pl.DataFrame:
+    """Customers with a predicted value, highest first (then by id), the ``limit`` first when given."""
+    sql = _RANKING + (f" LIMIT {int(limit)}" if limit is not None else "")
+    return _typed(wh.query(sql, _params(store_id, as_of)))
+
+
+def clv_bins(wh: Warehouse, store_id: str, as_of: dt.date) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """Customers per bin of predicted value (:data:`CLV_BINS` bins of equal width from the lowest value to
+    the highest, as ``numpy.histogram`` draws them; all in the middle bin of a one-unit range when every
+    value is the same) and the bins' edges; empty without predictions."""
+    low, high, count = wh.rows(_CLV_RANGE, _params(store_id, as_of))[0]
+    if not count:
+        return (), ()
+    low, high = float(low), float(high)
+    if low == high:
+        edges = np.linspace(low - 0.5, high + 0.5, CLV_BINS + 1)
+        counts = [0] * CLV_BINS
+        counts[CLV_BINS // 2] = int(count)
+        return tuple(counts), tuple(float(e) for e in edges)
+    counts = [0] * CLV_BINS
+    for index, customers in wh.rows(_CLV_BINS, _params(store_id, as_of, low=low, high=high)):
+        counts[int(index)] += int(customers)
+    return tuple(counts), tuple(float(e) for e in np.linspace(low, high, CLV_BINS + 1))
+
+
+def customer_overview(wh: Warehouse, store_id: str, as_of: dt.date, at_risk_rows: int, clv_rows: int
+                      ) -> CustomerOverview:
+    """The key figures, segments, the ``at_risk_rows`` most valuable customers at risk and the ``clv_rows``
+    highest predicted values of the customers scored on ``as_of``."""
+    groups = wh.query(_GROUPS, _params(store_id, as_of))
+    scored = groups.filter(pl.col("rfm_segment").is_not_null())
+    risky = at_risk_customers(wh, store_id, as_of, at_risk_rows)
+    counts, edges = clv_bins(wh, store_id, as_of)
+
+    def total(column: str) -> Any:
+        return groups[column].sum() if groups.height else 0
+
+    return CustomerOverview(
+        customers=int(total("customers") or 0),
+        scored=int(scored["customers"].sum()) if scored.height else 0,
+        top_segments=int(scored.filter(pl.col("rfm_segment").is_in(TOP_SEGMENTS))["customers"].sum())
+        if scored.height else 0,
+        valued=int(total("valued") or 0), historical_value=Decimal(total("historical_value") or 0),
+        predicted=int(total("predicted") or 0), predicted_clv=Decimal(total("predicted_clv") or 0),
+        expected_purchases=float(total("expected_purchases") or 0.0),
+        segments=summary_of_groups(scored.select("rfm_segment", "customers", "monetary", "mean_recency_days",
+                                                 "mean_frequency")),
+        at_risk_count=int(risky["at_risk"][0]) if risky.height else 0,
+        at_risk=risky.drop("at_risk"),
+        clv_top=clv_ranking(wh, store_id, as_of, clv_rows),
+        clv_counts=counts, clv_edges=edges,
+    )
 
 
 def movement_view(wh: Warehouse, store_id: str, as_of: dt.date, earlier: dt.date, window_days: int) -> pl.DataFrame:
-    """Customers moving between RFM segments from ``earlier`` to ``as_of`` (both scored over the window)."""
+    """Customers moving between RFM segments from ``earlier`` to ``as_of`` (both scored now over the window)."""
     return segment_movement(rfm_scores_in(wh, store_id, earlier, window_days),
                             rfm_scores_in(wh, store_id, as_of, window_days))
+
+
+def stored_movement(rfm_run: dict | None) -> pl.DataFrame | None:
+    """The movement between segments the refresh worked out (``None`` for a run from before it did)."""
+    movement = ((rfm_run or {}).get("metrics") or {}).get("movement")
+    if not movement:
+        return None
+    return pl.DataFrame(movement["rows"], schema={"from_segment": pl.String, "to_segment": pl.String,
+                                                  "customers": pl.Int64}, orient="row")
 
 
 def cohort_view(wh: Warehouse, store_id: str, as_of: dt.date, first_product: str | None, channel: str | None,

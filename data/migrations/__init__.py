@@ -44,12 +44,19 @@ def _session_facts(wh: "Warehouse") -> None:
     fill_session_facts(wh)
 
 
+def _customer_history(wh: "Warehouse") -> None:
+    from analytics.customers.history import fill_latest_history
+
+    fill_latest_history(wh)
+
+
 # TimescaleDB where the extension exists (see data/timescale.py), else plain PostgreSQL;
-# the web sessions of the stores already there.
+# the web sessions and the customers' history of the stores already there.
 PYTHON_STEPS: list[tuple[str, str, Callable[["Warehouse"], None]]] = [
     ("0006_timescaledb", "postgres", _timescaledb),
     ("0013_timescaledb_daily_stock", "postgres", _timescaledb_daily_stock),
     ("0014_session_facts_fill", "any", _session_facts),
+    ("0015_customer_history_fill", "any", _customer_history),
 ]
 
 
