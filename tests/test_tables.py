@@ -48,7 +48,8 @@ def test_text_of_an_empty_frame_is_an_empty_text_column():
 
 def test_text_of_sees_times_in_their_timezone():
     placed = dt.datetime(2026, 11, 26, 0, 30, tzinfo=dt.timezone.utc)  # 25 Nov 19:30 in New York
-    frame = pl.DataFrame({"created_at": [placed]}).with_columns(pl.col("created_at").dt.convert_time_zone("America/New_York"))
+    frame = pl.DataFrame({"created_at": [placed]}).with_columns(
+        pl.col("created_at").dt.convert_time_zone("America/New_York"))
     assert text_of(frame, lambda t: f"{t.day} {t:%b %H:%M}", "created_at").to_list() == ["25 Nov 19:30"]
 
 
