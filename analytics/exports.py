@@ -43,7 +43,6 @@ DEBIAN_CHROMIUM = "/usr/bin/chromium"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 _TEXT_TYPES = (pl.String, pl.Categorical, pl.Enum)
-_NESTED_TYPES = (pl.List, pl.Array, pl.Struct)
 
 
 class ExportError(RuntimeError):
@@ -74,9 +73,14 @@ def _as_text(name: str, dtype: pl.DataType) -> pl.Expr | None:
     if isinstance(dtype, (pl.List, pl.Array)):
         # A sparkline's points and the like: "3; 5; 0".
         return column.cast(pl.List(pl.String)).list.join("; ")
-    if isinstance(dtype, _NESTED_TYPES) or dtype == pl.Object or dtype == pl.Binary:
-        return column.map_elements(lambda value: None if value is None else str(value), return_dtype=pl.String)
     return None
+
+
+def _python_text(column: pl.Series) -> pl.Series:
+    """A struct, object or binary column as Python's text of each value, made in this thread: a Python
+    function inside Polars' thread pool (``map_elements``) can freeze the process (``ui.tables.text_of``)."""
+    return pl.Series(column.name, [None if value is None else str(value) for value in column.to_list()],
+                     dtype=pl.String)
 
 
 def _temporal_text(name: str, dtype: pl.DataType) -> pl.Expr | None:
@@ -93,6 +97,10 @@ def neutralize_frame(frame: pl.DataFrame) -> pl.DataFrame:
     Numeric, boolean, date and decimal columns are returned unchanged; nested
     and object columns become text first (lists joined with ``"; "``).
     """
+    as_python_text = [frame.get_column(name) for name, dtype in frame.schema.items()
+                      if isinstance(dtype, pl.Struct) or dtype == pl.Object or dtype == pl.Binary]
+    if as_python_text:
+        frame = frame.with_columns(_python_text(column) for column in as_python_text)
     expressions = []
     for name, dtype in frame.schema.items():
         text = _as_text(name, dtype)

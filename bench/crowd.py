@@ -11,6 +11,13 @@ that keys the page caches keeps moving.
 
 Debian's Chromium (never a downloaded browser), driven by Playwright's async
 API from one asyncio loop, holds ``--sessions`` separate browser contexts.
+The browsers stand in for people's own machines but share the server's cores,
+so they run below it: at ``--browser-nice`` (19: twenty busy pages at nice 19
+weigh less together than the server at nice 0, at nice 10 they weigh twice
+as much), and unable to raise any thread's priority (Chromium started by root
+raises its display threads to nice -8, above the server). They draw with what
+the server leaves, so more slowly than on machines of their own: page times
+stay those of a person waiting, if anything too long.
 ``--login shared`` (the default): one session logs in through the form and
 the others start from its browser state (the login cookie), because 20 form
 logins at once on a loaded 2-core machine ran past a minute each (``--login
@@ -53,6 +60,7 @@ import datetime as dt
 import os
 import random
 import secrets
+import shlex
 import statistics
 import sys
 import tempfile
@@ -75,7 +83,8 @@ STATE_OBSERVER = """(() => {
             window.__lastState = state;
             window.__runs.push([state, Date.now()]);
         }
-        const title = document.querySelector('h1')?.innerText;
+        // textContent, not innerText: innerText lays the page out, at every change of it.
+        const title = document.querySelector('h1')?.textContent;
         if (title !== undefined && title !== window.__lastTitle) {
             window.__lastTitle = title;
             window.__titles.push([title, Date.now()]);
@@ -363,7 +372,22 @@ async def walk(page, home: str, paths: list[str], start: int, deadline: float, t
         await asyncio.sleep(think * rng.uniform(0.5, 1.5))
 
 
-async def drive(url: str, password: str, args, server_pid: int) -> dict:
+def browser_launcher(chromium: str, nice: int, folder: Path) -> str:
+    """A script that starts ``chromium`` at niceness ``nice``, unable to raise any thread's priority.
+
+    The browsers stand in for people's own machines: here they share the server's cores, so they run
+    below it. Chromium run by root (a container) also raises its display threads to nice -8, above the
+    server; without CAP_SYS_NICE it cannot, as for any other user."""
+    if nice <= 0 and os.geteuid() != 0:
+        return chromium
+    drop = "setpriv --inh-caps=-sys_nice --bounding-set=-sys_nice " if os.geteuid() == 0 else ""
+    script = folder / "chromium"
+    script.write_text(f'#!/bin/sh\nexec nice -n {max(nice, 0)} {drop}{shlex.quote(chromium)} "$@"\n')
+    script.chmod(0o700)
+    return str(script)
+
+
+async def drive(url: str, password: str, args, server_pid: int, folder: Path) -> dict:
     from playwright.async_api import async_playwright
 
     from analytics.exports import chromium_path
@@ -371,8 +395,9 @@ async def drive(url: str, password: str, args, server_pid: int) -> dict:
 
     timeout_ms = int(args.page_timeout * 1000)
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS,
-                                                   headless=True)
+        browser = await playwright.chromium.launch(
+            executable_path=browser_launcher(chromium_path(), args.browser_nice, folder), args=CHROMIUM_ARGS,
+            headless=True)
         try:
             async def new_context(storage_state=None):
                 context = await browser.new_context(viewport={"width": 1400, "height": 900},
@@ -504,7 +529,7 @@ def report(run: dict, script_s: dict, server: list, args, orders_written: int, p
     full = spread([seconds for seconds, kind, _ in server if kind == "full"])
     fragments = [seconds for seconds, kind, _ in server if kind == "fragment"]
     emit(bench="crowd", sessions=args.sessions, orders=orders, minutes=args.minutes, think_s=args.think,
-         feed_interval_s=args.feed_interval, loads=len(loads), errors=len(errors) + run["failed_logins"],
+         feed_interval_s=args.feed_interval, browser_nice=args.browser_nice, loads=len(loads), errors=len(errors) + run["failed_logins"],
          p50_s=overall["median_s"], p95_s=overall["p95_s"], max_s=overall["max_s"],
          loads_per_s=round(len(loads) / (args.minutes * 60), 2),
          server_full_runs=sum(kind == "full" for _, kind, _ in server), server_p50_s=full["median_s"],
@@ -530,6 +555,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="form: every session logs in through the form; shared: one login's cookie for all")
     parser.add_argument("--login-at-once", type=int, default=4, help="form logins under way at the same time")
     parser.add_argument("--page-timeout", type=float, default=60.0, help="seconds before a load counts as failed")
+    parser.add_argument("--browser-nice", type=int, default=19,
+                        help="niceness of Chromium, below the server (0: as the server)")
     args = parser.parse_args(argv)
 
     from analytics.exports import chromium_path
@@ -552,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
         runs_path = Path(folder) / "script_runs.txt"
         with serve_app(url, users, cookie_key, log_path, runner="bench.timed_server", DEMO_FEED="on",
                        DEMO_FEED_INTERVAL=str(args.feed_interval), BENCH_SCRIPT_TIMES=str(runs_path)) as (app_url, pid):
-            run = asyncio.run(drive(app_url, password, args, pid))
+            run = asyncio.run(drive(app_url, password, args, pid, Path(folder)))
             peak_mb = peak_rss_of(pid)
         written = order_count(url, run["started_at"])
         server = server_runs(runs_path, run["started_at"].timestamp(), run["ended_at"])

@@ -41,7 +41,7 @@ from ui.errors import open_warehouse, section
 from ui.filters import Filters, channel_name, page_header, sidebar_filters
 from ui.kpis import kpi, kpi_cards
 from ui.login import OWNERS_ONLY, may_change
-from ui.tables import count_column, for_display, money_column, percent_column
+from ui.tables import count_column, for_display, money_column, percent_column, text_of
 
 QUESTION = ("Who your best customers are, who is slipping away, what a customer is worth, where visitors "
             "drop out, and what sells together.")
@@ -359,7 +359,7 @@ def personalization_section(wh, f: Filters) -> None:
     if cac.height == 0:
         st.caption("No ad spend recorded in this range.")
     else:
-        table(cac.with_columns(pl.col("channel").map_elements(channel_name, return_dtype=pl.String)),
+        table(cac.with_columns(text_of(cac, channel_name, "channel")),
               "customers_cac", f, {
             "channel": st.column_config.TextColumn("Channel"), "ad_spend": money_column("Ad spend", f.currency),
             "new_customers": count_column("New customers"), "cac": money_column("CAC", f.currency, DEFINITIONS["cac"]),

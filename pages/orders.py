@@ -31,7 +31,7 @@ from ui.cache import cached_query
 from ui.downloads import table_download
 from ui.errors import open_warehouse, section
 from ui.filters import Filters, channel_name, describe_range, page_header, sidebar_filters
-from ui.tables import count_column, for_display, money_column, time_column, words
+from ui.tables import count_column, for_display, money_column, text_of, time_column, words
 
 QUESTION = "Which orders came in, what was in each, and what happened to it after: refunds and payments."
 PICK = "orders_pick"
@@ -127,9 +127,9 @@ def order_table(page: OrderPage, filters: Filters, query: OrderQuery) -> None:
         st.session_state[PICK] = ids[chosen[0]] if chosen and chosen[0] < len(ids) else None
 
     shown = for_display(rows).with_columns(
-        pl.col("financial_status").map_elements(words, return_dtype=pl.String),
-        pl.col("fulfillment_status").map_elements(words, return_dtype=pl.String),
-        pl.col("channel").map_elements(channel_name, return_dtype=pl.String),
+        text_of(rows, words, "financial_status"),
+        text_of(rows, words, "fulfillment_status"),
+        text_of(rows, channel_name, "channel"),
     )
     # A new key per page and query: a row chosen on one page is not carried to the next.
     table_key = f"orders_table_{abs(hash((query, page.page))) % 10**12}"

@@ -25,7 +25,7 @@ from ui.downloads import table_download
 from ui.errors import open_warehouse, section
 from ui.filters import Filters, describe_range, page_header, sidebar_filters
 from ui.kpis import kpi, kpi_cards
-from ui.tables import count_column, for_display, money_column, percent_column
+from ui.tables import count_column, for_display, money_column, percent_column, text_of
 
 QUESTION = "Which products sell, which come back, which make money, and which are about to run out."
 VIEWS = {"product": "Per product", "variant": "Per variant"}
@@ -59,17 +59,13 @@ def product_stock_status(available: int | None, cover: Decimal | None, low_varia
 def with_words(frame: pl.DataFrame, currency: str, view: str) -> pl.DataFrame:
     """The frame with ``margin_text`` ("cost unknown" when missing) and ``stock`` words for the table."""
     if view == "product":
-        stock = pl.struct("available", "days_of_cover", "low_stock_variants").map_elements(
-            lambda r: product_stock_status(r["available"], r["days_of_cover"], r["low_stock_variants"]),
-            return_dtype=pl.String)
+        stock = text_of(frame, product_stock_status, "available", "days_of_cover", "low_stock_variants", name="stock")
     else:
-        stock = pl.struct("available", "days_of_cover", "low_stock").map_elements(
-            lambda r: stock_status(r["available"], r["days_of_cover"], r["low_stock"]), return_dtype=pl.String)
+        stock = text_of(frame, stock_status, "available", "days_of_cover", "low_stock", name="stock")
     return frame.with_columns(
-        pl.struct("margin").map_elements(
-            lambda r: "cost unknown" if r["margin"] is None else format_money(r["margin"], currency),
-            return_dtype=pl.String).alias("margin_text"),
-        stock.alias("stock"),
+        text_of(frame, lambda margin: format_money(margin, currency), "margin", name="margin_text")
+        .fill_null("cost unknown"),
+        stock,
     )
 
 

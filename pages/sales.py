@@ -29,7 +29,7 @@ from ui.downloads import chart_download, table_download
 from ui.errors import open_warehouse, section
 from ui.filters import Filters, channel_name, describe_range, page_header, sidebar_filters, store_now
 from ui.kpis import kpi, kpi_cards
-from ui.tables import count_column, for_display, money_column
+from ui.tables import count_column, for_display, money_column, text_of
 
 QUESTION = "How much the store sold, how that compares, where the money came from, and how today is going."
 LIVE_SECONDS = 5
@@ -191,10 +191,9 @@ def live_section(wh, f: Filters) -> None:
             return
         today = now.date()
         shown = ticker.with_columns(
-            pl.col("created_at").map_elements(
-                lambda t: f"{t:%H:%M:%S}" if t.date() == today else f"{t.day} {t:%b %H:%M}", return_dtype=pl.String
-            ).alias("time"),
-            pl.col("channel").map_elements(channel_name, return_dtype=pl.String),
+            text_of(ticker, lambda t: f"{t:%H:%M:%S}" if t.date() == today else f"{t.day} {t:%b %H:%M}",
+                    "created_at", name="time"),
+            text_of(ticker, channel_name, "channel"),
         ).select("order_number", "time", "channel", "items", "total")
         st.dataframe(for_display(shown), hide_index=True, key="live_ticker", width="stretch", column_config={
             "order_number": st.column_config.TextColumn("Order"),
@@ -235,7 +234,7 @@ def breakdown(frame: pl.DataFrame, f: Filters, *, label: str, title: str, name: 
         return
     shown = top_n_with_other(frame, label, TOP_N)
     if names is not None:
-        shown = shown.with_columns(pl.col(label).map_elements(names, return_dtype=pl.String))
+        shown = shown.with_columns(text_of(shown, names, label))
     total = frame["net_sales"].sum()
     shares = [Decimal(v) / total if total > 0 else None for v in shown["net_sales"]]
     labels = shown[label].to_list()

@@ -99,6 +99,15 @@ def test_dates_times_nulls_and_lists():
     ]
 
 
+def test_structs_and_bytes_are_written_as_python_shows_them():
+    frame = pl.DataFrame({"address": [{"city": "Paris", "zip": "75001"}, None], "raw": [b"ab", None]})
+    assert read_csv(to_csv_bytes(frame)) == [
+        ["address", "raw"],
+        ["{'city': 'Paris', 'zip': '75001'}", "b'ab'"],
+        ["", ""],
+    ]
+
+
 def test_quotes_commas_and_newlines_survive_the_round_trip():
     cell = 'Mug, "large"\nblue'
     assert read_csv(to_csv_bytes(pl.DataFrame({"title": [cell]}))) == [["title"], [cell]]

@@ -3,11 +3,15 @@ counts with thousands separators, ratios as percentages, store-local times.
 
 Tables show floats for drawing only; the CSV downloads carry the exact
 ``Decimal`` figures of the frames they come from.
+
+Words made by a Python function (a channel's name, a status in plain words)
+are computed with :func:`text_of`, never with Polars' ``map_elements``: see
+there why.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import polars as pl
 import streamlit as st
@@ -48,3 +52,21 @@ def for_display(frame: pl.DataFrame, *, percent: Iterable[str] = ()) -> pl.DataF
 def words(value: str | None) -> str | None:
     """``partially_refunded`` → ``Partially refunded``."""
     return None if value is None else value.replace("_", " ").capitalize()
+
+
+def text_of(frame: pl.DataFrame, fn: Callable[..., str | None], *columns: str, name: str | None = None) -> pl.Series:
+    """A text column (named ``name``, else after the first column) of ``fn(*values)`` for each row's
+    ``columns``; with one column a null stays null without calling ``fn``.
+
+    The values are computed in this thread. ``map_elements`` would call ``fn`` from Polars' thread pool,
+    which must take the GIL for it, while some Polars calls keep the GIL as they wait for that same pool
+    (``DataFrame.to_pandas``, which ``st.dataframe`` makes of a Polars frame): one browser session drawing
+    a table while another's words were being computed froze the whole server process, every thread
+    waiting for the GIL.
+    """
+    rows = zip(*(frame.get_column(column).to_list() for column in columns))
+    if len(columns) == 1:
+        values = [None if value is None else fn(value) for (value,) in rows]
+    else:
+        values = [fn(*row) for row in rows]
+    return pl.Series(name or columns[0], values, dtype=pl.String)

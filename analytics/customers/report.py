@@ -24,7 +24,7 @@ import polars as pl
 
 from analytics.customers.clv import SUMMARY_COLUMNS, clv_summary, fit_clv
 from analytics.customers.cohorts import cohort_table_in
-from analytics.customers.figures import retention_heatmap, segment_bars
+from analytics.customers.figures import REPORT_TEMPLATE, retention_heatmap, segment_bars
 from analytics.customers.orders import customer_orders
 from analytics.customers.rfm import rfm_scores_in, segment_summary
 from analytics.customers.choices import clv_horizon_days, rfm_window_days
@@ -97,7 +97,7 @@ def _rfm_section(context: ReportContext) -> SectionOutput:
         return output
     summary = segment_summary(scores)
     output.charts.append(ReportChart("customer_segments.png", "Customers per RFM segment",
-                                     segment_bars(summary, store.currency),
+                                     segment_bars(summary, store.currency).update_layout(template=REPORT_TEMPLATE),
                                      f"Scored over the {window} days up to {day:%-d %b %Y}."))
     output.html = html_table(
         ["Segment", "Customers", "Net sales", "Share of net sales", "What to send them"],
@@ -118,7 +118,8 @@ def _cohort_section(context: ReportContext) -> SectionOutput:
         output.html = "<p>No customer has ordered yet.</p>"
         return output
     recent = cohorts.filter(pl.col("cohort") >= dt.date(context.end.year - 1, context.end.month, 1))
-    output.charts.append(ReportChart("cohort_retention.png", "Cohort retention", retention_heatmap(recent),
+    output.charts.append(ReportChart("cohort_retention.png", "Cohort retention",
+                                     retention_heatmap(recent).update_layout(template=REPORT_TEMPLATE),
                                      "Cohorts of the last twelve months; cohorts.csv holds them all."))
     output.html = "<p>Customers by the month of their first order, and the share who ordered in each later month.</p>"
     return output
