@@ -69,3 +69,23 @@ def test_new_orders_today_keep_past_ranges_cached_and_refresh_the_rest(store):
     refresh_store(store, "s")
     assert cache.cached_query(counted_sum, store, "s", *MARCH) == 2
     assert len(calls) == 4
+
+
+def test_a_figure_of_a_new_version_drops_the_entry_of_the_version_before(store):
+    now = dt.datetime.now(dt.timezone.utc)
+    today = now.astimezone(ZoneInfo("America/New_York")).date()
+    week = (today - dt.timedelta(days=7), today)
+    assert cache.cached_query(counted_sum, store, "s", *week) == 0
+    add_order(store, "now", now)
+    refresh_store(store, "s")
+    assert cache.cached_query(counted_sum, store, "s", *week) == 1
+    # The order is gone again: the data is as at first, but that first entry was dropped.
+    store.execute("DELETE FROM order_lines WHERE order_id = 'now'")
+    store.execute("DELETE FROM orders WHERE order_id = 'now'")
+    refresh_store(store, "s")
+    assert cache.cached_query(counted_sum, store, "s", *week) == 0
+    assert len(calls) == 3
+    # Past ranges are keyed on the days before today, which did not change: still one entry.
+    cache.cached_query(counted_sum, store, "s", *MARCH)
+    cache.cached_query(counted_sum, store, "s", *MARCH)
+    assert len(calls) == 4

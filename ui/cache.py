@@ -16,6 +16,11 @@ Two seconds keep a new order within the live panel's promise (its next
 5-second rerun, under 10 s after arrival) while sparing most of a long render
 on PostgreSQL its repeated checks.
 
+A figure computed for a new data version drops its entry of the version
+before (the same function and arguments): on a live store every order moves
+the version, and the figures of superseded versions would otherwise stay in
+memory for their whole TTL.
+
 With ``REDIS_URL`` set, Streamlit's cache of each process stands in front of
 Redis (``ui/shared_cache.py``): a figure missing from it is read from Redis,
 where any app process may have stored it, and only computed when Redis has
@@ -45,12 +50,16 @@ T = TypeVar("T")
 TTL_SECONDS = 600
 MAX_ENTRIES = 2000
 VERSION_TTL = 2.0
+MAX_TRACKED = 10_000
 
 _versions: dict[tuple[str, str], tuple[float, DataVersion]] = {}
 _versions_lock = threading.Lock()
 _ROOT = Path(__file__).resolve().parent.parent
 _shared: SharedCache | None = None
 _shared_lock = threading.Lock()
+# A call (function, warehouse, store, arguments) → the (version, generation) of its newest entry.
+_newest: dict[tuple, tuple] = {}
+_newest_lock = threading.Lock()
 
 
 def shared() -> SharedCache | None:
@@ -115,8 +124,24 @@ def cached_query(fn: Callable[..., T], wh: Warehouse, store_id: str, *args: Any,
     dates = [value.date() if isinstance(value, dt.datetime) else value
              for value in (*args, *kwargs.values()) if isinstance(value, dt.date)]
     fingerprint = version.history if dates and max(dates) < version.today else version.everything
-    return _cached(fn, wh, _name(fn), wh.url, store_id, fingerprint, args, tuple(sorted(kwargs.items())),
-                   _generation())
+    name, kwargs_key, generation = _name(fn), tuple(sorted(kwargs.items())), _generation()
+    _drop_superseded(fn, wh, (name, wh.url, store_id, args, kwargs_key), (fingerprint, generation))
+    return _cached(fn, wh, name, wh.url, store_id, fingerprint, args, kwargs_key, generation)
+
+
+def _drop_superseded(fn: Callable[..., Any], wh: Warehouse, call: tuple, stamp: tuple) -> None:
+    """Forget ``call``'s entry of an older (version, generation) than ``stamp``."""
+    try:
+        with _newest_lock:
+            previous = _newest.get(call)
+            if previous is None and len(_newest) >= MAX_TRACKED:
+                _newest.clear()
+            _newest[call] = stamp
+    except TypeError:  # arguments Python cannot hash: Streamlit's cache hashes them its own way
+        return
+    if previous is not None and previous != stamp:
+        name, url, store_id, args, kwargs = call
+        _cached.clear(fn, wh, name, url, store_id, previous[0], args, kwargs, previous[1])
 
 
 def _through_redis(compute: Callable[[], Any], ttl_seconds: int, generation: int | None, *parts: Any) -> Any:
@@ -159,6 +184,8 @@ def clear() -> None:
     _cached_global.clear()
     with _versions_lock:
         _versions.clear()
+    with _newest_lock:
+        _newest.clear()
     layer = shared()
     if layer is not None:
         layer.clear()
