@@ -182,7 +182,7 @@ def at_risk_section(wh, view: CustomerOverview, f: Filters, as_of: dt.date) -> N
     shown = view.at_risk.with_columns(pl.col("rfm_segment").fill_null("No order in the window"))
     table(shown, "customers_at_risk", f, value_columns(f, "last_order", st.column_config.DateColumn(
         "Last order", format="D MMM YYYY")), percent=("p_alive",),
-        download=lambda: at_risk_customers(wh, f.store_id, as_of).drop("at_risk"))
+        download=lambda: at_risk_customers(wh, f.store_id, as_of)[0])
 
 
 def segments_section(wh, view: CustomerOverview, f: Filters, rfm_run: dict) -> None:

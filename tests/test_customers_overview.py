@@ -83,7 +83,8 @@ def test_the_overview_of_a_dozen_customers_worked_out_by_hand(wh):
     # tie); of those, c02 (0.3) and c03 (0.1) are below one half. c11 (500) has no P(alive).
     assert view.at_risk_count == 2
     assert view.at_risk["customer_id"].to_list() == ["c02"]
-    full = views.at_risk_customers(wh, "s", DAY)
+    full, count = views.at_risk_customers(wh, "s", DAY)
+    assert count == 2
     assert full.select("customer_id", "historical_value", "orders_to_date", "first_order", "last_order").rows() == [
         ("c02", Decimal("90"), 1, dt.date(2026, 3, 1), dt.date(2026, 3, 1)),
         ("c03", Decimal("90"), 2, dt.date(2026, 3, 1), dt.date(2026, 3, 2))]

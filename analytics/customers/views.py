@@ -66,22 +66,14 @@ SELECT rfm_segment, COUNT(*) AS customers, SUM(monetary) AS monetary,
        SUM(expected_purchases) AS expected_purchases
 {_DAY} GROUP BY rfm_segment
 """
-# The fifth of customers (with a P(alive) and a value) of highest value: its threshold is the value ranked
-# ⌊n ÷ 5⌋ (at least 1st) from the top; of them, those with P(alive) below one half, most valuable first.
+# Customers with a P(alive) and a value; the value ranked k-th from the top among them.
+_KNOWN = f"{_DAY} AND p_alive IS NOT NULL AND historical_value IS NOT NULL"
+_KTH_VALUE = f"SELECT historical_value {_KNOWN} ORDER BY historical_value DESC LIMIT 1 OFFSET :skip"
 _AT_RISK = f"""
-WITH ranked AS (
-    SELECT historical_value, ROW_NUMBER() OVER (ORDER BY historical_value DESC) AS position,
-           COUNT(*) OVER () AS known
-    {_DAY} AND p_alive IS NOT NULL AND historical_value IS NOT NULL
-), cut AS (
-    SELECT historical_value AS threshold FROM ranked
-    WHERE position = GREATEST(FLOOR(known * {HIGH_VALUE_SHARE}), 1)
-)
-SELECT t.*, COUNT(*) OVER () AS at_risk
-FROM ({_ALL}) t, cut
-WHERE t.historical_value >= cut.threshold AND t.p_alive < {AT_RISK_P_ALIVE}
-ORDER BY t.historical_value DESC, t.customer_id
+{_ALL} AND s.historical_value >= :threshold AND s.p_alive < {AT_RISK_P_ALIVE}
+ORDER BY s.historical_value DESC, s.customer_id
 """
+_AT_RISK_COUNT = f"SELECT COUNT(*) {_KNOWN} AND historical_value >= :threshold AND p_alive < {AT_RISK_P_ALIVE}"
 _SEGMENT = f"{_ALL} AND s.rfm_segment = :segment ORDER BY s.customer_id"
 _RANKING = f"{_ALL} AND s.predicted_clv IS NOT NULL ORDER BY s.predicted_clv DESC, s.customer_id"
 # Predicted values in CLV_BINS bins of equal width from the lowest to the highest (the last bin closed), as
@@ -130,13 +122,19 @@ def customer_table(wh: Warehouse, store_id: str, as_of: dt.date) -> pl.DataFrame
     return _typed(wh.query(_SCORES, _params(store_id, as_of)))
 
 
-def at_risk_customers(wh: Warehouse, store_id: str, as_of: dt.date, limit: int | None = None) -> pl.DataFrame:
-    """High-value customers at risk: of the customers with a P(alive) and orders to date, the fifth of highest
-    historical value (every customer whose value reaches the ⌊n ÷ 5⌋-th highest) whose P(alive) is below one
-    half; most valuable first (then by id), the ``limit`` first when given. ``at_risk`` counts them all."""
-    sql = _AT_RISK + (f" LIMIT {int(limit)}" if limit is not None else "")
-    frame = wh.query(sql, _params(store_id, as_of))
-    return typed(frame, {**_SCHEMA, "at_risk": pl.Int64})
+def at_risk_customers(wh: Warehouse, store_id: str, as_of: dt.date, limit: int | None = None
+                      ) -> tuple[pl.DataFrame, int]:
+    """High-value customers at risk: of the n customers with a P(alive) and orders to date, the fifth of highest
+    historical value (every customer whose value reaches the max(1, ⌊n ÷ 5⌋)-th highest) whose P(alive) is
+    below one half; most valuable first (then by id), the ``limit`` first when given; and how many they are."""
+    params = _params(store_id, as_of)
+    known = int(wh.scalar(f"SELECT COUNT(*) {_KNOWN}", params) or 0)
+    if known == 0:
+        return pl.DataFrame(schema=_SCHEMA), 0
+    params["threshold"] = wh.scalar(_KTH_VALUE, {**params, "skip": max(1, int(known * HIGH_VALUE_SHARE)) - 1})
+    frame = _typed(wh.query(_AT_RISK + (f" LIMIT {int(limit)}" if limit is not None else ""), params))
+    count = frame.height if limit is None or frame.height < limit else int(wh.scalar(_AT_RISK_COUNT, params))
+    return frame, count
 
 
 def segment_members(wh: Warehouse, store_id: str, as_of: dt.date, segment: str) -> pl.DataFrame:
@@ -175,7 +173,7 @@ def customer_overview(wh: Warehouse, store_id: str, as_of: dt.date, at_risk_rows
     highest predicted values of the customers scored on ``as_of``."""
     groups = wh.query(_GROUPS, _params(store_id, as_of))
     scored = groups.filter(pl.col("rfm_segment").is_not_null())
-    risky = at_risk_customers(wh, store_id, as_of, at_risk_rows)
+    risky, at_risk_count = at_risk_customers(wh, store_id, as_of, at_risk_rows)
     counts, edges = clv_bins(wh, store_id, as_of)
 
     def total(column: str) -> Any:
@@ -191,8 +189,8 @@ def customer_overview(wh: Warehouse, store_id: str, as_of: dt.date, at_risk_rows
         expected_purchases=float(total("expected_purchases") or 0.0),
         segments=summary_of_groups(scored.select("rfm_segment", "customers", "monetary", "mean_recency_days",
                                                  "mean_frequency")),
-        at_risk_count=int(risky["at_risk"][0]) if risky.height else 0,
-        at_risk=risky.drop("at_risk"),
+        at_risk_count=at_risk_count,
+        at_risk=risky,
         clv_top=clv_ranking(wh, store_id, as_of, clv_rows),
         clv_counts=counts, clv_edges=edges,
     )
