@@ -12,12 +12,14 @@ import polars as pl
 import pytest
 
 from analytics.customers import views
+from analytics.customers.choices import WINDOW_CHOICE
 from analytics.customers.history import write_history
 from analytics.customers.orders import customer_orders
 from analytics.customers.rfm import rfm_scores, segment_movement, segment_summary
 from analytics.customers.steps import STEPS
 from analytics.refresh import latest_run, run_refresh
 from analytics.store_state import Store
+from data.app_settings import set_choice
 from data.migrations import migrate
 from data.rollups import refresh_store
 from tests.builders import add_order, add_refund, add_store, utc
@@ -97,6 +99,20 @@ def test_the_overview_of_a_dozen_customers_worked_out_by_hand(wh):
     assert views.segment_members(wh, "s", DAY, "Lost")["customer_id"].to_list() == ["c04", "c05"]
 
 
+def test_the_history_of_the_rows_without_it_only(wh):
+    small_store(wh)
+    add_order(wh, "c13-0", utc(2026, 3, 10, 15), [(1, "33", "0")], customer="c13")
+    refresh_store(wh, "s")
+    wh.execute("INSERT INTO customer_scores (store_id, customer_id, as_of, p_alive) VALUES ('s', 'c13', :day, 0.5)",
+               {"day": DAY})
+    wh.execute("UPDATE customer_scores SET orders_to_date = 99 WHERE customer_id = 'c01'")
+    write_history(wh, "s", DAY, missing_only=True)
+    stored = dict(wh.rows("SELECT customer_id, orders_to_date FROM customer_scores WHERE as_of = :day", {"day": DAY}))
+    assert (stored["c13"], stored["c01"], stored["c03"]) == (1, 99, 2)
+    write_history(wh, "s", DAY)
+    assert wh.scalar("SELECT orders_to_date FROM customer_scores WHERE customer_id = 'c01'") == 1
+
+
 def test_one_predicted_value_for_everyone_falls_in_the_middle_bin(wh):
     small_store(wh)
     wh.execute("UPDATE customer_scores SET predicted_clv = 25 WHERE store_id = 's'")
@@ -131,13 +147,21 @@ def test_a_day_without_scores(wh):
 
 def test_the_overview_agrees_with_the_table_of_every_customer(wh):
     build_customers_store(wh)
+    # A short RFM window: the lifetime value step adds the customers without an order in it.
+    set_choice(wh, WINDOW_CHOICE, 60, scope="s")
     run_refresh(wh, Store("s", "Shop", "USD", "America/New_York"), AS_OF, steps=STEPS)
     table = views.customer_table(wh, "s", AS_OF)
     orders = customer_orders(wh, "s", AS_OF)
     view = views.customer_overview(wh, "s", AS_OF, 15, 100)
     scored = table.filter(pl.col("rfm_segment").is_not_null())
     assert view.customers == table.height == 800
-    assert view.scored == scored.height > 0
+    assert 0 < view.scored == scored.height < 800
+    # Every customer's history, whichever step added the row.
+    history = orders.group_by("customer_id").agg(pl.len().alias("n"), pl.col("net_sales").sum().alias("value"),
+                                                 pl.col("day").min().alias("first"), pl.col("day").max().alias("last"))
+    assert {c: (n, v, a, b) for c, n, v, a, b in table.select(
+        "customer_id", "orders_to_date", "historical_value", "first_order", "last_order").iter_rows()} == {
+        c: (n, v, a, b) for c, n, v, a, b in history.iter_rows()}
     assert view.historical_value == table["historical_value"].sum()
     assert view.predicted_clv == table["predicted_clv"].sum()
     expected = segment_summary(scored)
@@ -160,6 +184,6 @@ def test_the_overview_agrees_with_the_table_of_every_customer(wh):
     # The refresh kept how customers moved between segments in the last 90 days.
     moved = views.stored_movement(latest_run(wh, "s", "rfm"))
     earlier = AS_OF - dt.timedelta(days=90)
-    assert moved.equals(views.movement_view(wh, "s", AS_OF, earlier, 365))
-    assert moved.equals(segment_movement(rfm_scores(orders, earlier, 365), rfm_scores(orders, AS_OF, 365)))
+    assert moved.equals(views.movement_view(wh, "s", AS_OF, earlier, 60))
+    assert moved.equals(segment_movement(rfm_scores(orders, earlier, 60), rfm_scores(orders, AS_OF, 60)))
     assert moved["customers"].sum() >= view.scored and views.stored_movement({"metrics": {}}) is None

@@ -15,8 +15,10 @@ columns of that day (so a customer no longer scored loses a stale score):
   are ``{"time_unit": "week", "bgnbd": {r, alpha, a, b}, "gamma_gamma": {p, q, v}}``
   (both ``null`` when there was too little data; the warning is in its metrics).
 
-Then each sets the history columns of every row of the day (orders to date, first
-and last order, historical value: ``analytics/customers/history.py``).
+Both keep each customer's history beside the scores (orders to date, first and
+last order, historical value: ``analytics/customers/history.py``): ``rfm`` for
+the rows still without it, ``clv`` for every customer it predicts, from the
+orders it read for the fit (of every row of the day when it has no fit).
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def _rfm_step(context: RefreshContext) -> StepResult:
     with wh.transaction():
         _clear(wh, context, _RFM_COLUMNS)
         wh.upsert("customer_scores", rows)
-        write_history(wh, store.store_id, context.as_of)
+        write_history(wh, store.store_id, context.as_of, missing_only=True)
     segments = dict(scores.group_by("rfm_segment").len().iter_rows())
     context.progress(0.8, "comparing with the scores of 90 days before")
     earlier = rfm_scores_in(wh, store.store_id, context.as_of - dt.timedelta(days=MOVEMENT_DAYS), window)
@@ -69,12 +71,18 @@ def _rfm_step(context: RefreshContext) -> StepResult:
                       summary=f"{scores.height:,} customers scored over {window} days")
 
 
-def compute_clv(wh: Warehouse, store_id: str, as_of, horizon_days: int) -> tuple[pl.DataFrame, ClvFit]:
-    """The CLV summary of every customer with an order on or before ``as_of`` and the fitted model."""
+def compute_clv(wh: Warehouse, store_id: str, as_of, horizon_days: int
+                ) -> tuple[pl.DataFrame, ClvFit, pl.DataFrame]:
+    """The CLV summary of every customer with an order on or before ``as_of``, the fitted model, and each of
+    those customers' history (the columns of ``analytics/customers/history.py``, from the same orders)."""
     orders = customer_orders(wh, store_id, as_of)
     purchases = orders.select("customer_id", "day", pl.col("net_sales").alias("amount"))
     summary = clv_summary(purchases, as_of)
-    return summary, fit_clv(summary, horizon_days)
+    history = orders.group_by("customer_id").agg(
+        pl.len().cast(pl.Int32).alias("orders_to_date"), pl.col("day").min().alias("first_order"),
+        pl.col("day").max().alias("last_order"),
+        pl.col("net_sales").sum().cast(pl.Decimal(18, 4)).alias("historical_value"))
+    return summary, fit_clv(summary, horizon_days), history
 
 
 def _to_money(value: float | None) -> Decimal | None:
@@ -85,7 +93,7 @@ def _clv_step(context: RefreshContext) -> StepResult:
     wh, store = context.wh, context.store
     horizon = clv_horizon_days(wh, store.store_id)
     context.progress(0.1, "reading orders")
-    summary, fit = compute_clv(wh, store.store_id, context.as_of, horizon)
+    summary, fit, history = compute_clv(wh, store.store_id, context.as_of, horizon)
     context.progress(0.7, "writing predictions")
     with wh.transaction():
         _clear(wh, context, _CLV_COLUMNS)
@@ -98,8 +106,9 @@ def _clv_step(context: RefreshContext) -> StepResult:
                 "predicted_clv": pl.Series([_to_money(v) for v in p["predicted_clv"].to_list()],
                                            dtype=pl.Decimal(18, 4)),
                 "horizon_days": [horizon] * p.height,
-            }))
-        write_history(wh, store.store_id, context.as_of)
+            }).join(history, on="customer_id", how="left"))
+        else:
+            write_history(wh, store.store_id, context.as_of)
     metrics = {**fit.metrics, "horizon_days": horizon, "warnings": fit.warnings}
     if fit.predictions is None:
         summary_line = f"no prediction: {fit.warnings[0]}"
