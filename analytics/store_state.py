@@ -65,13 +65,19 @@ def list_stores(wh: Warehouse) -> list[Store]:
     return [Store(str(r[0]), str(r[1] or r[0]), str(r[2]), str(r[3])) for r in rows]
 
 
-def store_channels(wh: Warehouse, store_id: str) -> list[str]:
-    """The sales channels a store has sold through (an order without one is in ``other``), sorted."""
-    rows = wh.rows(
-        "SELECT DISTINCT COALESCE(channel, 'other') FROM order_facts WHERE store_id = :store_id",
-        {"store_id": store_id},
-    )
-    return sorted(str(r[0]) for r in rows if r[0] is not None)
+def store_channels(wh: Warehouse, store_id: str, since: dt.date | None = None,
+                   through: dt.date | None = None) -> list[str]:
+    """The sales channels a store has sold through (an order without one is in ``other``), sorted; only
+    on the store-local days from ``since`` and through ``through`` when given."""
+    sql = "SELECT DISTINCT COALESCE(channel, 'other') FROM order_facts WHERE store_id = :store_id"
+    params: dict = {"store_id": store_id}
+    if since is not None:
+        sql += " AND local_date >= :since"
+        params["since"] = since
+    if through is not None:
+        sql += " AND local_date <= :through"
+        params["through"] = through
+    return sorted(str(r[0]) for r in wh.rows(sql, params) if r[0] is not None)
 
 
 _ORDER_PRINT = "SELECT COUNT(*), SUM(gross_sales), SUM(discounts), SUM(shipping), SUM(taxes) FROM order_facts"

@@ -26,6 +26,11 @@ def test_list_stores_and_channels(wh):
     refresh_store(wh, "b")
     # An order without a channel is in "other".
     assert store_channels(wh, "a") == ["online_store", "other", "pos"]
+    add_order(wh, "o5", utc(2026, 3, 5, 17), store_id="a", channel="social")
+    refresh_store(wh, "a")
+    assert store_channels(wh, "a", through=dt.date(2026, 3, 4)) == ["online_store", "other", "pos"]
+    assert store_channels(wh, "a", since=dt.date(2026, 3, 5)) == ["social"]
+    assert store_channels(wh, "a", since=dt.date(2026, 3, 3), through=dt.date(2026, 3, 4)) == []
 
 
 def test_the_data_version_follows_every_change_and_history_only_older_days(wh):

@@ -227,7 +227,10 @@ def sidebar_filters(wh: Warehouse) -> Filters:
     _keep("comparison", comparison)
 
     try:
-        options = cached_query(store_channels, wh, store_id)
+        # The days before today are cached until they change; today's orders, which keep arriving, are
+        # read through the date index.
+        options = sorted(set(cached_query(store_channels, wh, store_id, None, today - dt.timedelta(days=1)))
+                         | set(cached_query(store_channels, wh, store_id, today, None)))
     except Exception:  # noqa: BLE001 - without the list, the filter offers nothing rather than failing
         options = []
     _restore("channels", [], allowed=None)
