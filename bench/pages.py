@@ -218,23 +218,25 @@ def timed_queries() -> Iterator[list]:
             module.cached_query = original
 
 
-def page_runs(page: str, store_id: str, preset: str, reruns: int, profile: bool = False) -> dict:
-    """Run ``pages/<page>.py`` first, cold, warm ``reruns`` times, then with a channel filter."""
+def page_app(page: str, store_id: str, preset: str):
+    """``pages/<page>.py`` under AppTest, logged in as an owner, on ``store_id`` and the date ``preset``."""
     from streamlit.testing.v1 import AppTest
 
-    from ui import cache
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=600)
+    for key, value in {**USER, "filters_preset": preset, "filters_store": store_id}.items():
+        at.session_state[key] = value
+    return at
 
-    def fresh() -> AppTest:
-        at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=600)
-        for key, value in {**USER, "filters_preset": preset, "filters_store": store_id}.items():
-            at.session_state[key] = value
-        return at
+
+def page_runs(page: str, store_id: str, preset: str, reruns: int, profile: bool = False) -> dict:
+    """Run ``pages/<page>.py`` first, cold, warm ``reruns`` times, then with a channel filter."""
+    from ui import cache
 
     figures: dict = {}
     cache.clear()
-    figures["first_s"] = timed(fresh().run)
+    figures["first_s"] = timed(page_app(page, store_id, preset).run)
     cache.clear()
-    at = fresh()
+    at = page_app(page, store_id, preset)
     with timed_queries() if profile else contextlib.nullcontext([]) as calls:
         figures["cold_s"] = timed(at.run)
     if profile:
@@ -250,16 +252,12 @@ def page_runs(page: str, store_id: str, preset: str, reruns: int, profile: bool 
 def tab_runs(page: str, store_id: str, preset: str, reruns: int) -> list[dict]:
     """For a page whose tabs run only when open: each tab but the first opened, cold (caches emptied: the page
     above the tabs is computed again too) and warm."""
-    from streamlit.testing.v1 import AppTest
-
     from ui import cache
 
     key = LAZY_TABS.get(page)
     if key is None:
         return []
-    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=600)
-    for name, value in {**USER, "filters_preset": preset, "filters_store": store_id}.items():
-        at.session_state[name] = value
+    at = page_app(page, store_id, preset)
     at.run()
     rows = []
     for label in [t.label for t in at.tabs][1:]:

@@ -25,10 +25,10 @@ from analytics.customers.views import (
     clv_ranking,
     cohort_view,
     customer_overview,
+    customer_table,
     movement_view,
     new_returning_view,
     pairs_view,
-    segment_members,
     stored_movement,
 )
 from analytics.refresh import latest_run, run_refresh
@@ -207,7 +207,7 @@ def segments_section(wh, view: CustomerOverview, f: Filters, rfm_run: dict) -> N
                           help="A CSV of the segment's customers (id, email hash, country, scores) for an email or "
                                "ads tool.")
     st.caption(f"{sizes[chosen]:,} customers. {PLAYBOOKS[chosen]}")
-    table_download(lambda: segment_members(wh, f.store_id, as_of, chosen).select(*EXPORT_COLUMNS),
+    table_download(lambda: customer_table(wh, f.store_id, as_of, chosen).select(*EXPORT_COLUMNS),
                    f"customers_segment_{chosen}", f, label=f"Download {chosen} customers",
                    key="csv_customers_segment_export")
     st.markdown(f"**Movement between segments, {MOVEMENT_DAYS} days before {as_of:%-d %b %Y} → then**")

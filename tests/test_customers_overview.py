@@ -96,7 +96,7 @@ def test_the_overview_of_a_dozen_customers_worked_out_by_hand(wh):
     assert view.clv_top.select("customer_id", "predicted_clv", "historical_value").rows() == [
         ("c01", Decimal("40"), Decimal("100")), ("c04", Decimal("20"), Decimal("70"))]
     assert views.clv_ranking(wh, "s", DAY)["customer_id"].to_list() == ["c01", "c04", "c03", "c02"]
-    assert views.segment_members(wh, "s", DAY, "Lost")["customer_id"].to_list() == ["c04", "c05"]
+    assert views.customer_table(wh, "s", DAY, "Lost")["customer_id"].to_list() == ["c04", "c05"]
 
 
 def test_the_history_of_the_rows_without_it_only(wh):

@@ -30,7 +30,7 @@ from data.warehouse import Warehouse
 
 __all__ = ["AT_RISK_P_ALIVE", "CLV_BINS", "CustomerOverview", "at_risk_customers", "between_view", "cac_view",
            "clv_bins", "clv_ranking", "cohort_view", "customer_overview", "customer_table", "movement_view",
-           "new_returning_view", "pairs_view", "segment_members", "stored_movement"]
+           "new_returning_view", "pairs_view", "stored_movement"]
 
 AT_RISK_P_ALIVE = 0.5
 HIGH_VALUE_SHARE = 0.2
@@ -47,7 +47,6 @@ FROM customer_scores s
 LEFT JOIN customers c ON c.store_id = s.store_id AND c.customer_id = s.customer_id
 WHERE s.store_id = :store_id AND s.as_of = :as_of
 """
-_SCORES = f"{_ALL} ORDER BY s.customer_id"
 _SCHEMA = {"customer_id": pl.String, "email_hash": pl.String, "country": pl.String, "accepts_marketing": pl.Boolean,
            "rfm_segment": pl.String, "r_score": pl.Int64, "f_score": pl.Int64, "m_score": pl.Int64,
            "recency_days": pl.Int64, "frequency": pl.Int64, "monetary": pl.Decimal(38, 4), "p_alive": pl.Float64,
@@ -74,7 +73,6 @@ _AT_RISK = f"""
 ORDER BY s.historical_value DESC, s.customer_id
 """
 _AT_RISK_COUNT = f"SELECT COUNT(*) {_KNOWN} AND historical_value >= :threshold AND p_alive < {AT_RISK_P_ALIVE}"
-_SEGMENT = f"{_ALL} AND s.rfm_segment = :segment ORDER BY s.customer_id"
 _RANKING = f"{_ALL} AND s.predicted_clv IS NOT NULL ORDER BY s.predicted_clv DESC, s.customer_id"
 # Predicted values in CLV_BINS bins of equal width from the lowest to the highest (the last bin closed), as
 # numpy.histogram counts them.
@@ -104,8 +102,8 @@ class CustomerOverview:
     at_risk_count: int
     at_risk: pl.DataFrame             # the most valuable of them, :data:`_SCHEMA` columns
     clv_top: pl.DataFrame             # the highest predicted values, :data:`_SCHEMA` columns
-    clv_counts: tuple[int, ...] = ()  # customers per bin of predicted value
-    clv_edges: tuple[float, ...] = ()  # the bins' edges (one more than the counts)
+    clv_counts: tuple[int, ...]       # customers per bin of predicted value (none without predictions)
+    clv_edges: tuple[float, ...]      # the bins' edges (one more than the counts)
 
 
 def _typed(frame: pl.DataFrame) -> pl.DataFrame:
@@ -116,10 +114,13 @@ def _params(store_id: str, as_of: dt.date, **more: Any) -> dict[str, Any]:
     return {"store_id": store_id, "as_of": as_of, **more}
 
 
-def customer_table(wh: Warehouse, store_id: str, as_of: dt.date) -> pl.DataFrame:
-    """Every customer scored on ``as_of`` with their scores, predictions, orders to date and historical value
-    (net sales to that day); by customer id."""
-    return _typed(wh.query(_SCORES, _params(store_id, as_of)))
+def customer_table(wh: Warehouse, store_id: str, as_of: dt.date, segment: str | None = None) -> pl.DataFrame:
+    """Every customer scored on ``as_of`` (of one RFM segment when ``segment`` is given: the campaign export)
+    with their scores, predictions, orders to date and historical value (net sales to that day); by id."""
+    if segment is None:
+        return _typed(wh.query(f"{_ALL} ORDER BY s.customer_id", _params(store_id, as_of)))
+    return _typed(wh.query(f"{_ALL} AND s.rfm_segment = :segment ORDER BY s.customer_id",
+                           _params(store_id, as_of, segment=segment)))
 
 
 def at_risk_customers(wh: Warehouse, store_id: str, as_of: dt.date, limit: int | None = None
@@ -135,11 +136,6 @@ def at_risk_customers(wh: Warehouse, store_id: str, as_of: dt.date, limit: int |
     frame = _typed(wh.query(_AT_RISK + (f" LIMIT {int(limit)}" if limit is not None else ""), params))
     count = frame.height if limit is None or frame.height < limit else int(wh.scalar(_AT_RISK_COUNT, params))
     return frame, count
-
-
-def segment_members(wh: Warehouse, store_id: str, as_of: dt.date, segment: str) -> pl.DataFrame:
-    """The customers of one RFM segment on ``as_of``, by id (the campaign export)."""
-    return _typed(wh.query(_SEGMENT, _params(store_id, as_of, segment=segment)))
 
 
 def clv_ranking(wh: Warehouse, store_id: str, as_of: dt.date, limit: int | None = None) -> pl.DataFrame:
