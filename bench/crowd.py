@@ -24,7 +24,9 @@ logins at once on a loaded 2-core machine ran past a minute each (``--login
 form --login-at-once N`` logs every session in through the form, N at a
 time). Then each clicks the sidebar's links in turn, every page of the
 navigation, for ``--minutes``, pausing about ``--think`` seconds on each page
-as a reader would.
+as a reader would. People do not click in step: each session makes its first
+click at a random moment within one ``--think`` of the start (all at once
+with ``--start-together``, twenty clicks in the same instant).
 
 Page time: from the click until the script run that the click started is
 over. An observer in the page stamps each change of Streamlit's script state
@@ -354,9 +356,11 @@ async def pages_of(page, url: str) -> dict[str, str]:
 
 
 async def walk(page, home: str, paths: list[str], start: int, deadline: float, think: float, timeout_ms: int,
-               loads: list[dict], session: int) -> None:
-    """Click through ``paths`` in turn from ``start`` until ``deadline``, recording each load."""
+               loads: list[dict], session: int, delay: float | None = None) -> None:
+    """Click through ``paths`` in turn from ``start`` until ``deadline``, recording each load; the first click
+    after ``delay`` times one ``think`` (a random fraction of it when ``delay`` is None)."""
     rng = random.Random(session)
+    await asyncio.sleep(think * (rng.random() if delay is None else delay))
     i = start
     while time.monotonic() < deadline:
         path = paths[i % len(paths)]
@@ -463,7 +467,8 @@ async def drive(url: str, password: str, args, server_pid: int, folder: Path) ->
             started_at = dt.datetime.now(dt.timezone.utc)
             load_before = os.getloadavg()
             deadline = time.monotonic() + args.minutes * 60
-            await asyncio.gather(*(walk(page, url, paths, n, deadline, args.think, timeout_ms, loads, n)
+            await asyncio.gather(*(walk(page, url, paths, n, deadline, args.think, timeout_ms, loads, n,
+                                        0.0 if args.start_together else None)
                                    for n, page in enumerate(pages)))
             shares = meter.shares()
             ended_at = time.time()
@@ -529,6 +534,7 @@ def report(run: dict, script_s: dict, server: list, args, orders_written: int, p
     full = spread([seconds for seconds, kind, _ in server if kind == "full"])
     fragments = [seconds for seconds, kind, _ in server if kind == "fragment"]
     emit(bench="crowd", sessions=args.sessions, orders=orders, minutes=args.minutes, think_s=args.think,
+         start_together=args.start_together,
          feed_interval_s=args.feed_interval, browser_nice=args.browser_nice, loads=len(loads), errors=len(errors) + run["failed_logins"],
          p50_s=overall["median_s"], p95_s=overall["p95_s"], max_s=overall["max_s"],
          loads_per_s=round(len(loads) / (args.minutes * 60), 2),
@@ -550,6 +556,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", help="a warehouse URL holding the demo store (nothing is built; the feed writes to it)")
     parser.add_argument("--minutes", type=float, default=3)
     parser.add_argument("--think", type=float, default=1.0, help="seconds on a page before the next click (±50 %%)")
+    parser.add_argument("--start-together", action="store_true",
+                        help="every session's first click at the same instant (else spread over one --think)")
     parser.add_argument("--feed-interval", type=float, default=1.0, help="seconds between two live feed ticks")
     parser.add_argument("--login", choices=["form", "shared"], default="shared",
                         help="form: every session logs in through the form; shared: one login's cookie for all")
