@@ -37,7 +37,7 @@ from data.app_settings import set_choice
 from ui import cache, charts
 from ui.cache import cached_query
 from ui.downloads import FrameSource, chart_download, table_download
-from ui.errors import open_warehouse, section
+from ui.errors import open_tab_only, open_warehouse, section
 from ui.filters import Filters, channel_name, page_header, sidebar_filters
 from ui.kpis import kpi, kpi_cards
 from ui.login import OWNERS_ONLY, may_change
@@ -423,14 +423,8 @@ TAB_CONTENT = {
     "Funnel": ("Conversion funnel", DEFINITIONS["funnel"], lambda: funnel_section(wh, filters)),
     "Products and repeat": ("Products and repeat purchases", None, lambda: personalization_section(wh, filters)),
 }
-# Only the open tab runs (a click on another reruns the page): each tab's figures cost a first visit
-# seconds on a large store, and nobody reads five tabs at once.
-for tab, label in zip(st.tabs(list(TAB_CONTENT), key="customers_tab", on_change="rerun"), TAB_CONTENT):
-    if tab.open:
-        title, help_text, draw = TAB_CONTENT[label]
-        with tab, section(title):
-            st.subheader(title, help=help_text)
-            draw()
+# Each tab's figures cost a first visit seconds on a large store, and nobody reads five tabs at once.
+open_tab_only(TAB_CONTENT, "customers_tab")
 
 from ui.explain import explain_panel  # noqa: E402 - the Explain panel closes the page
 

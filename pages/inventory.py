@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from analytics.formatting import format_money, format_percent
-from analytics.inventory.alerts import DigestConfig, alerts_from_health
+from analytics.formatting import format_count, format_money, format_percent
+from analytics.inventory.alerts import DigestConfig
 from analytics.inventory.choices import InventoryChoices, load_choices, save_choices
 from analytics.inventory.purchasing import (
     PurchaseOrderError,
@@ -48,7 +48,7 @@ from analytics.store_state import Store
 from ui import charts
 from ui.cache import cached_query
 from ui.downloads import chart_download, table_download
-from ui.errors import open_warehouse, section
+from ui.errors import open_tab_only, open_warehouse, section
 from ui.filters import Filters, describe_range, page_header, sidebar_filters, store_now
 from ui.kpis import kpi, kpi_cards
 from ui.login import OWNERS_ONLY, may_change
@@ -205,29 +205,32 @@ def reorder_section(wh, store: Store, health: pl.DataFrame, f: Filters, choices:
     }, "reorder", "inventory_reorder_list", None)
     without = due.filter(pl.col("supplier_id").is_null()).height
     if without:
-        st.caption(f"{without:,} of these have no supplier: add one under Suppliers to order them.")
+        st.caption(f"{without:,} of these have no supplier: add one in the Suppliers tab to order them.")
     if not may_change():
         st.caption("Drafting purchase orders: " + OWNERS_ONLY)
     elif st.button("Create draft purchase orders", key="draft_pos", icon=":material/post_add:",
                  help="One draft per supplier with these quantities; variants already on an open order are "
-                      "left out. Edit them under Purchase orders."):
+                      "left out. Edit them in the Purchase orders tab."):
         created = draft_purchase_orders(wh, store.store_id, health, store.currency)
         st.toast(f"Created {len(created):,} draft purchase orders." if created else
                  "No new drafts: every suggested variant is already on an open order or has no supplier.")
 
 
 def alert_lists(health: pl.DataFrame, f: Filters) -> None:
-    alerts = alerts_from_health(health)
-    kinds = [("stockout", "Stockouts"), ("stockout_risk", "Stockout risk"), ("dead_stock", "Dead stock"),
-             ("overstock", "Overstock")]
-    tabs = st.tabs([f"{title} ({alerts.filter(pl.col('kind') == k).height:,})" for k, title in kinds])
-    for tab, (kind, title) in zip(tabs, kinds):
+    kinds = {"Stockouts": "stockout", "Stockout risk": "stockout_risk", "Dead stock": "dead_stock",
+             "Overstock": "overstock"}
+    # Only the open list runs (a click on another reruns the page); the cards above count each of them. The
+    # labels carry no count: a tab's label is its key, and a count changed by a sale would close it.
+    for tab, title in zip(st.tabs(list(kinds), key="inventory_alerts_tab", on_change="rerun"), kinds):
+        if not tab.open:
+            continue
+        kind = kinds[title]
         with tab:
             rows = health.filter(pl.col("status") == kind).sort("net_sales_90d", descending=True)
-            st.caption(D[kind])
             if rows.height == 0:
-                st.caption(f"No {title.lower()} today.")
+                st.caption(f"No {title.lower()} today. {D[kind]}")
                 continue
+            st.caption(f"{format_count(rows.height)} {'variant' if rows.height == 1 else 'variants'}. {D[kind]}")
             table(rows, {**variant_columns(f.currency),
                          "abc_class": st.column_config.TextColumn("ABC", help=D["abc_class"]),
                          "inventory_value": money_column("Value at cost", f.currency, D["inventory_value"]),
@@ -242,7 +245,7 @@ def alert_lists(health: pl.DataFrame, f: Filters) -> None:
 def forecast_section(wh, store: Store, health: pl.DataFrame, f: Filters, stamp: tuple) -> None:
     forecasts = cached_query(_forecast_rows, wh, store.store_id, stamp)
     if forecasts.height == 0:
-        st.caption("No forecasts yet (see above).")
+        st.caption("No forecasts yet (see the note at the top of the page).")
         return
     scored = health.filter(pl.col("forecast_model").is_not_null())
     options = scored.sort("net_sales_90d", descending=True)
@@ -494,27 +497,22 @@ with section("Stock alerts"):
     st.subheader("At risk and not selling")
     alert_lists(health, filters)
 
-with section("Purchase orders"):
-    st.subheader("Purchase orders", help="Draft → sent → received. Receiving adds the units to stock and takes "
-                 "them off order.")
-    purchase_order_section(wh, store, filters)
-
-with section("Demand forecasts"):
-    st.subheader("Demand forecasts", help="Daily units per variant for the next 28 days with a 90 % interval, "
-                 "from the last refresh. " + D["mase"])
-    forecast_section(wh, store, health, filters, stamp)
-
-with section("Stock by variant"):
-    st.subheader("Stock by variant", help="Every variant with stock, recent sales or a forecast. Sell-through "
-                 "and lost sales over the chosen range.")
-    stock_table(wh, store, health, filters, stamp)
-
-with section("Suppliers"):
-    st.subheader("Suppliers", help="Lead times, MOQ, pack sizes and costs drive the reorder list.")
-    suppliers_section(wh, store)
-
-with section("Thresholds"), st.expander("Thresholds and service level"):
-    choices_section(wh, store, choices)
+# Lists to act on above, the rest in tabs of which only the open one runs: forecasts, every variant's
+# stock and the suppliers' forms are most of what the browser draws on this page.
+st.divider()
+open_tab_only({
+    "Purchase orders": ("Purchase orders", "Draft → sent → received. Receiving adds the units to stock and takes "
+                        "them off order.", lambda: purchase_order_section(wh, store, filters)),
+    "Demand forecasts": ("Demand forecasts", "Daily units per variant for the next 28 days with a 90 % interval, "
+                         "from the last refresh. " + D["mase"],
+                         lambda: forecast_section(wh, store, health, filters, stamp)),
+    "Stock by variant": ("Stock by variant", "Every variant with stock, recent sales or a forecast. Sell-through "
+                         "and lost sales over the chosen range.",
+                         lambda: stock_table(wh, store, health, filters, stamp)),
+    "Suppliers": ("Suppliers", "Lead times, MOQ, pack sizes and costs drive the reorder list.",
+                  lambda: suppliers_section(wh, store)),
+    "Thresholds": ("Thresholds and service level", None, lambda: choices_section(wh, store, choices)),
+}, "inventory_tab")
 
 from ui.explain import explain_panel  # noqa: E402 - the Explain panel closes the page
 

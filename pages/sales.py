@@ -316,13 +316,14 @@ with right, section("Sales by country"):
     breakdown(query(wh, filters, sales_by_country, filters.start, filters.end), filters, label="country",
               title="Country", name="sales_by_country", noun="country", figures=ORDER_COLUMNS)
 
-products_tab, variants_tab = st.tabs(["By product", "By variant"])
-with products_tab, section("Sales by product"):
-    breakdown(query(wh, filters, sales_by_product, filters.start, filters.end), filters, label="product",
-              title="Product", name="sales_by_product", noun="product", figures=ITEM_COLUMNS)
-with variants_tab, section("Sales by variant"):
-    breakdown(query(wh, filters, sales_by_variant, filters.start, filters.end), filters, label="variant",
-              title="Variant", name="sales_by_variant", noun="variant", figures=ITEM_COLUMNS)
+# Only the open tab runs (a click on the other reruns the page): the browser draws one chart and table.
+ITEM_TABS = {"By product": ("product", sales_by_product), "By variant": ("variant", sales_by_variant)}
+for tab, label in zip(st.tabs(list(ITEM_TABS), key="sales_items_tab", on_change="rerun"), ITEM_TABS):
+    if tab.open:
+        item, figures_of = ITEM_TABS[label]
+        with tab, section(f"Sales by {item}"):
+            breakdown(query(wh, filters, figures_of, filters.start, filters.end), filters, label=item,
+                      title=item.capitalize(), name=f"sales_by_{item}", noun=item, figures=ITEM_COLUMNS)
 
 with section("When people buy"):
     st.subheader("When people buy", help="Orders by weekday and hour of the day in the store's timezone, over "

@@ -42,8 +42,36 @@ def test_cards_lists_and_the_refresh_notice(app_store):
     assert "Demand forecasts have not been computed yet" in text and "python -m analytics refresh" in text
     assert [b.label for b in at.button if b.key == "run_forecast"] == ["Compute forecasts now"]
     assert "Service level 95.0%, review period 7 days." in text
-    assert any(t.label.startswith("Stockouts (1)") for t in at.tabs)
+    # The stock lists: only the open one runs, stockouts first.
+    assert [t.label for t in at.tabs][:4] == ["Stockouts", "Stockout risk", "Dead stock", "Overstock"]
+    assert "1 variant. " in text and "No overstock today." not in text
     assert not at.error
+    # Only the open tab of the lower part runs: purchase orders first.
+    assert "Purchase orders" in text and "Stock by variant" not in text and "Save supplier" not in {
+        b.label for b in at.button}
+
+
+def test_the_overstock_list(app_store):
+    app_store(build_inventory_store)
+    text = texts(run_page(inventory_alerts_tab="Overstock"))
+    assert "No overstock today. " in text and "variants. " not in text
+
+
+@pytest.mark.parametrize("tab, shown", [
+    ("Purchase orders", "Status: sent."),
+    ("Demand forecasts", "Accuracy over the backtest"),
+    ("Stock by variant", "Estimated sales lost to stockouts"),
+    ("Suppliers", "Add or edit"),
+    ("Thresholds", "Thresholds and service level"),
+])
+def test_each_tab_of_the_lower_part(app_store, tab, shown):
+    app_store(build_inventory_store)
+    at = run_page(inventory_tab=tab)
+    text = texts(at) + "\n" + "\n".join(str(s.label) for s in at.selectbox)
+    assert shown in text and "Reorder today" in text and not at.error
+    others = {"Purchase orders": "Open an order", "Stock by variant": "Stock by location",
+              "Suppliers": "Import supplier items (CSV)"}
+    assert all(label not in text for t, label in others.items() if t != tab)
 
 
 def test_drafting_purchase_orders_from_the_reorder_list(app_store):
@@ -57,7 +85,7 @@ def test_drafting_purchase_orders_from_the_reorder_list(app_store):
 
 def test_saving_thresholds(app_store):
     url = app_store(build_inventory_store)
-    at = run_page()
+    at = run_page(inventory_tab="Thresholds")
     at.number_input(key="inventory_overstock_days").set_value(10)   # v1 has 15 days of cover
     next(b for b in at.button if b.label == "Save thresholds").click().run()
     assert not at.exception
@@ -82,12 +110,20 @@ def test_an_analyst_reads_but_cannot_change_orders_suppliers_or_thresholds(app_s
     labels = {b.label for b in at.button}
     assert not labels & {"Create draft purchase orders", "Save quantities", "Mark sent", "Mark received",
                          "Cancel order", "Import", "Save thresholds", "Save supplier"}
-    owner = app(PAGE)
-    owner.run()
-    assert {"Create draft purchase orders", "Save thresholds", "Save supplier"} <= {b.label for b in owner.button}
-    assert not at.get("file_uploader")
-    text = texts(at)
+    owner_labels, text = set(), texts(at)
+    for tab in ("Suppliers", "Thresholds"):
+        owner = app(PAGE, inventory_tab=tab)
+        owner.run()
+        owner_labels |= {b.label for b in owner.button}
+        at.session_state["inventory_tab"] = tab
+        at.run()
+        assert not at.exception
+        labels |= {b.label for b in at.button}
+        assert not at.get("file_uploader")
+        text += texts(at)
+    assert {"Create draft purchase orders", "Save thresholds", "Save supplier"} <= owner_labels
+    assert not labels & {"Save thresholds", "Save supplier", "Import"}
     assert "Only an owner can change this; analysts read and export." in text
-    assert "Service level 95.0%, review period 7 days" in text
+    assert "Service level 95.0%, review period 7 days, overstock above" in text
     # The figures are the same as an owner's.
     assert cards(at)["To reorder"][0] == "3"

@@ -163,3 +163,14 @@ def test_money_figures_are_exact_to_the_cent(app_store):
     at = run_page()
     assert cards(at)["Total sales"][0] == "$0.70"
     assert cards(at)["Average order value"][0] == format_money(Decimal("0.70") / 3, "USD") == "$0.23"
+
+
+def test_only_the_open_items_tab_runs(app_store):
+    app_store(build_sales_store)
+    for tab, item, other in (("By product", "product", "variant"), ("By variant", "variant", "product")):
+        at = run_page(sales_items_tab=tab)
+        charts = {e.proto.id.split("-")[-1] for e in at.get("plotly_chart")}
+        files = " ".join(b.proto.id for b in at.get("download_button"))
+        assert f"chart_sales_by_{item}" in charts and f"chart_sales_by_{other}" not in charts, tab
+        assert f"csv_sales_by_{item}_2026-03-01" in files and f"sales_by_{other}" not in files, tab
+        assert "chart_sales_by_channel" in charts

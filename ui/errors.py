@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator, Mapping
 
 import streamlit as st
 
@@ -34,3 +34,17 @@ def section(what: str) -> Iterator[None]:
         log.exception("%s failed", what)
         st.error(f"{what} could not be shown because of an unexpected error. Reload the page; if it keeps "
                  "happening, the server log has the details.", icon=":material/error:")
+
+
+def open_tab_only(tabs: Mapping[str, tuple[str, str | None, Callable[[], None]]], key: str) -> None:
+    """Tabs of which only the open one runs, each in a section of its own under its subheader.
+
+    ``tabs``: label → (subheader, its help, what draws it). A click on another tab reruns the page:
+    each part left closed costs neither its queries nor the browser's drawing of it (a table or a
+    chart is the most of a page's time in the browser)."""
+    for tab, label in zip(st.tabs(list(tabs), key=key, on_change="rerun"), tabs):
+        if tab.open:
+            title, help_text, draw = tabs[label]
+            with tab, section(title):
+                st.subheader(title, help=help_text)
+                draw()
