@@ -392,7 +392,9 @@ else:
                "drives the funnel, products bought together, new against returning customers and CAC.")
     view = None
     with section("The customer figures"):
-        view = cached_query(customer_overview, wh, filters.store_id, as_of, AT_RISK_ROWS, CLV_ROWS)
+        # The scores change only with a refresh: new orders leave these figures cached until the next run.
+        runs = (rfm_run["run_id"], clv_run["run_id"] if clv_run else None)
+        view = cache.cached_by(runs, customer_overview, wh, filters.store_id, as_of, AT_RISK_ROWS, CLV_ROWS)
     if view is not None and view.customers == 0:
         st.info(f"No customer had ordered by {as_of:%-d %b %Y}. Import orders or build the demo store, then run "
                 f"`{REFRESH_COMMAND}`.", icon=":material/group_off:")

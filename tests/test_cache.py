@@ -89,3 +89,15 @@ def test_a_figure_of_a_new_version_drops_the_entry_of_the_version_before(store):
     cache.cached_query(counted_sum, store, "s", *MARCH)
     cache.cached_query(counted_sum, store, "s", *MARCH)
     assert len(calls) == 4
+
+
+def test_figures_keyed_on_a_stamp_outlive_new_orders_until_the_stamp_changes(store):
+    cache.cached_by(("run-1",), counted_sum, store, "s", *MARCH)
+    add_order(store, "o2", utc(2026, 3, 3, 15))
+    refresh_store(store, "s")
+    # Orders moved the data version; the stamp did not: the cached figure stays.
+    assert cache.cached_by(("run-1",), counted_sum, store, "s", *MARCH) == 1
+    assert cache.cached_query(counted_sum, store, "s", *MARCH) == 2
+    # A new stamp (a new run) computes it again.
+    assert cache.cached_by(("run-2",), counted_sum, store, "s", *MARCH) == 2
+    assert len(calls) == 3

@@ -8,7 +8,9 @@ store's order and refund rollups) changes with every new, changed or refunded
 order, so the live feed, a webhook or a sync shows up at the next render, and
 a filter change that was seen before answers at once. Figures of ranges that
 ended before today are keyed on the days before today only, so they stay
-cached while today's orders arrive.
+cached while today's orders arrive. ``cached_by(stamp, fn, ...)`` keys a
+figure on ``stamp`` instead, for what only a refresh writes (the customer
+scores, keyed on the runs that wrote them).
 
 The data version itself is a few cheap queries, reused for ``VERSION_TTL``
 seconds so that one page render asks for it mostly once, not once per figure.
@@ -124,9 +126,17 @@ def cached_query(fn: Callable[..., T], wh: Warehouse, store_id: str, *args: Any,
     dates = [value.date() if isinstance(value, dt.datetime) else value
              for value in (*args, *kwargs.values()) if isinstance(value, dt.date)]
     fingerprint = version.history if dates and max(dates) < version.today else version.everything
+    return cached_by(fingerprint, fn, wh, store_id, *args, **kwargs)
+
+
+def cached_by(stamp: tuple, fn: Callable[..., T], wh: Warehouse, store_id: str, *args: Any, **kwargs: Any) -> T:
+    """``fn(wh, store_id, *args, **kwargs)``, cached on ``stamp`` instead of the store's data version.
+
+    For figures read from what only a refresh writes (the customer scores): ``stamp`` names the runs that
+    wrote them, so the orders arriving meanwhile leave the figures cached until the next run."""
     name, kwargs_key, generation = _name(fn), tuple(sorted(kwargs.items())), _generation()
-    _drop_superseded(fn, wh, (name, wh.url, store_id, args, kwargs_key), (fingerprint, generation))
-    return _cached(fn, wh, name, wh.url, store_id, fingerprint, args, kwargs_key, generation)
+    _drop_superseded(fn, wh, (name, wh.url, store_id, args, kwargs_key), (stamp, generation))
+    return _cached(fn, wh, name, wh.url, store_id, stamp, args, kwargs_key, generation)
 
 
 def _drop_superseded(fn: Callable[..., Any], wh: Warehouse, call: tuple, stamp: tuple) -> None:
