@@ -48,7 +48,7 @@ from analytics.store_state import Store
 from ui import charts
 from ui.cache import cached_query
 from ui.downloads import chart_download, table_download
-from ui.errors import open_tab_only, open_warehouse, section
+from ui.errors import open_tab, open_tab_only, open_warehouse, section
 from ui.filters import Filters, describe_range, page_header, sidebar_filters, store_now
 from ui.kpis import kpi, kpi_cards
 from ui.login import OWNERS_ONLY, may_change
@@ -221,15 +221,13 @@ def alert_lists(health: pl.DataFrame, f: Filters) -> None:
              "Overstock": "overstock"}
     # Only the open list runs (a click on another reruns the page); the cards above count each of them. The
     # labels carry no count: a tab's label is its key, and a count changed by a sale would close it.
-    for tab, title in zip(st.tabs(list(kinds), key="inventory_alerts_tab", on_change="rerun"), kinds):
-        if not tab.open:
-            continue
-        kind = kinds[title]
-        with tab:
-            rows = health.filter(pl.col("status") == kind).sort("net_sales_90d", descending=True)
-            if rows.height == 0:
-                st.caption(f"No {title.lower()} today. {D[kind]}")
-                continue
+    tab, title = open_tab(list(kinds), "inventory_alerts_tab")
+    kind = kinds[title]
+    rows = health.filter(pl.col("status") == kind).sort("net_sales_90d", descending=True)
+    with tab:
+        if rows.height == 0:
+            st.caption(f"No {title.lower()} today. {D[kind]}")
+        else:
             st.caption(f"{format_count(rows.height)} {'variant' if rows.height == 1 else 'variants'}. {D[kind]}")
             table(rows, {**variant_columns(f.currency),
                          "abc_class": st.column_config.TextColumn("ABC", help=D["abc_class"]),

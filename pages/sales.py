@@ -26,7 +26,7 @@ from analytics.sales_breakdowns import (
 from ui import charts
 from ui.cache import cached_query, current_version
 from ui.downloads import chart_download, table_download
-from ui.errors import open_warehouse, section
+from ui.errors import open_tab, open_warehouse, section
 from ui.filters import Filters, channel_name, describe_range, page_header, sidebar_filters, store_now
 from ui.kpis import kpi, kpi_cards
 from ui.tables import count_column, for_display, money_column, text_of
@@ -318,12 +318,11 @@ with right, section("Sales by country"):
 
 # Only the open tab runs (a click on the other reruns the page): the browser draws one chart and table.
 ITEM_TABS = {"By product": ("product", sales_by_product), "By variant": ("variant", sales_by_variant)}
-for tab, label in zip(st.tabs(list(ITEM_TABS), key="sales_items_tab", on_change="rerun"), ITEM_TABS):
-    if tab.open:
-        item, figures_of = ITEM_TABS[label]
-        with tab, section(f"Sales by {item}"):
-            breakdown(query(wh, filters, figures_of, filters.start, filters.end), filters, label=item,
-                      title=item.capitalize(), name=f"sales_by_{item}", noun=item, figures=ITEM_COLUMNS)
+items_tab, items_label = open_tab(list(ITEM_TABS), "sales_items_tab")
+item, figures_of = ITEM_TABS[items_label]
+with items_tab, section(f"Sales by {item}"):
+    breakdown(query(wh, filters, figures_of, filters.start, filters.end), filters, label=item,
+              title=item.capitalize(), name=f"sales_by_{item}", noun=item, figures=ITEM_COLUMNS)
 
 with section("When people buy"):
     st.subheader("When people buy", help="Orders by weekday and hour of the day in the store's timezone, over "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from typing import Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import streamlit as st
 
@@ -36,15 +36,21 @@ def section(what: str) -> Iterator[None]:
                  "happening, the server log has the details.", icon=":material/error:")
 
 
-def open_tab_only(tabs: Mapping[str, tuple[str, str | None, Callable[[], None]]], key: str) -> None:
-    """Tabs of which only the open one runs, each in a section of its own under its subheader.
+def open_tab(labels: Sequence[str], key: str) -> tuple[Any, str]:
+    """Tabs of which only the open one is to be drawn: (its container, its label).
 
-    ``tabs``: label → (subheader, its help, what draws it). A click on another tab reruns the page:
-    each part left closed costs neither its queries nor the browser's drawing of it (a table or a
-    chart is the most of a page's time in the browser)."""
-    for tab, label in zip(st.tabs(list(tabs), key=key, on_change="rerun"), tabs):
-        if tab.open:
-            title, help_text, draw = tabs[label]
-            with tab, section(title):
-                st.subheader(title, help=help_text)
-                draw()
+    A click on another tab reruns the page: each part left closed costs neither its queries nor the
+    browser's drawing of it (a table or a chart is the most of a page's time in the browser)."""
+    tabs = st.tabs(list(labels), key=key, on_change="rerun")
+    return next(((tab, label) for tab, label in zip(tabs, labels) if tab.open), (tabs[0], labels[0]))
+
+
+def open_tab_only(tabs: Mapping[str, tuple[str, str | None, Callable[[], None]]], key: str) -> None:
+    """:func:`open_tab`, the open one drawn in a section of its own under its subheader.
+
+    ``tabs``: label → (subheader, its help, what draws it)."""
+    tab, label = open_tab(list(tabs), key)
+    title, help_text, draw = tabs[label]
+    with tab, section(title):
+        st.subheader(title, help=help_text)
+        draw()
