@@ -32,7 +32,8 @@ def test_refresh_writes_scores_and_the_clv_model_and_the_report_its_files(wh, tm
     assert [(r.kind, r.status) for r in runs] == [("rfm", "succeeded"), ("clv", "succeeded")], runs
     clv = latest_run(wh, "s", "clv")
     params = clv["params"]
-    assert set(params) == {"time_unit", "bgnbd", "gamma_gamma"} and params["time_unit"] == "week"
+    assert set(params) == {"time_unit", "model", "bgnbd", "gamma_gamma"} and params["time_unit"] == "week"
+    assert params["model"] == clv["metrics"]["holdout"]["chosen"]
     assert set(params["bgnbd"]) == {"r", "alpha", "a", "b"} and set(params["gamma_gamma"]) == {"p", "q", "v"}
     assert clv["metrics"]["warnings"] == [] and clv["metrics"]["horizon_days"] == 365
     scores = wh.query("SELECT * FROM customer_scores WHERE store_id = 's'")
@@ -60,7 +61,7 @@ def test_too_little_data_is_a_warning_not_a_prediction(wh):
     runs = run_refresh(wh, STORE, dt.date(2026, 3, 31), steps=STEPS)
     assert [r.status for r in runs] == ["succeeded", "succeeded"]
     clv = latest_run(wh, "s", "clv")
-    assert clv["params"] == {"time_unit": "week", "bgnbd": None, "gamma_gamma": None}
+    assert clv["params"] == {"time_unit": "week", "model": "bgnbd", "bgnbd": None, "gamma_gamma": None}
     assert "2 customers of whom 1 bought again" in clv["metrics"]["warnings"][0]
     assert wh.scalar("SELECT COUNT(*) FROM customer_scores WHERE p_alive IS NOT NULL") == 0
     assert wh.scalar("SELECT COUNT(*) FROM customer_scores WHERE rfm_segment IS NOT NULL") == 2

@@ -33,7 +33,9 @@ __all__ = [
     "ClvFit",
     "GammaGamma",
     "MIN_CUSTOMERS",
+    "MIN_CUSTOMERS_WITH_PRIORS",
     "MIN_REPEAT_CUSTOMERS",
+    "MIN_REPEAT_WITH_PRIORS",
     "SUMMARY_COLUMNS",
     "bgnbd_log_likelihood",
     "clv_summary",
@@ -51,6 +53,10 @@ DAYS_PER_WEEK = 7.0
 # Below these the fitted parameters are noise: no prediction, a warning instead.
 MIN_CUSTOMERS = 50
 MIN_REPEAT_CUSTOMERS = 20
+# BG/NBD with priors (analytics/customers/clv_models.py) answers for smaller stores: the priors keep its
+# estimates off the edges, and the range of each prediction says how little the orders tell.
+MIN_CUSTOMERS_WITH_PRIORS = 10
+MIN_REPEAT_WITH_PRIORS = 3
 
 
 # -- the summary ------------------------------------------------------------------------------
@@ -273,9 +279,12 @@ def gamma_gamma_log_likelihood(params: GammaGamma, frequency, monetary_value) ->
             + (p * x - 1) * np.log(m) + p * x * np.log(x) - (p * x + q) * np.log(v + x * m))
 
 
-def fit_gamma_gamma(frequency, monetary_value) -> tuple[GammaGamma, float, bool]:
+def fit_gamma_gamma(frequency, monetary_value, prior_mean: np.ndarray | None = None,
+                    prior_sd: float = 1.5) -> tuple[GammaGamma, float, bool]:
     """Maximum-likelihood Gamma-Gamma parameters from customers with frequency > 0 and positive
-    mean spend, the total log-likelihood and whether it converged."""
+    mean spend, the total log-likelihood (without the prior) and whether it converged; with
+    ``prior_mean`` (the log of p, q, γ), maximum a posteriori under normal priors of ``prior_sd`` on
+    the log-parameters."""
     x, m = _arrays(frequency, monetary_value)
     if np.any(x <= 0) or np.any(m <= 0):
         raise ValueError("Gamma-Gamma is fitted on customers with repeat purchases and positive spend only")
@@ -293,13 +302,19 @@ def fit_gamma_gamma(frequency, monetary_value) -> tuple[GammaGamma, float, bool]
         d_q = psi_pxq - special.digamma(q) + np.log(v) - ln_vxm
         d_v = q / v - (p * x + q) / (v + x * m)
         grad = np.sum(np.stack([d_p, d_q, d_v]) * weight, axis=1)
-        return -total / n, -grad * params / n
+        if prior_mean is None:
+            return -total / n, -grad * params / n
+        z = (log_params - prior_mean) / prior_sd
+        return (-total + 0.5 * float(z @ z)) / n, (-grad * params + z / prior_sd) / n
 
     mean_m = max(float(np.mean(m)), 1e-3)
     starts = [np.log([1.0, 1.0, mean_m]), np.log([5.0, 3.0, mean_m])]
-    log_params, converged, value = _minimize(objective, starts)
+    if prior_mean is not None:
+        starts.append(np.asarray(prior_mean, dtype=float))
+    log_params, converged, _ = _minimize(objective, starts)
     p, q, v = (float(val) for val in np.exp(log_params))
-    return GammaGamma(p, q, v), -value * n, converged
+    fitted = GammaGamma(p, q, v)
+    return fitted, float(np.sum(weight * gamma_gamma_log_likelihood(fitted, x, m))), converged
 
 
 def expected_spend(params: GammaGamma, frequency, monetary_value) -> np.ndarray:
@@ -315,7 +330,9 @@ def expected_spend(params: GammaGamma, frequency, monetary_value) -> np.ndarray:
 @dataclass
 class ClvFit:
     """A fitted CLV model and each customer's prediction (``predictions`` is ``None`` when the data
-    were too few or a fit failed; ``warnings`` says why)."""
+    were too few or a fit failed; ``warnings`` says why). ``model`` names the purchase-count model
+    (``bgnbd``, ``mbgnbd`` or ``bgnbd_map``: see ``clv_models.py``); with a range, ``predictions`` also
+    has ``predicted_clv_low`` and ``predicted_clv_high`` (the 90 % range of the expected value)."""
 
     bgnbd: BetaGeo | None
     gamma_gamma: GammaGamma | None
@@ -323,20 +340,29 @@ class ClvFit:
     predictions: pl.DataFrame | None
     warnings: list[str] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
+    model: str = "bgnbd"
 
     def params(self) -> dict[str, Any]:
         """The ``model_runs.params`` of a CLV run."""
         return {
             "time_unit": "week",
+            "model": self.model,
             "bgnbd": self.bgnbd.as_dict() if self.bgnbd else None,
             "gamma_gamma": self.gamma_gamma.as_dict() if self.gamma_gamma else None,
         }
 
 
-def fit_clv(summary: pl.DataFrame, horizon_days: int) -> ClvFit:
-    """Fit BG/NBD on every customer of ``summary`` and Gamma-Gamma on those with repeat purchases
-    and positive mean spend, then predict for every customer: ``p_alive``, ``expected_purchases`` over
-    ``horizon_days`` and ``predicted_clv`` = expected purchases × expected spend per purchase."""
+def fit_clv(summary: pl.DataFrame, horizon_days: int, model: str = "bgnbd", *,
+            with_range: bool = False) -> ClvFit:
+    """Fit the purchase-count ``model`` (BG/NBD by maximum likelihood unless told otherwise) on every
+    customer of ``summary`` and Gamma-Gamma on those with repeat purchases and positive mean spend,
+    then predict for every customer: ``p_alive``, ``expected_purchases`` over ``horizon_days`` and
+    ``predicted_clv`` = expected purchases × expected spend per purchase (and its 90 % range with
+    ``with_range``)."""
+    from analytics.customers.clv_models import (
+        PRIOR_SD, expected_purchases_of, fit_count_model, p_alive_of, prediction_range, spend_prior_means,
+    )
+
     missing = [c for c in SUMMARY_COLUMNS if c not in summary.columns]
     if missing:
         raise ValueError(f"the summary has no {missing[0]!r} column")
@@ -347,15 +373,18 @@ def fit_clv(summary: pl.DataFrame, horizon_days: int) -> ClvFit:
     spenders = repeaters.filter(pl.col("monetary_value") > 0)
     metrics: dict[str, Any] = {"customers": n, "repeat_customers": repeaters.height,
                                "gamma_gamma_customers": spenders.height}
-    fit = ClvFit(None, None, horizon_days, None, metrics=metrics)
-    if n < MIN_CUSTOMERS or spenders.height < MIN_REPEAT_CUSTOMERS:
+    fit = ClvFit(None, None, horizon_days, None, metrics=metrics, model=model)
+    least, least_repeat = ((MIN_CUSTOMERS_WITH_PRIORS, MIN_REPEAT_WITH_PRIORS) if model == "bgnbd_map"
+                           else (MIN_CUSTOMERS, MIN_REPEAT_CUSTOMERS))
+    if n < least or spenders.height < least_repeat:
         fit.warnings.append(
             f"Too little data to predict lifetime value: {n:,} customers of whom {spenders.height:,} bought "
-            f"again; the model needs at least {MIN_CUSTOMERS} customers and {MIN_REPEAT_CUSTOMERS} who bought "
-            "again.")
+            f"again; the model needs at least {least} customers and {least_repeat} who bought again.")
         return fit
-    bgnbd, ll_bg, ok_bg = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
-    gg, ll_gg, ok_gg = fit_gamma_gamma(spenders["frequency"], spenders["monetary_value"])
+    count_fit = fit_count_model(model, summary["frequency"], summary["recency"], summary["T"])
+    bgnbd, ll_bg, ok_bg = count_fit.params, count_fit.log_likelihood, count_fit.converged
+    spend_prior = spend_prior_means(spenders["monetary_value"]) if model == "bgnbd_map" else None
+    gg, ll_gg, ok_gg = fit_gamma_gamma(spenders["frequency"], spenders["monetary_value"], spend_prior, PRIOR_SD)
     fit.bgnbd, fit.gamma_gamma = bgnbd, gg
     metrics.update({"bgnbd_log_likelihood": ll_bg, "gamma_gamma_log_likelihood": ll_gg})
     # Gamma-Gamma assumes spend per purchase independent of how often a customer buys.
@@ -387,18 +416,27 @@ def fit_clv(summary: pl.DataFrame, horizon_days: int) -> ClvFit:
     x, t_x, big_t = (summary[c].to_numpy().astype(float) for c in ("frequency", "recency", "T"))
     m = summary["monetary_value"].to_numpy().astype(float)
     horizon = horizon_days / DAYS_PER_WEEK
-    purchases = expected_purchases(bgnbd, horizon, x, t_x, big_t)
+    purchases = expected_purchases_of(model, bgnbd, horizon, x, t_x, big_t)
     # Customers without repeat purchases (or with none of positive spend) get the population mean.
     spend = np.where((x > 0) & (m > 0), expected_spend(gg, x, m), gg.mean_spend)
-    alive = p_alive(bgnbd, x, t_x, big_t)
+    alive = p_alive_of(model, bgnbd, x, t_x, big_t)
     value = purchases * spend
     broken = ~(np.isfinite(alive) & np.isfinite(purchases) & np.isfinite(value))
     if broken.any():
         fit.warnings.append(f"The prediction of {int(broken.sum()):,} customers could not be computed "
                             "(a numerical overflow) and is left empty.")
         alive, purchases, value = (np.where(broken, np.nan, a) for a in (alive, purchases, value))
-    fit.predictions = summary.with_columns(
-        pl.Series("p_alive", alive), pl.Series("expected_purchases", purchases),
-        pl.Series("expected_spend", spend), pl.Series("predicted_clv", value),
-    ).with_columns(pl.col("p_alive", "expected_purchases", "expected_spend", "predicted_clv").fill_nan(None))
+    columns = [pl.Series("p_alive", alive), pl.Series("expected_purchases", purchases),
+               pl.Series("expected_spend", spend), pl.Series("predicted_clv", value)]
+    if with_range:
+        spend_data = (spenders["frequency"].to_numpy().astype(float), spenders["monetary_value"].to_numpy())
+        bounds = prediction_range(count_fit, gg, horizon, x, t_x, big_t, m, spend_data, spend_prior=spend_prior)
+        low, high = bounds if bounds is not None else (np.full(n, np.nan), np.full(n, np.nan))
+        if bounds is None:
+            fit.warnings.append("The range of each prediction could not be worked out (the fit's curvature "
+                                "is flat in some direction); the predictions stand without one.")
+        columns += [pl.Series("predicted_clv_low", np.where(broken, np.nan, low)),
+                    pl.Series("predicted_clv_high", np.where(broken, np.nan, high))]
+    fit.predictions = summary.with_columns(*columns).with_columns(
+        pl.col(s.name for s in columns).fill_nan(None))
     return fit

@@ -9,11 +9,15 @@ columns of that day (so a customer no longer scored loses a stale score):
   metrics hold the customers per segment and how customers moved between
   segments from :data:`MOVEMENT_DAYS` days before (``movement``: ``days``, and
   ``rows`` of from-segment, to-segment, customers, as :func:`segment_movement`);
-- ``clv``: p_alive, expected_purchases and predicted_clv over the chosen horizon
+- ``clv``: p_alive, expected_purchases, predicted_clv and its 90 % range
+  (predicted_clv_low, predicted_clv_high) over the chosen horizon
   (``customers.clv_horizon_days``, default 365) in horizon_days, for every
-  customer whose first order is on or before the as-of day; its run's params
-  are ``{"time_unit": "week", "bgnbd": {r, alpha, a, b}, "gamma_gamma": {p, q, v}}``
-  (both ``null`` when there was too little data; the warning is in its metrics).
+  customer whose first order is on or before the as-of day, by the model chosen
+  on a holdout of the store's own history (``analytics/customers/clv_holdout.py``);
+  its run's params are ``{"time_unit": "week", "model": ..., "bgnbd": {r, alpha,
+  a, b}, "gamma_gamma": {p, q, v}}`` (``bgnbd`` holds the chosen count model's
+  parameters; both ``null`` when there was too little data; the warning is in its
+  metrics, and the holdout's groups under ``metrics["holdout"]``).
 
 Both keep each customer's history beside the scores (orders to date, first and
 last order, historical value: ``analytics/customers/history.py``): ``rfm`` for
@@ -29,7 +33,8 @@ from decimal import Decimal
 import polars as pl
 
 from analytics.customers.choices import clv_horizon_days, rfm_window_days
-from analytics.customers.clv import ClvFit, clv_summary, fit_clv
+from analytics.customers.clv import ClvFit, clv_summary
+from analytics.customers.clv_holdout import fit_chosen_clv
 from analytics.customers.history import write_history
 from analytics.customers.orders import customer_orders
 from analytics.customers.rfm import rfm_scores_in, segment_movement
@@ -41,7 +46,8 @@ __all__ = ["MOVEMENT_DAYS", "STEPS", "compute_clv"]
 MOVEMENT_DAYS = 90
 
 _RFM_COLUMNS = ("recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_segment")
-_CLV_COLUMNS = ("p_alive", "expected_purchases", "predicted_clv", "horizon_days")
+_CLV_COLUMNS = ("p_alive", "expected_purchases", "predicted_clv", "predicted_clv_low", "predicted_clv_high",
+                "horizon_days")
 
 
 def _clear(wh: Warehouse, context: RefreshContext, columns: tuple[str, ...]) -> None:
@@ -82,7 +88,7 @@ def compute_clv(wh: Warehouse, store_id: str, as_of, horizon_days: int
         pl.len().cast(pl.Int32).alias("orders_to_date"), pl.col("day").min().alias("first_order"),
         pl.col("day").max().alias("last_order"),
         pl.col("net_sales").sum().cast(pl.Decimal(18, 4)).alias("historical_value"))
-    return summary, fit_clv(summary, horizon_days), history
+    return summary, fit_chosen_clv(purchases, summary, as_of, horizon_days), history
 
 
 def _to_money(value: float | None) -> Decimal | None:
@@ -103,8 +109,8 @@ def _clv_step(context: RefreshContext) -> StepResult:
                 "store_id": [store.store_id] * p.height, "customer_id": p["customer_id"],
                 "as_of": [context.as_of] * p.height, "p_alive": p["p_alive"],
                 "expected_purchases": p["expected_purchases"],
-                "predicted_clv": pl.Series([_to_money(v) for v in p["predicted_clv"].to_list()],
-                                           dtype=pl.Decimal(18, 4)),
+                **{column: pl.Series([_to_money(v) for v in p[column].to_list()], dtype=pl.Decimal(18, 4))
+                   for column in ("predicted_clv", "predicted_clv_low", "predicted_clv_high")},
                 "horizon_days": [horizon] * p.height,
             }).join(history, on="customer_id", how="left"))
         else:
