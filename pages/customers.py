@@ -14,6 +14,7 @@ from analytics.customers import figures
 from analytics.customers.affinity import first_product_choices, first_product_counts, repeat_rates
 from analytics.customers.funnel import BREAKDOWNS, funnel, funnel_sessions
 from analytics.customers.rfm import PLAYBOOKS, SEGMENTS
+from analytics.customers.clv_models import MODEL_NAMES
 from analytics.customers.choices import HORIZON_CHOICE, WINDOW_CHOICE, clv_horizon_days, rfm_window_days
 from analytics.customers.steps import MOVEMENT_DAYS
 from analytics.customers.views import (
@@ -31,6 +32,7 @@ from analytics.customers.views import (
     pairs_view,
     stored_movement,
 )
+from analytics.formatting import format_percent
 from analytics.refresh import latest_run, run_refresh
 from analytics.store_state import list_stores
 from data.app_settings import set_choice
@@ -56,9 +58,12 @@ DEFINITIONS = {
     "rfm": "Recency (days since the last order), frequency (orders) and monetary (net sales) over the window, "
            "each scored 1–5 by quintile (most recent = 5); segments from the grid of R's rfm package.",
     "historical": "Historical CLV: net sales per customer up to the scores' day.",
-    "predicted": "Predicted CLV: BG/NBD expected purchases over the horizon × Gamma-Gamma expected spend per "
-                 "purchase, not discounted.",
+    "predicted": "Predicted CLV: the expected purchases over the horizon (BG/NBD, MBG/NBD or BG/NBD with priors, "
+                 "whichever predicted the held-out days best) × Gamma-Gamma expected spend per purchase, not "
+                 "discounted.",
     "p_alive": "P(alive): the BG/NBD probability that the customer has not stopped buying.",
+    "range": "The 90 % range of the predicted value: how sure the model is of the customer's expected value "
+             "(its parameters' uncertainty), not how much one customer's spend can vary.",
     "cohort": "Customers grouped by the month of their first order; retention in month k = share of the cohort "
               "who ordered in month k; cumulative net sales per customer by month k.",
     "funnel": "Sessions → viewed a product → added to cart → began checkout → purchased; a session counts at a "
@@ -258,17 +263,37 @@ def clv_section(wh, view: CustomerOverview, f: Filters, clv_run: dict | None, as
                    else f"No prediction yet: run `{REFRESH_COMMAND}`.")
         return
     horizon = metrics.get("horizon_days", 365)
-    params = clv_run["params"]
     fig = figures.clv_histogram(view.clv_counts, view.clv_edges, f.currency, horizon)
     plot(fig, "customers_predicted_clv", f, fig.layout.title.text)
-    st.caption(f"BG/NBD r = {params['bgnbd']['r']:.3f}, α = {params['bgnbd']['alpha']:.3f} weeks, "
-               f"a = {params['bgnbd']['a']:.3f}, b = {params['bgnbd']['b']:.3f}; Gamma-Gamma p = "
-               f"{params['gamma_gamma']['p']:.2f}, q = {params['gamma_gamma']['q']:.2f}, γ = "
-               f"{params['gamma_gamma']['v']:.2f}; fitted on {metrics.get('customers', 0):,} customers, "
-               f"{metrics.get('repeat_customers', 0):,} of whom bought again. Not discounted.")
-    table(view.clv_top, "customers_clv", f, value_columns(f, "expected_purchases", st.column_config.NumberColumn(
-        "Expected orders", format="%.2f")), percent=("p_alive",),
-        download=lambda: clv_ranking(wh, f.store_id, as_of))
+    st.caption(clv_model_sentence(clv_run))
+    holdout = metrics.get("holdout")
+    if holdout and holdout.get("chosen"):
+        fig = figures.clv_holdout_bars(holdout)
+        plot(fig, "customers_clv_holdout", f, fig.layout.title.text)
+    columns = value_columns(f, "expected_purchases", st.column_config.NumberColumn("Expected orders", format="%.2f"))
+    columns.update({"predicted_clv_low": money_column("Low (90 % range)", f.currency, DEFINITIONS["range"]),
+                    "predicted_clv_high": money_column("High (90 % range)", f.currency, DEFINITIONS["range"])})
+    table(view.clv_top, "customers_clv", f, columns, percent=("p_alive",),
+          download=lambda: clv_ranking(wh, f.store_id, as_of))
+
+
+def clv_model_sentence(clv_run: dict) -> str:
+    """Which model predicted the values, what it was fitted on and how it did on the held-out days."""
+    metrics, params = clv_run.get("metrics", {}), clv_run.get("params", {})
+    model = MODEL_NAMES.get(params.get("model") or "bgnbd", "BG/NBD")
+    sentence = (f"Predicted by {model} with Gamma-Gamma for spend, fitted on {metrics.get('customers', 0):,} "
+                f"customers, {metrics.get('repeat_customers', 0):,} of whom bought again; not discounted.")
+    holdout = metrics.get("holdout")
+    if holdout and holdout.get("chosen"):
+        chosen = holdout["chosen"]
+        actual = sum(g["actual"] for g in holdout["groups"])
+        predicted = sum(g["predicted"].get(chosen, 0.0) for g in holdout["groups"])
+        others = [MODEL_NAMES[k] for k, e in holdout["errors"].items() if e is not None and k != chosen]
+        sentence += (f" Chosen by holding out the last {holdout['holdout_days']} days: fitted on the orders "
+                     f"before them, it predicted {predicted:,.0f} repeat purchases where customers made "
+                     f"{actual:,.0f}, {format_percent(holdout['errors'][chosen])} off across the groups below"
+                     + (f", closer than {' and '.join(others)}." if others else "."))
+    return sentence
 
 
 def funnel_section(wh, f: Filters) -> None:

@@ -48,7 +48,7 @@ def test_with_scores_the_page_shows_segments_value_and_the_lists(app_store):
     text = texts(at)
     assert "Scores as of 31 Mar 2026" in text and "High-value customers at risk" in text
     # Only the open tab runs: the segments, with the export of one segment's customers.
-    assert "RFM segments" in text and "Conversion funnel" not in text and "Not discounted." not in text
+    assert "RFM segments" in text and "Conversion funnel" not in text and "not discounted." not in text
     export = at.selectbox(key="customers_export_segment")
     assert export.value in export.options
     shown = {}
@@ -59,7 +59,8 @@ def test_with_scores_the_page_shows_segments_value_and_the_lists(app_store):
         shown[tab] = texts(at)
         assert "RFM segments" not in shown[tab] and "High-value customers at risk" in shown[tab]
     assert "Cohorts by month of first order" in shown["Cohorts"]
-    assert "Not discounted." in shown["Lifetime value"]
+    assert "not discounted." in shown["Lifetime value"]
+    assert "Chosen by holding out the last 91 days" in shown["Lifetime value"]
     # No web events in this store: the funnel says why.
     assert "No web sessions in this range" in shown["Funnel"]
     assert "Products and repeat purchases" in shown["Products and repeat"]

@@ -44,6 +44,19 @@ def test_refresh_writes_scores_and_the_clv_model_and_the_report_its_files(wh, tm
     orders = customer_orders(wh, "s", AS_OF)
     in_window = orders.filter(pl.col("day") >= AS_OF - dt.timedelta(days=364))["customer_id"].n_unique()
     assert scored.height == in_window
+    # The model was chosen on the last 91 days held out; every calibration customer is in one group, and the
+    # held-out purchases are the distinct order days after the calibration end of those customers.
+    holdout = clv["metrics"]["holdout"]
+    end = dt.date.fromisoformat(holdout["calibration_end"])
+    assert holdout["holdout_days"] == 91 and end == AS_OF - dt.timedelta(days=91)
+    before = orders.filter(pl.col("day") <= end)
+    assert sum(g["customers"] for g in holdout["groups"]) == before["customer_id"].n_unique()
+    held_out = orders.filter((pl.col("day") > end) & pl.col("customer_id").is_in(before["customer_id"].unique()))
+    assert sum(g["actual"] for g in holdout["groups"]) == held_out.unique(["customer_id", "day"]).height
+    # Each prediction sits inside its 90 % range.
+    assert scores["predicted_clv_low"].null_count() == 0
+    assert ((scores["predicted_clv_low"] <= scores["predicted_clv"])
+            & (scores["predicted_clv"] <= scores["predicted_clv_high"])).all()
     # Running again for the same day replaces the scores instead of adding rows.
     run_refresh(wh, STORE, AS_OF, steps=STEPS)
     assert wh.scalar("SELECT COUNT(*) FROM customer_scores WHERE store_id = 's'") == 800
@@ -151,8 +164,10 @@ def report_files(wh, tmp_path):
     assert model == latest_run(wh, "s", "clv")["params"]
     rows = list(csv.DictReader(io.StringIO((tmp_path / "clv.csv").read_text())))
     assert list(rows[0]) == ["customer_id", "frequency", "recency", "T", "monetary_value", "p_alive",
-                             "expected_purchases", "predicted_clv"]
+                             "expected_purchases", "predicted_clv", "predicted_clv_low", "predicted_clv_high"]
     assert len(rows) == 800 and all(0 <= float(r["p_alive"]) <= 1 for r in rows)
+    assert all(float(r["predicted_clv_low"]) <= float(r["predicted_clv"]) <= float(r["predicted_clv_high"])
+               for r in rows)
     # A report ending before the refresh's day fits its own model on the data up to its last day.
     early = tmp_path / "early"
     write_report(wh, STORE, dt.date(2025, 6, 1), dt.date(2025, 6, 30), early, charts=False, sections=SECTIONS)

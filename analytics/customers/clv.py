@@ -381,7 +381,8 @@ def fit_clv(summary: pl.DataFrame, horizon_days: int, model: str = "bgnbd", *,
             f"Too little data to predict lifetime value: {n:,} customers of whom {spenders.height:,} bought "
             f"again; the model needs at least {least} customers and {least_repeat} who bought again.")
         return fit
-    count_fit = fit_count_model(model, summary["frequency"], summary["recency"], summary["T"])
+    count_fit = fit_count_model(model, summary["frequency"], summary["recency"], summary["T"],
+                                with_covariance=with_range)
     bgnbd, ll_bg, ok_bg = count_fit.params, count_fit.log_likelihood, count_fit.converged
     spend_prior = spend_prior_means(spenders["monetary_value"]) if model == "bgnbd_map" else None
     gg, ll_gg, ok_gg = fit_gamma_gamma(spenders["frequency"], spenders["monetary_value"], spend_prior, PRIOR_SD)

@@ -87,7 +87,7 @@ def choose_model(purchases: pl.DataFrame, as_of: dt.date) -> ModelChoice | None:
     weeks = holdout / DAYS_PER_WEEK
     predicted: dict[str, np.ndarray] = {}
     for kind in MODELS:
-        fit = fit_count_model(kind, x, t_x, big_t)
+        fit = fit_count_model(kind, x, t_x, big_t, with_covariance=False)
         if fit.identified:
             with np.errstate(all="ignore"):
                 values = expected_purchases_of(kind, fit.params, weeks, x, t_x, big_t)

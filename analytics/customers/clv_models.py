@@ -17,11 +17,11 @@ rates ~ Gamma(r, α), dropout probabilities ~ Beta(a, b), time in weeks):
   around 4, γ around 0.75 × the mean spend of the repeat customers (so the prior's mean spend per
   order, pγ/(q−1), is the store's own), which keeps q finite where customers hardly differ in spend.
 
-The range of a prediction (:func:`prediction_range`) is that of the *expected* value: parameters are
-drawn from the normal approximation of the fit around its optimum (the inverse Hessian of the
-negative log-likelihood, or log-posterior, on the log-parameters), each draw predicts every
-customer, and the 5th and 95th percentiles of the draws make the 90 % range. It says how sure the
-model is of a customer's expected value, not how much one customer's actual spend can vary.
+The range of a prediction (:func:`prediction_range`) is that of the *expected* value: each fit's
+parameters are taken as normal around its optimum on the log scale (the inverse Hessian of the
+negative log-likelihood, or log-posterior), carried to each customer's predicted value by the delta
+method, and the 90 % range is value × e^(±1.645·sd). It says how sure the model is of a customer's
+expected value, not how much one customer's actual spend can vary.
 """
 
 from __future__ import annotations
@@ -61,8 +61,8 @@ MODEL_NAMES = {
 PRIOR_SD = 1.5
 PRIOR_R, PRIOR_A, PRIOR_B = 0.5, 1.0, 3.0
 PRIOR_P = PRIOR_Q = 4.0
-RANGE_DRAWS = 200
 RANGE_LEVEL = 0.90
+RANGE_Z = float(special.ndtri(0.5 + RANGE_LEVEL / 2))
 
 
 @dataclass(frozen=True)
@@ -153,8 +153,9 @@ def spend_prior_means(monetary_value) -> np.ndarray:
     return np.log([PRIOR_P, PRIOR_Q, mean * (PRIOR_Q - 1) / PRIOR_P])
 
 
-def fit_count_model(kind: str, frequency, recency, T) -> CountFit:
-    """Fit model ``kind`` (one of :data:`MODELS`) to a summary's frequency, recency and T (weeks)."""
+def fit_count_model(kind: str, frequency, recency, T, *, with_covariance: bool = True) -> CountFit:
+    """Fit model ``kind`` (one of :data:`MODELS`) to a summary's frequency, recency and T (weeks), with
+    the covariance of its log-parameters unless ``with_covariance`` is false."""
     if kind not in MODELS:
         raise ValueError(f"unknown lifetime value model {kind!r}: use one of {', '.join(MODELS)}")
     x, t_x, big_t = _arrays(frequency, recency, T)
@@ -196,7 +197,7 @@ def fit_count_model(kind: str, frequency, recency, T) -> CountFit:
     if prior_mean is not None:
         starts.append(prior_mean.copy())
     log_params, converged, _ = _minimize(objective, starts)
-    covariance = _covariance(lambda v: objective(v)[0] * n, log_params)
+    covariance = _covariance(lambda v: objective(v)[0] * n, log_params) if with_covariance else None
     r, alpha, a, b = (float(v) for v in np.exp(log_params))
     return CountFit(kind, BetaGeo(r, alpha, a, b), total_ll(log_params), converged, covariance)
 
@@ -250,41 +251,55 @@ def _gamma_gamma_covariance(params: GammaGamma, frequency: np.ndarray, monetary:
 
 def prediction_range(fit: CountFit, spend_model: GammaGamma, horizon: float, frequency, recency, T,
                      monetary, spenders: tuple[np.ndarray, np.ndarray], *, spend_prior: np.ndarray | None = None,
-                     draws: int = RANGE_DRAWS, seed: int = 0) -> tuple[np.ndarray, np.ndarray] | None:
-    """The 90 % range (low, high) of each customer's predicted value over ``horizon`` weeks, from
-    ``draws`` parameter sets drawn around both fits (``spenders``: the frequency and mean spend the
-    spend model was fitted on, ``spend_prior`` its priors' centre if it had any); ``None`` when a
-    fit's curvature is unknown."""
+                     ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The 90 % range (low, high) of each customer's predicted value over ``horizon`` weeks
+    (``spenders``: the frequency and mean spend the spend model was fitted on, ``spend_prior`` its
+    priors' centre if it had any); ``None`` when a fit's curvature is unknown.
+
+    ln(value) = ln(expected purchases) + ln(expected spend): the first depends on the count model's
+    log-parameters only, the second on the spend model's, and the two fits are independent, so the
+    variance of ln(value) is gᵀ Σ g of each part added (g the derivatives by the log-parameters,
+    forward differences; Σ each fit's covariance). The range is value × e^(±z·sd), z the normal
+    quantile of 95 %: always around the value, never below zero."""
     spend_cov = _gamma_gamma_covariance(spend_model, *spenders, spend_prior)
     if fit.covariance is None or spend_cov is None:
         return None
-    rng = np.random.default_rng(seed)
-    count_mean = np.log(list(fit.params.as_dict().values()))
-    spend_mean = np.log([spend_model.p, spend_model.q, spend_model.v])
     x, t_x, big_t, m = _arrays(frequency, recency, T, monetary)
-    # Customers sharing (x, t_x, T, m̄) share every draw's prediction: predict the distinct rows only.
-    (ux, ut, uT, um), _ = _weighted_rows(x, t_x, big_t, m)
-    index = _row_index((ux, ut, uT, um), (x, t_x, big_t, m))
-    values = np.empty((draws, len(ux)))
-    count_draws = rng.multivariate_normal(count_mean, fit.covariance, size=draws)
-    spend_draws = rng.multivariate_normal(spend_mean, spend_cov, size=draws)
-    for k in range(draws):
-        r, alpha, a, b = np.exp(count_draws[k])
-        p, q, v = np.exp(spend_draws[k])
-        if q <= 1 or (fit.kind != "mbgnbd" and a <= 1e-9):
-            values[k] = np.nan
-            continue
-        params, spend = BetaGeo(r, alpha, a, b), GammaGamma(p, q, v)
+    # Expected purchases depend on (x, t_x, T) only: worked out once per distinct row.
+    distinct, _ = _weighted_rows(x, t_x, big_t)
+    index = _row_index(tuple(distinct), (x, t_x, big_t))
+    ux, ut, u_big_t = distinct
+
+    def log_purchases(log_params: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
-            purchases = expected_purchases_of(fit.kind, params, horizon, ux, ut, uT)
-            per_order = np.where((ux > 0) & (um > 0), expected_spend(spend, ux, um), spend.mean_spend)
-        values[k] = purchases * per_order
-    values[~np.isfinite(values)] = np.nan
-    tail = (1.0 - RANGE_LEVEL) / 2
+            return np.log(expected_purchases_of(fit.kind, BetaGeo(*np.exp(log_params)), horizon, ux, ut, u_big_t))
+
+    def log_spend(log_params: np.ndarray) -> np.ndarray:
+        spend = GammaGamma(*np.exp(log_params))
+        with np.errstate(all="ignore"):
+            return np.log(np.where((x > 0) & (m > 0), expected_spend(spend, x, m), spend.mean_spend))
+
+    count_point = np.log(list(fit.params.as_dict().values()))
+    spend_point = np.log([spend_model.p, spend_model.q, spend_model.v])
+    variance = (_delta_variance(log_purchases, count_point, fit.covariance)[index]
+                + _delta_variance(log_spend, spend_point, spend_cov))
+    centre = log_purchases(count_point)[index] + log_spend(spend_point)
+    spread = RANGE_Z * np.sqrt(np.maximum(variance, 0.0))
     with np.errstate(all="ignore"):
-        low = np.nanquantile(values, tail, axis=0)
-        high = np.nanquantile(values, 1.0 - tail, axis=0)
-    return low[index], high[index]
+        low, high = np.exp(centre - spread), np.exp(centre + spread)
+    broken = ~(np.isfinite(low) & np.isfinite(high))
+    return np.where(broken, np.nan, low), np.where(broken, np.nan, high)
+
+
+def _delta_variance(fn, point: np.ndarray, covariance: np.ndarray, step: float = 1e-5) -> np.ndarray:
+    """gᵀ Σ g for every element of ``fn(point)``, g its derivatives by each element of ``point``."""
+    base = fn(point)
+    gradient = np.empty((len(point), len(base)))
+    for i in range(len(point)):
+        shifted = point.copy()
+        shifted[i] += step
+        gradient[i] = (fn(shifted) - base) / step
+    return np.einsum("iu,ij,ju->u", gradient, covariance, gradient)
 
 
 def _row_index(distinct: tuple[np.ndarray, ...], rows: tuple[np.ndarray, ...]) -> np.ndarray:

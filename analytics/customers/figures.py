@@ -102,6 +102,26 @@ def clv_histogram(counts: Sequence[int], edges: Sequence[float], currency: str, 
     return _layout(fig, f"Predicted lifetime value over the next {horizon_days} days")
 
 
+def clv_holdout_bars(holdout: dict) -> go.Figure:
+    """The holdout the lifetime value model was chosen on (``metrics["holdout"]`` of the refresh run):
+    per group of customers by their repeat purchases before the holdout, the repeat purchases they
+    made in it against those the chosen model predicted."""
+    groups, chosen = holdout["groups"], holdout["chosen"]
+    labels = [g["group"] for g in groups]
+    name = holdout.get("names", {}).get(chosen, chosen)
+    fig = go.Figure([
+        go.Bar(x=labels, y=[g["actual"] for g in groups], name="Actual", marker_color=BLUE,
+               hovertemplate="%{y:,.0f} repeat purchases made<extra></extra>"),
+        go.Bar(x=labels, y=[g["predicted"].get(chosen) for g in groups], name=f"Predicted by {name}",
+               marker_color=ORANGE, hovertemplate="%{y:,.1f} predicted<extra></extra>"),
+    ])
+    fig.update_xaxes(title="Repeat purchases before the held-out days", type="category")
+    fig.update_yaxes(title="Repeat purchases in the held-out days", tickformat=",d")
+    _layout(fig, f"Predicted against actual repeat purchases over the {holdout['holdout_days']} days held out")
+    fig.update_layout(showlegend=True, barmode="group")
+    return fig
+
+
 def movement_heatmap(movement: pl.DataFrame) -> go.Figure:
     """Customers moving from one segment (rows) to another (columns)."""
     order = [*SEGMENTS, NOT_SCORED]

@@ -5,11 +5,12 @@
   the segment;
 - ``cohorts.csv``: the monthly first-order cohorts up to that day;
 - ``clv.csv``: customer_id, frequency, recency, T (weeks), monetary_value,
-  p_alive, expected_purchases, predicted_clv, from the newest refresh whose
+  p_alive, expected_purchases, predicted_clv and its 90 % range
+  (predicted_clv_low, predicted_clv_high), from the newest refresh whose
   as-of day is on or before that day (its as-of day and horizon are said in
   the index); without one, fitted as of that day; prediction columns empty
   when there was too little data;
-- ``clv_model.json``: that model's params (``time_unit``, ``bgnbd``, ``gamma_gamma``);
+- ``clv_model.json``: that model's params (``time_unit``, ``model``, ``bgnbd``, ``gamma_gamma``);
 - ``customer_segments.png`` and ``cohort_retention.png``.
 """
 
@@ -22,7 +23,8 @@ from decimal import Decimal
 
 import polars as pl
 
-from analytics.customers.clv import SUMMARY_COLUMNS, clv_summary, fit_clv
+from analytics.customers.clv import SUMMARY_COLUMNS, clv_summary
+from analytics.customers.clv_holdout import fit_chosen_clv
 from analytics.customers.cohorts import cohort_table_in
 from analytics.customers.figures import REPORT_TEMPLATE, retention_heatmap, segment_bars
 from analytics.customers.orders import customer_orders
@@ -33,7 +35,8 @@ from analytics.report import ReportChart, ReportContext, ReportSection, SectionO
     json_file, money_column
 from data.warehouse import Warehouse
 
-CLV_COLUMNS = (*SUMMARY_COLUMNS, "p_alive", "expected_purchases", "predicted_clv")
+CLV_COLUMNS = (*SUMMARY_COLUMNS, "p_alive", "expected_purchases", "predicted_clv", "predicted_clv_low",
+               "predicted_clv_high")
 
 
 def _float_money(values) -> list[Decimal | None]:
@@ -57,10 +60,13 @@ def clv_frame(wh: Warehouse, store_id: str, day: dt.date) -> tuple[pl.DataFrame,
     run = clv_run_on_or_before(wh, store_id, day)
     as_of = run["as_of"] if run else day
     orders = customer_orders(wh, store_id, as_of)
-    summary = clv_summary(orders.select("customer_id", "day", pl.col("net_sales").alias("amount")), as_of)
+    purchases = orders.select("customer_id", "day", pl.col("net_sales").alias("amount"))
+    summary = clv_summary(purchases, as_of)
     if run is not None:
         scores = wh.query("SELECT customer_id, p_alive, expected_purchases, CAST(predicted_clv AS DOUBLE PRECISION) AS "
-                          "predicted_clv, horizon_days FROM customer_scores WHERE store_id = :store AND as_of = :as_of",
+                          "predicted_clv, CAST(predicted_clv_low AS DOUBLE PRECISION) AS predicted_clv_low, "
+                          "CAST(predicted_clv_high AS DOUBLE PRECISION) AS predicted_clv_high, horizon_days "
+                          "FROM customer_scores WHERE store_id = :store AND as_of = :as_of",
                           {"store": store_id, "as_of": as_of})
         frame = summary.join(scores.drop("horizon_days"), on="customer_id", how="left") if scores.height else \
             summary.with_columns(*(pl.lit(None, dtype=pl.Float64).alias(c) for c in CLV_COLUMNS[5:]))
@@ -70,7 +76,7 @@ def clv_frame(wh: Warehouse, store_id: str, day: dt.date) -> tuple[pl.DataFrame,
         params = run["params"]
     else:
         horizon = clv_horizon_days(wh, store_id)
-        fit = fit_clv(summary, horizon)
+        fit = fit_chosen_clv(purchases, summary, as_of, horizon)
         frame = fit.predictions.drop("expected_spend") if fit.predictions is not None else summary.with_columns(
             *(pl.lit(None, dtype=pl.Float64).alias(c) for c in CLV_COLUMNS[5:]))
         warnings = fit.warnings
@@ -81,7 +87,8 @@ def clv_frame(wh: Warehouse, store_id: str, day: dt.date) -> tuple[pl.DataFrame,
         source += " " + " ".join(warnings)
     frame = frame.select(CLV_COLUMNS).with_columns(
         money_column("monetary_value", _float_money(frame["monetary_value"].to_list())),
-        money_column("predicted_clv", _float_money(frame["predicted_clv"].to_list())),
+        *(money_column(c, _float_money(frame[c].to_list()))
+          for c in ("predicted_clv", "predicted_clv_low", "predicted_clv_high")),
     )
     return frame, params, source
 

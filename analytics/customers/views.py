@@ -42,7 +42,7 @@ CLV_BINS = 40
 _ALL = """
 SELECT s.customer_id, c.email_hash, c.country, c.accepts_marketing, s.rfm_segment, s.r_score, s.f_score,
        s.m_score, s.recency_days, s.frequency, s.monetary, s.p_alive, s.expected_purchases, s.predicted_clv,
-       s.horizon_days, s.orders_to_date, s.first_order, s.last_order, s.historical_value
+       s.predicted_clv_low, s.predicted_clv_high, s.horizon_days, s.orders_to_date, s.first_order, s.last_order, s.historical_value
 FROM customer_scores s
 LEFT JOIN customers c ON c.store_id = s.store_id AND c.customer_id = s.customer_id
 WHERE s.store_id = :store_id AND s.as_of = :as_of
@@ -50,7 +50,8 @@ WHERE s.store_id = :store_id AND s.as_of = :as_of
 _SCHEMA = {"customer_id": pl.String, "email_hash": pl.String, "country": pl.String, "accepts_marketing": pl.Boolean,
            "rfm_segment": pl.String, "r_score": pl.Int64, "f_score": pl.Int64, "m_score": pl.Int64,
            "recency_days": pl.Int64, "frequency": pl.Int64, "monetary": pl.Decimal(38, 4), "p_alive": pl.Float64,
-           "expected_purchases": pl.Float64, "predicted_clv": pl.Decimal(38, 4), "horizon_days": pl.Int64,
+           "expected_purchases": pl.Float64, "predicted_clv": pl.Decimal(38, 4),
+           "predicted_clv_low": pl.Decimal(38, 4), "predicted_clv_high": pl.Decimal(38, 4), "horizon_days": pl.Int64,
            "orders_to_date": pl.Int64, "first_order": pl.Date, "last_order": pl.Date,
            "historical_value": pl.Decimal(38, 4)}
 _DAY = "FROM customer_scores WHERE store_id = :store_id AND as_of = :as_of"
