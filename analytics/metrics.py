@@ -189,8 +189,12 @@ def sales_summary(
     *,
     channels: Iterable[str] | None = None,
     countries: Iterable[str] | None = None,
+    until: dt.datetime | None = None,
 ) -> dict[str, Decimal | int]:
     """The sales figures of one store over the inclusive store-local dates ``start``–``end``.
+
+    With ``until`` (an aware datetime), only the orders created and the refunds made up to that
+    moment count: "today so far", or the same weekday last week up to the same time of day.
 
     Returns a dict with (money: ``Decimal`` in the store currency, 4 places;
     counts: ``int``; ratios: ``Decimal`` fractions, 4 places, 0.1234 = 12.34 %):
@@ -222,7 +226,15 @@ def sales_summary(
     """
     start, end = check_range(start, end)
     params, segment = filter_params(store_id, start, end, channels, countries)
-    orders = _one_row(wh, _orders_sql(wh), segment, params, _ORDER_FIELDS)
+    orders_sql = _orders_sql(wh)
+    if until is not None:
+        if until.tzinfo is None:
+            raise ValueError("until must be an aware datetime")
+        # The daily aggregate has no time of day: cut orders on the rollup of each order.
+        params["until"] = until.astimezone(dt.timezone.utc)
+        segment += " AND created_at <= :until"
+        orders_sql = _ORDERS_SQL
+    orders = _one_row(wh, orders_sql, segment, params, _ORDER_FIELDS)
     refunds = _one_row(wh, _REFUNDS_SQL, segment, params, _REFUND_FIELDS)
     customers = _one_row(wh, _CUSTOMERS_SQL, segment, params, _CUSTOMER_FIELDS)
     return sales_figures({**orders, **refunds, **customers})

@@ -25,8 +25,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from analytics.metrics import sales_figures
-from analytics.metrics import filter_params
+from analytics.metrics import filter_params, sales_figures, sales_summary
 from analytics.periods import check_range
 from data.warehouse import Warehouse
 
@@ -118,25 +117,6 @@ SELECT local_isodow, local_hour, COUNT(*),
        CAST(COALESCE(SUM(gross_sales - discounts), 0) AS DECIMAL(38,4))
 FROM order_facts WHERE {range} {segment}
 GROUP BY local_isodow, local_hour
-"""
-
-_ORDERS_UNTIL = """
-SELECT COUNT(*),
-       CAST(COALESCE(SUM(gross_sales), 0) AS DECIMAL(38,4)),
-       CAST(COALESCE(SUM(discounts), 0) AS DECIMAL(38,4)),
-       CAST(COALESCE(SUM(units_sold), 0) AS BIGINT),
-       CAST(COALESCE(SUM(shipping), 0) AS DECIMAL(38,4)),
-       CAST(COALESCE(SUM(taxes), 0) AS DECIMAL(38,4)),
-       CAST(COALESCE(SUM(duties), 0) AS DECIMAL(38,4))
-FROM order_facts WHERE {range} AND created_at <= :until {segment}
-"""
-
-_REFUNDS_UNTIL = """
-SELECT CAST(COALESCE(SUM(returns), 0) AS DECIMAL(38,4)),
-       CAST(COALESCE(SUM(units_returned), 0) AS BIGINT),
-       CAST(COALESCE(SUM(shipping_refunded), 0) AS DECIMAL(38,4)),
-       CAST(COALESCE(SUM(tax_refunded), 0) AS DECIMAL(38,4))
-FROM refund_facts WHERE {range} AND created_at <= :until {segment}
 """
 
 _LATEST = """
@@ -329,7 +309,7 @@ def today_vs_last_week(
     seven days earlier, up to the same wall-clock time (so a DST change in
     between does not shift the cut). Returns ``{"today": figures,
     "last_week": figures, "today_date", "last_week_date", "cutoff"}`` where
-    figures hold ``LIVE_FIGURES`` with the definitions of ``sales_summary``
+    figures are those of ``sales_summary`` (``LIVE_FIGURES`` among them) up to the cut
     and ``cutoff`` is the store-local wall-clock time of the cut.
     """
     if now.tzinfo is None:
@@ -341,8 +321,8 @@ def today_vs_last_week(
     wall = local_now.time().replace(tzinfo=None)
     last_week_cut = dt.datetime.combine(last_week, wall, tzinfo=zone)
     return {
-        "today": _figures_until(wh, store_id, today, now, channels),
-        "last_week": _figures_until(wh, store_id, last_week, last_week_cut, channels),
+        "today": sales_summary(wh, store_id, today, today, channels=channels, until=now),
+        "last_week": sales_summary(wh, store_id, last_week, last_week, channels=channels, until=last_week_cut),
         "today_date": today,
         "last_week_date": last_week,
         "cutoff": wall,
@@ -386,19 +366,6 @@ def store_timezone(wh: Warehouse, store_id: str) -> str:
 
 
 # -- internals ----------------------------------------------------------------------------
-
-def _figures_until(wh: Warehouse, store_id: str, day: dt.date, until: dt.datetime,
-                   channels: Iterable[str] | None) -> dict[str, Any]:
-    params, segment = filter_params(store_id, day, day, channels, None)
-    params["until"] = until.astimezone(dt.timezone.utc)
-    sums: dict[str, Any] = {}
-    for sql, fields in ((_ORDERS_UNTIL, _ORDER_SUMS), (_REFUNDS_UNTIL, _REFUND_SUMS)):
-        rows = wh.rows(sql.format(range=_RANGE, segment=segment), params)
-        if rows:
-            sums.update(zip(fields, rows[0]))
-    figures = sales_figures(sums)
-    return {name: figures[name] for name in LIVE_FIGURES}
-
 
 def _item_figures(values: list[Any]) -> dict[str, Any]:
     units_sold, units_returned, gross, discounts, returns = values

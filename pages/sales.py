@@ -3,7 +3,6 @@ where the money came from, when people buy, and how today is going, live."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +12,7 @@ import streamlit as st
 from analytics.formatting import format_money, format_percent
 from analytics.margin import MARGIN_DEFINITIONS, contribution_margin, margin_costs
 from analytics.metrics import LOWER_IS_BETTER, METRIC_DEFINITIONS, sales_over_time, sales_summary, with_change
+from analytics.sales_hours import sales_by_hour
 from analytics.sales_breakdowns import (
     latest_orders,
     sales_by_channel,
@@ -27,7 +27,7 @@ from ui import charts
 from ui.cache import cached_query, current_version
 from ui.downloads import chart_download, table_download
 from ui.errors import open_tab, open_warehouse, section
-from ui.filters import Filters, channel_name, describe_range, page_header, sidebar_filters, store_now
+from ui.filters import Filters, channel_name, describe_range, live_cut, page_header, sidebar_filters, store_now
 from ui.kpis import kpi, kpi_cards
 from ui.tables import count_column, for_display, money_column, text_of
 
@@ -59,9 +59,14 @@ COLUMN_TITLES = {
 
 # -- helpers -----------------------------------------------------------------------------
 
-def query(wh, f: Filters, fn, *args: Any) -> Any:
-    """``fn(wh, store, *args, channels=...)`` through the page cache."""
-    return cached_query(fn, wh, f.store_id, *args, channels=f.channel_filter)
+def query(wh, f: Filters, fn, *args: Any, **kwargs: Any) -> Any:
+    """``fn(wh, store, *args, channels=..., **kwargs)`` through the page cache."""
+    return cached_query(fn, wh, f.store_id, *args, channels=f.channel_filter, **kwargs)
+
+
+def one_day(f: Filters) -> bool:
+    """A range of one day is drawn hour by hour."""
+    return f.start == f.end
 
 
 def show_table(frame: pl.DataFrame, f: Filters, *, first: dict[str, str], figures: tuple[str, ...],
@@ -87,9 +92,12 @@ def plot(fig, name: str, f: Filters, *, data: pl.DataFrame | None = None) -> Non
             table_download(data, name, f)
 
 
-def sparkline(series: pl.DataFrame, key: str) -> list[float]:
-    """A card's figure per bucket (drawing only: floats)."""
+def sparkline(series: pl.DataFrame, key: str) -> list[float] | None:
+    """A card's figure per bucket (drawing only: floats); none for a figure the buckets do not hold (the
+    customers of an hour)."""
     if key == "returning_customer_rate":
+        if "customers" not in series.columns:
+            return None
         return [float(r) / c if c else 0.0 for r, c in zip(series["returning_customers"], series["customers"])]
     if key == "refund_rate":
         return [float(r) / float(g) if g else 0.0 for r, g in zip(series["returns"], series["gross_sales"])]
@@ -108,8 +116,10 @@ def is_empty(summary: dict[str, Any]) -> bool:
 # -- sections --------------------------------------------------------------------------------
 
 def kpi_section(wh, f: Filters, current: dict, changes: dict) -> None:
-    # The sparklines use the chart's default buckets (days for a month, weeks for a year): one query for both.
-    series = query(wh, f, sales_over_time, f.start, f.end, default_grain(f))
+    # The sparklines use the chart's default buckets (hours for a day, days for a month, weeks for a year):
+    # one query for both.
+    series = (query(wh, f, sales_by_hour, f.start, until=f.until) if one_day(f)
+              else query(wh, f, sales_over_time, f.start, f.end, default_grain(f)))
     cards = [
         kpi(label, current[key], kind=kind, currency=f.currency, change=changes.get(key),
             lower_is_better=key in LOWER_IS_BETTER, help=METRIC_DEFINITIONS[key], sparkline=sparkline(series, key))
@@ -124,7 +134,8 @@ def kpi_section(wh, f: Filters, current: dict, changes: dict) -> None:
                          "is shown: add them in the catalogue or import them."))
     else:
         change = None
-        if f.has_comparison:
+        # Costs are known per day: a comparison cut at a time of day has no margin to compare with.
+        if f.has_comparison and f.compare_until is None:
             before = query(wh, f, margin_costs, f.compare_start, f.compare_end)
             previous_margin = contribution_margin(changes["net_sales"]["previous"], before)
             if previous_margin is not None:
@@ -146,16 +157,28 @@ def over_time_section(wh, f: Filters, changes: dict) -> None:
     with st.container(horizontal=True, gap="medium", vertical_alignment="bottom"):
         metric = st.segmented_control("Figure", list(OVER_TIME), default="total_sales", required=True,
                                       format_func=OVER_TIME.get, key="sales_over_time_figure")
-        # Days for a month, weeks for a year, months beyond, until someone picks a grain.
-        if not st.session_state.get(GRAIN_PICKED):
-            st.session_state[GRAIN] = default_grain(f)
-        grain = st.segmented_control("By", list(GRAINS), required=True, format_func=GRAINS.get, key=GRAIN,
-                                     on_change=lambda: st.session_state.update({GRAIN_PICKED: True}))
+        if one_day(f):
+            st.caption("By hour (store time).")
+            grain = None
+        else:
+            # Days for a month, weeks for a year, months beyond, until someone picks a grain.
+            if not st.session_state.get(GRAIN_PICKED):
+                st.session_state[GRAIN] = default_grain(f)
+            grain = st.segmented_control("By", list(GRAINS), required=True, format_func=GRAINS.get, key=GRAIN,
+                                         on_change=lambda: st.session_state.update({GRAIN_PICKED: True}))
     metric, grain = metric or "total_sales", grain or default_grain(f)
     label = "Average order value" if metric == "aov" else OVER_TIME[metric]
     kind = "count" if metric == "orders" else "money"
-    frame = query(wh, f, sales_over_time, f.start, f.end, grain)
-    compared = query(wh, f, sales_over_time, f.compare_start, f.compare_end, grain) if f.has_comparison else None
+    if one_day(f):
+        # One day is drawn by hour (store time), its comparison day up to the same time.
+        grain = "hour"
+        frame = query(wh, f, sales_by_hour, f.start, until=f.until)
+        compared = (query(wh, f, sales_by_hour, f.compare_start, until=f.compare_until)
+                    if f.has_comparison else None)
+    else:
+        frame = query(wh, f, sales_over_time, f.start, f.end, grain)
+        compared = (query(wh, f, sales_over_time, f.compare_start, f.compare_end, grain)
+                    if f.has_comparison else None)
     change = changes.get(metric, {}).get("relative_change")
     title = charts.finding_title(label, change, f.comparison_label, f"{label} by {grain} (store time)")
     fig = charts.time_series(
@@ -172,7 +195,7 @@ def over_time_section(wh, f: Filters, changes: dict) -> None:
 def live_section(wh, f: Filters) -> None:
     with section("Today's live figures"):
         now = store_now(f.timezone)
-        cut = (now + dt.timedelta(minutes=1)).replace(second=0, microsecond=0)
+        cut = live_cut(now)
         live = cached_query(today_vs_last_week, wh, f.store_id, cut, channels=f.channel_filter)
         changes = with_change(live["today"], live["last_week"])
         cards = [
@@ -267,9 +290,9 @@ page_header("Sales", QUESTION, wh, filters)
 
 current: dict[str, Any] | None = None
 with section("The sales figures"):
-    current = query(wh, filters, sales_summary, filters.start, filters.end)
-    previous = (query(wh, filters, sales_summary, filters.compare_start, filters.compare_end)
-                if filters.has_comparison else None)
+    current = query(wh, filters, sales_summary, filters.start, filters.end, until=filters.until)
+    previous = (query(wh, filters, sales_summary, filters.compare_start, filters.compare_end,
+                      until=filters.compare_until) if filters.has_comparison else None)
     changes = with_change(current, previous) if previous is not None else {}
 if current is None:
     st.stop()

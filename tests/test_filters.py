@@ -86,3 +86,26 @@ def test_make_filters_writes_the_range_out():
     assert plain.range_label == "24 Nov 2026"
     assert not plain.has_comparison and plain.compare_start is None and plain.channel_filter is None
     assert plain.comparison_short is None
+
+
+def test_today_compares_with_the_same_weekday_up_to_the_same_time():
+    from zoneinfo import ZoneInfo
+
+    now = dt.datetime(2026, 11, 25, 14, 29, 40, tzinfo=ZoneInfo("America/New_York"))
+    f = make_filters(STORE, "today", "previous_period", (), TODAY, now=now)
+    # Wednesday 25 Nov up to 14:30 (the next whole minute) against Wednesday 18 Nov up to 14:30.
+    assert (f.start, f.end, f.compare_start, f.compare_end) == (TODAY, TODAY, D(2026, 11, 18), D(2026, 11, 18))
+    assert f.until == dt.datetime(2026, 11, 25, 14, 30, tzinfo=ZoneInfo("America/New_York"))
+    assert f.compare_until == dt.datetime(2026, 11, 18, 14, 30, tzinfo=ZoneInfo("America/New_York"))
+    assert f.range_label == "Today up to 14:30 vs Wed 18 Nov 2026 up to 14:30"
+    assert f.comparison_label == "the same weekday last week up to the same time"
+    assert f.comparison_short == "vs last Wed"
+    # Last year: 52 weeks back, the same weekday, the same time.
+    year = make_filters(STORE, "today", "previous_year", (), TODAY, now=now)
+    assert year.compare_start == D(2025, 11, 26) and year.compare_until.time() == dt.time(14, 30)
+    assert year.comparison_short == "vs last year"
+    alone = make_filters(STORE, "today", "none", (), TODAY, now=now)
+    assert not alone.has_comparison and alone.compare_until is None and alone.range_label == "Today up to 14:30"
+    # In the day's last minute the cut stays on the day.
+    late = make_filters(STORE, "today", "previous_period", (), TODAY, now=now.replace(hour=23, minute=59))
+    assert late.start == TODAY and late.until.date() == TODAY and late.compare_until.date() == D(2026, 11, 18)

@@ -174,3 +174,43 @@ def test_only_the_open_items_tab_runs(app_store):
         assert f"chart_sales_by_{item}" in charts and f"chart_sales_by_{other}" not in charts, tab
         assert f"csv_sales_by_{item}_2026-03-01" in files and f"sales_by_{other}" not in files, tab
         assert "chart_sales_by_channel" in charts
+
+
+def _midday_zone() -> str:
+    """A timezone where it is now between 06:00 and 18:00, so "a minute ago" and "an hour ago" are today."""
+    from zoneinfo import ZoneInfo
+
+    now = dt.datetime.now(dt.timezone.utc)
+    for zone in ("Pacific/Kiritimati", "Asia/Tokyo", "Asia/Kolkata", "Europe/London", "America/New_York",
+                 "Pacific/Honolulu"):
+        if 6 <= now.astimezone(ZoneInfo(zone)).hour < 18:
+            return zone
+    raise AssertionError("no timezone at midday")
+
+
+def test_today_compares_with_the_same_weekday_last_week_up_to_the_same_time(app_store):
+    zone = _midday_zone()
+    now = dt.datetime.now(dt.timezone.utc)
+
+    def build(wh):
+        add_store(wh, timezone=zone)
+        add_order(wh, "t1", now - dt.timedelta(hours=1), [(1, "30.00", "0")])
+        add_order(wh, "t2", now - dt.timedelta(minutes=20), [(1, "20.00", "0")])
+        # Last week: one order before the same time of day, one after it (left out of the comparison).
+        add_order(wh, "w1", now - dt.timedelta(days=7, hours=2), [(1, "40.00", "0")])
+        add_order(wh, "w2", now - dt.timedelta(days=7) + dt.timedelta(hours=3), [(1, "90.00", "0")])
+        refresh_store(wh, "s")
+
+    app_store(build)
+    at = app(PAGE, filters_preset="today")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = cards(at)
+    # Today so far 50.00 against 40.00 last week up to the same time: +25 %, never against last week's 130.00.
+    assert shown["Total sales"] == (format_money(Decimal("50.00"), "USD"), "+25.0%")
+    assert shown["Orders"][0] == "2"
+    text = texts(at)
+    assert "Today up to" in text and "By hour (store time)." in text
+    # The live panel says the same.
+    assert shown["Total sales today"][0] == shown["Total sales"][0]
+    assert shown["Total sales today"][1].startswith("+25.0%")

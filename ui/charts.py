@@ -34,8 +34,8 @@ HEIGHT = 340
 TITLE_WIDTH = 48  # characters per title line: keeps titles inside a 390 px phone screen
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_DATE_FORMATS = {"day": "%-d %b", "week": "%-d %b", "month": "%b %Y"}
-_HOVER_DATES = {"day": "%a %-d %b %Y", "week": "week of %-d %b %Y", "month": "%B %Y"}
+_DATE_FORMATS = {"hour": "%H:%M", "day": "%-d %b", "week": "%-d %b", "month": "%b %Y"}
+_HOVER_DATES = {"hour": "%a %-d %b %H:%M", "day": "%a %-d %b %Y", "week": "week of %-d %b %Y", "month": "%B %Y"}
 
 
 def _template() -> go.layout.Template:

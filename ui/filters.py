@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from analytics.periods import previous_period, range_days, same_period_last_year
+from analytics.periods import LAST_YEAR_SHIFT, previous_period, range_days, same_period_last_year
 from analytics.periods import range_in_words as describe_range
 from analytics.store_state import Store, list_stores, stale_sources, store_channels
 from data.settings import setting
@@ -70,6 +70,10 @@ class Filters:
     store_name: str = ""
     preset: str = DEFAULT_PRESET
     comparison: str = DEFAULT_COMPARISON
+    # "Today" counts up to a moment, and compares with its weekday a week (or a year) before up to the
+    # same time of day: both are aware datetimes then, ``None`` for ranges of whole days.
+    until: dt.datetime | None = None
+    compare_until: dt.datetime | None = None
 
     @property
     def has_comparison(self) -> bool:
@@ -77,8 +81,13 @@ class Filters:
 
     @property
     def comparison_short(self) -> str | None:
-        """``vs prior period`` or ``vs last year`` (a card's note), ``None`` without comparison."""
-        return COMPARISON_SHORT.get(self.comparison) if self.has_comparison else None
+        """``vs prior period``, ``vs last year`` or, for today, ``vs last Wed`` (a card's note); ``None``
+        without comparison."""
+        if not self.has_comparison:
+            return None
+        if self.compare_until is not None and self.comparison == "previous_period":
+            return f"vs last {self.compare_start:%a}"
+        return COMPARISON_SHORT.get(self.comparison)
 
     @property
     def channel_filter(self) -> tuple[str, ...] | None:
@@ -135,8 +144,13 @@ def comparison_range(comparison: str, start: dt.date, end: dt.date) -> tuple[dt.
 
 
 def make_filters(store: Store, preset: str, comparison: str, channels: tuple[str, ...], today: dt.date,
-                 custom: tuple[dt.date, dt.date] | None = None) -> Filters:
-    """The :class:`Filters` for these choices (``custom`` is the range of the ``custom`` preset)."""
+                 custom: tuple[dt.date, dt.date] | None = None, now: dt.datetime | None = None) -> Filters:
+    """The :class:`Filters` for these choices (``custom`` is the range of the ``custom`` preset).
+
+    ``now`` (aware) makes "Today" count up to the next whole minute and compare with the same weekday
+    last week (or, by weekday, last year) up to the same time of day, as the live panel does."""
+    if preset == "today" and now is not None:
+        return _today_filters(store, comparison, channels, now)
     if preset == "custom":
         if custom is None:
             raise ValueError("the custom preset needs a range")
@@ -152,6 +166,39 @@ def make_filters(store: Store, preset: str, comparison: str, channels: tuple[str
         compare_start=compared[0] if compared else None, compare_end=compared[1] if compared else None,
         comparison_label=COMPARISON_WORDS.get(comparison, ""), channels=tuple(sorted(channels)),
         range_label=label, store_name=store.name, preset=preset, comparison=comparison,
+    )
+
+
+def live_cut(now: dt.datetime) -> dt.datetime:
+    """The moment "today so far" runs to: the next whole minute after ``now`` (aware), or the day's last
+    moment in its final minute (the cut never moves to the next day)."""
+    cut = (now + dt.timedelta(minutes=1)).replace(second=0, microsecond=0)
+    if cut.date() != now.date():
+        cut = dt.datetime.combine(now.date(), dt.time.max, tzinfo=now.tzinfo)
+    return cut
+
+
+def _today_filters(store: Store, comparison: str, channels: tuple[str, ...], now: dt.datetime) -> Filters:
+    zone = ZoneInfo(store.timezone)
+    cut = live_cut(now.astimezone(zone))
+    today = cut.date()
+    back = {"previous_period": dt.timedelta(days=7), "previous_year": LAST_YEAR_SHIFT}.get(comparison)
+    if comparison not in COMPARISONS:
+        raise ValueError(f"unknown comparison {comparison!r}")
+    label = f"Today up to {cut:%H:%M}"
+    compare_day = compare_until = None
+    words = ""
+    if back is not None:
+        compare_day = today - back
+        compare_until = dt.datetime.combine(compare_day, cut.time(), tzinfo=zone)
+        label += f" vs {compare_day:%a} {describe_range(compare_day, compare_day)} up to {cut:%H:%M}"
+        words = ("the same weekday last week" if comparison == "previous_period" else "the same weekday last year")
+        words += " up to the same time"
+    return Filters(
+        store_id=store.store_id, currency=store.currency, timezone=store.timezone, start=today, end=today,
+        compare_start=compare_day, compare_end=compare_day, comparison_label=words,
+        channels=tuple(sorted(channels)), range_label=label, store_name=store.name, preset="today",
+        comparison=comparison, until=cut, compare_until=compare_until,
     )
 
 
@@ -222,7 +269,8 @@ def sidebar_filters(wh: Warehouse) -> Filters:
         "Compare with", list(COMPARISONS), key=_PREFIX + "comparison", format_func=COMPARISONS.get,
         on_change=_changed, args=("comparison",),
         help="Previous period: the same number of days just before. Last year: the same dates shifted by "
-             "52 weeks, so weekdays line up.",
+             "52 weeks, so weekdays line up. Today is compared with the same weekday last week (or last year) "
+             "up to the same time of day.",
     )
     _keep("comparison", comparison)
 
@@ -243,7 +291,7 @@ def sidebar_filters(wh: Warehouse) -> Filters:
     )
     _keep("channels", list(channels))
 
-    filters = make_filters(store, preset, comparison, tuple(channels), today, custom)
+    filters = make_filters(store, preset, comparison, tuple(channels), today, custom, now=store_now(store.timezone))
     sidebar.caption(filters.range_label)
     return filters
 
