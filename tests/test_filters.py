@@ -109,3 +109,37 @@ def test_today_compares_with_the_same_weekday_up_to_the_same_time():
     # In the day's last minute the cut stays on the day.
     late = make_filters(STORE, "today", "previous_period", (), TODAY, now=now.replace(hour=23, minute=59))
     assert late.start == TODAY and late.until.date() == TODAY and late.compare_until.date() == D(2026, 11, 18)
+
+
+@pytest.mark.parametrize(
+    "params, choices, notes",
+    [
+        pytest.param({"dates": "yesterday", "compare": "previous_year", "store": "b"},
+                     {"preset": "yesterday", "comparison": "previous_year", "store": "b"}, 0, id="presets"),
+        pytest.param({"dates": "custom", "from": "2026-11-30", "to": "2026-11-01"},
+                     {"preset": "custom", "custom": (D(2026, 11, 1), D(2026, 11, 30))}, 0, id="custom-sorted"),
+        pytest.param({"dates": "custom", "from": "30/11/2026", "to": "2026-11-01"}, {}, 1, id="custom-bad-date"),
+        pytest.param({"dates": "fortnight", "compare": "yesterday", "store": "zz"}, {}, 3, id="three-bad-values"),
+        pytest.param({"channels": "pos,online_store"}, {"channels": ["pos", "online_store"]}, 0, id="channels"),
+    ],
+)
+def test_a_link_makes_the_choices_and_names_what_it_cannot(params, choices, notes):
+    from ui.filters import link_choices
+
+    made, said = link_choices(params, {"a", "b"})
+    assert made == choices and len(said) == notes
+    assert all(s.endswith(".") and "link" in s for s in said)
+
+
+def test_link_params_leave_defaults_out_and_open_the_same_view():
+    from ui.filters import link_choices, link_params
+
+    assert link_params(make_filters(STORE, "last_30_days", "previous_period", (), TODAY), False) == {}
+    f = make_filters(STORE, "custom", "none", ("pos",), TODAY, custom=(D(2026, 11, 1), D(2026, 11, 30)))
+    params = link_params(f, True)
+    assert params == {"store": "s", "dates": "custom", "from": "2026-11-01", "to": "2026-11-30",
+                      "compare": "none", "channels": "pos"}
+    choices, notes = link_choices(params, {"s"})
+    again = make_filters(STORE, choices["preset"], choices["comparison"], tuple(choices["channels"]), TODAY,
+                         custom=choices["custom"])
+    assert again == f and notes == []

@@ -214,3 +214,21 @@ def test_today_compares_with_the_same_weekday_last_week_up_to_the_same_time(app_
     # The live panel says the same.
     assert shown["Total sales today"][0] == shown["Total sales"][0]
     assert shown["Total sales today"][1].startswith("+25.0%")
+
+
+def test_a_link_opens_the_same_view_and_a_bad_value_says_so(app_store):
+    app_store(with_february)
+    at = app(PAGE)
+    at.query_params.update({"dates": "custom", "from": "2026-03-01", "to": "2026-03-06"})
+    at.run()
+    assert not at.exception
+    assert "1–6 Mar 2026 vs 23–28 Feb 2026" in texts(at)
+    # A change in the sidebar is written back into the address.
+    at.selectbox(key="filters_comparison").set_value("previous_year").run()
+    assert at.query_params["compare"] == "previous_year" and at.query_params["from"] == "2026-03-01"
+    bad = app(PAGE)
+    bad.query_params.update({"dates": "fortnight"})
+    bad.run()
+    assert not bad.exception
+    assert "The link's dates ('fortnight') are not a range this app knows" in " ".join(w.value for w in bad.warning)
+    assert "dates" not in bad.query_params

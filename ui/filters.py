@@ -6,6 +6,9 @@ comparison and channel pickers in the sidebar and returns a frozen
 their own, so they survive a visit to a page that shows no filters (Streamlit
 forgets a widget's state when a run does not draw it).
 
+The choices are also kept in the page's address (:func:`link_params`), so a copied link opens the
+same view; a value in a link that is not understood falls back to the default with a note.
+
 ``page_header(title, question, wh, filters)`` writes the title, the one
 sentence the page answers, the range in words and "Data as of HH:MM (store
 time)" from the newest order or refund, naming any stale synced source.
@@ -221,6 +224,8 @@ def sidebar_filters(wh: Warehouse) -> Filters:
         st.stop()
     by_id = {s.store_id: s for s in stores}
     sidebar = st.sidebar
+    for note in _read_link(by_id):
+        sidebar.warning(note, icon=":material/link_off:")
 
     preferred = setting("STORE_ID")
     default_store = preferred if preferred in by_id else ("demo" if "demo" in by_id else stores[0].store_id)
@@ -282,6 +287,11 @@ def sidebar_filters(wh: Warehouse) -> Filters:
     except Exception:  # noqa: BLE001 - without the list, the filter offers nothing rather than failing
         options = []
     _restore("channels", [], allowed=None)
+    linked = st.session_state.pop(_LINK_CHANNELS, None)
+    unknown = [c for c in linked or () if c not in options]
+    if unknown:
+        sidebar.warning(f"The link names sales channels this store does not have ({', '.join(unknown)}); they "
+                        "are left out.", icon=":material/link_off:")
     st.session_state[_PREFIX + "channels"] = [c for c in st.session_state[_PREFIX + "channels"] if c in options]
     channels = sidebar.multiselect(
         "Sales channels", options, key=_PREFIX + "channels", placeholder="All channels",
@@ -293,7 +303,109 @@ def sidebar_filters(wh: Warehouse) -> Filters:
 
     filters = make_filters(store, preset, comparison, tuple(channels), today, custom, now=store_now(store.timezone))
     sidebar.caption(filters.range_label)
+    _write_link(filters, len(by_id) > 1)
     return filters
+
+
+# -- the link ----------------------------------------------------------------------------
+# The choices live in the address too (``?dates=custom&from=2026-11-01&to=2026-11-30&compare=previous_year
+# &channels=pos,online_store&store=...``), so a copied link opens the same view. The address is read once
+# per browser session, before the sidebar's widgets, and written after every run.
+
+LINK_KEYS = ("store", "dates", "from", "to", "compare", "channels")
+_LINK_READ = _KEPT + "link_read"
+_LINK_CHANNELS = _KEPT + "link_channels"
+
+
+def link_choices(params: dict[str, str], stores: set[str], channels: set[str] | None = None
+                 ) -> tuple[dict[str, Any], list[str]]:
+    """The filter choices a link's query parameters make (``store``, ``preset``, ``custom``,
+    ``comparison``, ``channels``; only those it names and that are valid) and one sentence for each
+    value that is not understood (that choice keeps its default). ``channels`` (when known) are the
+    store's channels."""
+    choices: dict[str, Any] = {}
+    notes: list[str] = []
+    store = params.get("store")
+    if store is not None:
+        if store in stores:
+            choices["store"] = store
+        else:
+            notes.append(f"The link names a store ({store!r}) that is not in this warehouse, so the default "
+                         "store is shown.")
+    preset = params.get("dates")
+    if preset is not None:
+        if preset == "custom":
+            try:
+                start, end = (dt.date.fromisoformat(params.get(k, "")) for k in ("from", "to"))
+            except ValueError:
+                notes.append("The link's custom dates are not understood (from and to must be YYYY-MM-DD), so "
+                             f"{PRESETS[DEFAULT_PRESET].lower()} are shown.")
+            else:
+                choices["preset"], choices["custom"] = "custom", tuple(sorted((start, end)))
+        elif preset in PRESETS:
+            choices["preset"] = preset
+        else:
+            notes.append(f"The link's dates ({preset!r}) are not a range this app knows, so "
+                         f"{PRESETS[DEFAULT_PRESET].lower()} are shown.")
+    comparison = params.get("compare")
+    if comparison is not None:
+        if comparison in COMPARISONS:
+            choices["comparison"] = comparison
+        else:
+            notes.append(f"The link's comparison ({comparison!r}) is not understood, so the figures are "
+                         "compared with the previous period.")
+    wanted = params.get("channels")
+    if wanted is not None:
+        picked = [c for c in wanted.split(",") if c]
+        unknown = [c for c in picked if channels is not None and c not in channels]
+        if unknown:
+            notes.append(f"The link names sales channels this store does not have ({', '.join(unknown)}); "
+                         "they are left out.")
+        choices["channels"] = [c for c in picked if c not in unknown]
+    return choices, notes
+
+
+def link_params(filters: Filters, with_store: bool) -> dict[str, str]:
+    """The query parameters that open ``filters`` again (defaults left out)."""
+    params: dict[str, str] = {}
+    if with_store:
+        params["store"] = filters.store_id
+    if filters.preset != DEFAULT_PRESET:
+        params["dates"] = filters.preset
+        if filters.preset == "custom":
+            params["from"], params["to"] = filters.start.isoformat(), filters.end.isoformat()
+    if filters.comparison != DEFAULT_COMPARISON:
+        params["compare"] = filters.comparison
+    if filters.channels:
+        params["channels"] = ",".join(filters.channels)
+    return params
+
+
+def _read_link(by_id: dict[str, Store]) -> list[str]:
+    """Once per browser session: the link's choices into the kept filters; the notes of bad values."""
+    if st.session_state.get(_LINK_READ):
+        return []
+    st.session_state[_LINK_READ] = True
+    params = {key: st.query_params[key] for key in LINK_KEYS if key in st.query_params}
+    if not params:
+        return []
+    choices, notes = link_choices(params, set(by_id))
+    for name, value in choices.items():
+        st.session_state[_KEPT + name] = value
+    if "channels" in choices:
+        # Checked against the store's channels once they are known (see sidebar_filters).
+        st.session_state[_LINK_CHANNELS] = choices["channels"]
+    return notes
+
+
+def _write_link(filters: Filters, with_store: bool) -> None:
+    wanted = link_params(filters, with_store)
+    current = {key: st.query_params[key] for key in LINK_KEYS if key in st.query_params}
+    if current != wanted:
+        for key in LINK_KEYS:
+            if key not in wanted and key in st.query_params:
+                del st.query_params[key]
+        st.query_params.update(wanted)
 
 
 def channel_name(channel: str) -> str:
