@@ -45,12 +45,17 @@ def start_demo_feed(stop: threading.Event) -> threading.Thread | None:
     except WarehouseError as exc:
         log.warning("live demo feed not started: %s", exc)
         return None
-    from connectors.demo.feed import run_feed
+    from connectors.demo.feed import PACES, run_feed
 
     interval = float(setting("DEMO_FEED_INTERVAL") or 5)
-    thread = threading.Thread(target=run_feed, args=(wh, stop, interval), name="demo-feed", daemon=True)
+    pace = (setting("DEMO_FEED_PACE") or "history").strip().lower()
+    if pace not in PACES:
+        log.warning("DEMO_FEED_PACE %r is not history or busy; the feed keeps the history's pace", pace)
+        pace = "history"
+    thread = threading.Thread(target=run_feed, args=(wh, stop, interval, "demo", pace), name="demo-feed",
+                              daemon=True)
     thread.start()
-    log.info("live demo feed started, a tick every %.0f s", interval)
+    log.info("live demo feed started, a tick every %.0f s at the %s pace", interval, pace)
     return thread
 
 

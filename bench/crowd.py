@@ -585,7 +585,7 @@ def main(argv: list[str] | None = None) -> int:
                                                                                 / "pages").glob("*.py")))
         log_path = Path(folder) / "server.log"
         runs_path = Path(folder) / "script_runs.txt"
-        with serve_app(url, users, cookie_key, log_path, runner="bench.timed_server", DEMO_FEED="on",
+        with serve_app(url, users, cookie_key, log_path, runner="bench.timed_server", DEMO_FEED="on", DEMO_FEED_PACE="busy",
                        DEMO_FEED_INTERVAL=str(args.feed_interval), BENCH_SCRIPT_TIMES=str(runs_path)) as (app_url, pid):
             run = asyncio.run(drive(app_url, password, args, pid, Path(folder)))
             peak_mb = peak_rss_of(pid)

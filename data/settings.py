@@ -38,6 +38,10 @@ SETTINGS: tuple[Setting, ...] = (
             "While the app serves the demo store, new demo orders, refunds, stock changes and "
             "sessions arrive every few seconds. Set to off to keep the demo still."),
     Setting("DEMO_FEED_INTERVAL", "5", "Seconds between two live demo feed ticks."),
+    Setting("DEMO_FEED_PACE", "history",
+            "How fast the live demo feed adds orders: history (as many as an ordinary day of the demo store's "
+            "history, hour by hour, so today compares fairly with last week) or busy (a few every tick, about "
+            "20,000 a day at a tick every 5 s)."),
     Setting("DEMO_ORDERS", "30000", "Orders in the demo store that make run builds."),
     Setting("REFRESH_INTERVAL_HOURS", "24",
             "Hours between two background refreshes of customer scores, lifetime value models and demand "

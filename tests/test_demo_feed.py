@@ -43,7 +43,7 @@ def _stock(wh) -> dict[tuple[str, str], int]:
 
 def test_a_tick_adds_orders_that_reach_the_rollups(store):
     wh = store
-    feed = DemoFeed(wh, seed=1)
+    feed = DemoFeed(wh, seed=1, pace="busy")
     results = _ticks_until(feed, lambda r: len(r["orders"]) >= 2)
     new = [o for r in results for o in r["orders"]]
     rows = wh.rows("SELECT order_id, created_at, financial_status FROM orders WHERE store_id = 'demo' "
@@ -69,7 +69,7 @@ def test_ids_continue_after_the_existing_ones(store):
                               "WHERE store_id = 'demo'"),
         "events": wh.scalar("SELECT count(*) FROM web_events WHERE store_id = 'demo'"),
     }
-    feed = DemoFeed(wh, seed=2)
+    feed = DemoFeed(wh, seed=2, pace="busy")
     results = _ticks_until(feed, lambda r: len([o for o in r["orders"]]) > 0 and r["sessions"] > 0)
     results += [feed.tick(NOW + dt.timedelta(minutes=10 + i)) for i in range(5)]
     numbers = wh.rows("SELECT CAST(order_number AS BIGINT) FROM orders WHERE store_id = 'demo' "
@@ -89,7 +89,7 @@ def test_ids_continue_after_the_existing_ones(store):
 
 def test_online_orders_come_with_a_purchase_session(store):
     wh = store
-    feed = DemoFeed(wh, seed=3)
+    feed = DemoFeed(wh, seed=3, pace="busy")
     _ticks_until(feed, lambda r: wh.scalar(
         "SELECT count(*) FROM orders WHERE store_id = 'demo' AND channel = 'online_store' AND created_at >= :now",
         {"now": NOW}) >= 2)
@@ -102,7 +102,7 @@ def test_online_orders_come_with_a_purchase_session(store):
 
 def test_stock_moves_with_each_tick_and_today_s_snapshot_matches(store):
     wh = store
-    feed = DemoFeed(wh, seed=4)
+    feed = DemoFeed(wh, seed=4, pace="busy")
     for i in range(12):
         before = _stock(wh)
         result = feed.tick(NOW + dt.timedelta(seconds=5 * i))
@@ -125,7 +125,7 @@ def test_stock_moves_with_each_tick_and_today_s_snapshot_matches(store):
 
 def test_a_refund_goes_to_a_recent_paid_order_and_its_rollups(store):
     wh = store
-    feed = DemoFeed(wh, seed=6)
+    feed = DemoFeed(wh, seed=6, pace="busy")
     results = _ticks_until(feed, lambda r: bool(r["refunded_orders"]), limit=120)
     order_id = results[-1]["refunded_orders"][0]
     created, status, total = wh.rows("SELECT created_at, financial_status, total_price FROM orders "
@@ -149,7 +149,7 @@ def test_days_the_app_was_off_are_carried_forward_in_the_snapshots(store):
     wh = store
     later = NOW + dt.timedelta(days=5)
     before = _stock(wh)
-    DemoFeed(wh, seed=7).tick(later)
+    DemoFeed(wh, seed=7, pace="busy").tick(later)
     slots = len(before)
     per_day = dict(wh.rows("SELECT snapshot_date, count(*) FROM inventory_snapshots WHERE store_id = 'demo' "
                            "AND snapshot_date > :end GROUP BY 1", {"end": END}))
@@ -161,14 +161,14 @@ def test_days_the_app_was_off_are_carried_forward_in_the_snapshots(store):
 
 
 def test_a_tick_without_the_store_writes_nothing(wh):
-    result = DemoFeed(wh, seed=1).tick(NOW)
+    result = DemoFeed(wh, seed=1, pace="busy").tick(NOW)
     assert result["skipped"]
     assert wh.scalar("SELECT count(*) FROM orders") == 0
 
 
 def test_run_feed_does_nothing_without_the_demo_store(wh):
     stop = threading.Event()
-    thread = threading.Thread(target=run_feed, args=(wh, stop, 0.01))
+    thread = threading.Thread(target=run_feed, args=(wh, stop, 0.01, "demo", "busy"))
     thread.start()
     thread.join(timeout=10)
     assert not thread.is_alive()
@@ -179,7 +179,7 @@ def test_run_feed_keeps_ticking_until_stopped(store):
     wh = store
     before = wh.scalar("SELECT count(*) FROM web_events WHERE store_id = 'demo'")
     stop = threading.Event()
-    thread = threading.Thread(target=run_feed, args=(wh, stop, 0.05))
+    thread = threading.Thread(target=run_feed, args=(wh, stop, 0.05, "demo", "busy"))
     thread.start()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and wh.scalar(
@@ -200,7 +200,7 @@ def test_run_feed_survives_failing_ticks(store, caplog):
         "created_at": [NOW], "currency": ["USD"],
     }, schema_overrides={"created_at": pl.Datetime("us", "UTC")}))
     stop = threading.Event()
-    thread = threading.Thread(target=run_feed, args=(wh, stop, 0.01))
+    thread = threading.Thread(target=run_feed, args=(wh, stop, 0.01, "demo", "busy"))
     with caplog.at_level(logging.ERROR, logger="connectors.demo.feed"):
         thread.start()
         deadline = time.monotonic() + 30
@@ -213,3 +213,48 @@ def test_run_feed_survives_failing_ticks(store, caplog):
     assert "tick failed" in caplog.text
     assert wh.scalar("SELECT count(*) FROM orders WHERE store_id = 'demo' AND order_id = :o",
                      {"o": f"o{next_number}"}) == 1
+
+
+def test_the_ordinary_pace_is_the_median_day_spread_over_its_hours(wh):
+    """27 days of 4 orders (two at 09:xx, two at 15:xx) and one Black Friday of 40 at noon: the median day
+    is 4 orders, spread as the 148 orders of the days before fell over the hours."""
+    from connectors.demo.feed_state import ordinary_pace
+    from data.rollups import refresh_store
+    from tests.builders import add_order, add_store, local
+
+    add_store(wh, "demo", timezone="America/New_York")
+    today = dt.date(2026, 6, 30)
+    n = 0
+    for back in range(1, 29):
+        day = today - dt.timedelta(days=back)
+        hours = [12] * 40 if back == 3 else [9, 9, 15, 15]
+        for hour in hours:
+            n += 1
+            add_order(wh, f"o{n}", local("America/New_York", day.year, day.month, day.day, hour, n % 60),
+                      store_id="demo")
+    refresh_store(wh, "demo")
+    pace = ordinary_pace(wh, "demo", today)
+    assert pace.sum() == pytest.approx(4.0)
+    assert pace[9] == pytest.approx(4 * 54 / 148) and pace[15] == pytest.approx(4 * 54 / 148)
+    assert pace[12] == pytest.approx(4 * 40 / 148) and pace[3] == 0
+    # A day of ticks every 5 s adds the ordinary day on average: Σ over the ticks of the expected orders.
+    feed = DemoFeed(wh, "demo", seed=1)
+    from connectors.demo.feed_state import FeedState
+
+    state = FeedState(timezone="America/New_York", variant_ids=[], product_of_variant=None, product_ids=[],
+                      skus=[], titles=[], price_cents=None, is_gift=None, weight=None, location_ids=[],
+                      next_order=0, next_customer=0, next_session=0, next_event=0, next_po=0, customers=[],
+                      orders_per_hour=pace)
+    start = dt.datetime(2026, 6, 30, 0, 0, tzinfo=TZ)
+    total = 0.0
+    for i in range(1, 17_281):
+        state.last_tick = start + dt.timedelta(seconds=5 * (i - 1))
+        total += feed.expected_orders(state, start + dt.timedelta(seconds=5 * i))
+    assert total == pytest.approx(4.0, rel=1e-3)
+
+
+def test_the_busy_pace_stays_for_who_asks_and_an_unknown_pace_is_refused(store):
+    state_feed = DemoFeed(store, seed=1, pace="busy")
+    assert len(_ticks_until(state_feed, lambda r: len(r["orders"]) >= 3)) < 40
+    with pytest.raises(ValueError, match="pace"):
+        DemoFeed(store, pace="frantic")

@@ -1,7 +1,8 @@
 """The live demo feed: new orders, refunds, stock changes and visits every few seconds.
 
-Each :meth:`DemoFeed.tick` writes, in one transaction: 0-3 orders created
-now (new or returning customers, lines from what is in stock at the
+Each :meth:`DemoFeed.tick` writes, in one transaction: the orders created
+since the last tick (at the pace of an ordinary day of the store's history,
+hour by hour, unless the busy pace is chosen: 0-3 a tick) (new or returning customers, lines from what is in stock at the
 fulfilling location, payments, and a web session ending in a purchase for
 online-store orders), some browsing sessions that do not buy, now and then a
 refund on an order of the last weeks (restocked most of the time), the
@@ -66,7 +67,12 @@ from connectors.demo.web import CONVERSION, Buyers, web_events
 
 log = logging.getLogger(__name__)
 
-ORDERS_PER_TICK = np.array([0.30, 0.35, 0.23, 0.12])  # 0, 1, 2 or 3 orders
+# The busy pace (``pace="busy"``): 0, 1, 2 or 3 orders a tick, about 20,000 a day at a tick every 5 s.
+ORDERS_PER_TICK = np.array([0.30, 0.35, 0.23, 0.12])
+# The ordinary pace (the default) follows an ordinary day of the store's history, hour by hour.
+PACES = ("history", "busy")
+FIRST_TICK_SECONDS = 5.0
+LONGEST_GAP_SECONDS = 3600.0
 RETURNING_SHARE = 0.35
 REFUND_CHANCE = 0.12
 REORDER_CHANCE = 0.1
@@ -76,11 +82,33 @@ SNAPSHOT_CATCH_UP_DAYS = 400
 class DemoFeed:
     """Keeps a demo store moving. One instance per store; not meant to run twice at once."""
 
-    def __init__(self, wh, store_id: str = "demo", seed: int | None = None) -> None:
+    def __init__(self, wh, store_id: str = "demo", seed: int | None = None, pace: str = "history") -> None:
+        if pace not in PACES:
+            raise ValueError(f"unknown demo feed pace {pace!r}: use {' or '.join(PACES)}")
         self.wh = wh
         self.store_id = store_id
         self.rng = np.random.default_rng(seed)
+        self.pace = pace
         self._state: FeedState | None = None
+
+    def expected_orders(self, state: FeedState, now: dt.datetime) -> float:
+        """The orders a tick at ``now`` adds on average: at the history's pace, the store's ordinary orders
+        per hour at this local hour times the time since the last tick (at most an hour)."""
+        if self.pace == "busy":
+            return float(ORDERS_PER_TICK @ np.arange(len(ORDERS_PER_TICK)))
+        seconds = FIRST_TICK_SECONDS if state.last_tick is None else (now - state.last_tick).total_seconds()
+        hour = now.astimezone(ZoneInfo(state.timezone)).hour
+        return float(state.orders_per_hour[hour]) * min(max(seconds, 0.0), LONGEST_GAP_SECONDS) / 3600.0
+
+    def _refund_chance(self, state: FeedState, now: dt.datetime) -> float:
+        """A refund now and then: as often per order at the history's pace as at the busy one."""
+        busy = float(ORDERS_PER_TICK @ np.arange(len(ORDERS_PER_TICK)))
+        return min(1.0, REFUND_CHANCE * self.expected_orders(state, now) / busy)
+
+    def _order_count(self, state: FeedState, now: dt.datetime) -> int:
+        if self.pace == "busy":
+            return int(self.rng.choice(len(ORDERS_PER_TICK), p=ORDERS_PER_TICK))
+        return int(self.rng.poisson(self.expected_orders(state, now)))
 
     def tick(self, now: dt.datetime | None = None) -> dict:
         """Add what happened in the store since the last tick; return what was written."""
@@ -110,7 +138,8 @@ class DemoFeed:
         received = self._receive_due_purchase_orders(state, stock, now)
         ordered = self._reorder(state, stock, now) if self.rng.random() < REORDER_CHANCE else None
         new = self._new_orders(state, stock, now)
-        refunded = self._refund(state, stock, now) if self.rng.random() < REFUND_CHANCE else None
+        refunded = self._refund(state, stock, now) if self.rng.random() < self._refund_chance(state, now) else None
+        state.last_tick = now
         changed = stock.changed()
         if len(changed):
             self.wh.upsert("inventory_levels", stock.frame(self.store_id, changed, now))
@@ -191,7 +220,7 @@ class DemoFeed:
         now_us = int(now.timestamp()) * US_PER_SECOND
         local_hour = now.astimezone(ZoneInfo(state.timezone)).hour
         rows = []
-        for _ in range(int(rng.choice(len(ORDERS_PER_TICK), p=ORDERS_PER_TICK))):
+        for _ in range(self._order_count(state, now)):
             returning = bool(state.customers) and rng.random() < RETURNING_SHARE
             if returning:
                 customer, country = state.customers[int(rng.integers(len(state.customers)))]
@@ -318,7 +347,8 @@ class DemoFeed:
 
     def _sessions(self, state: FeedState, buyers: Buyers, now_us: int) -> tuple[int, int]:
         """The buyers' sessions and, around them, browsing that does not buy (~2.5 % conversion)."""
-        expected_online = float(ORDERS_PER_TICK @ np.arange(len(ORDERS_PER_TICK))) * HOME_CHANNEL_US[ONLINE]
+        now = dt.datetime.fromtimestamp(now_us / US_PER_SECOND, dt.timezone.utc)
+        expected_online = self.expected_orders(state, now) * HOME_CHANNEL_US[ONLINE]
         n_browse = int(self.rng.poisson(expected_online * (1.0 / CONVERSION - 1.0)))
         browse = np.sort(now_us - self.rng.integers(0, 60, n_browse) * US_PER_SECOND)
         frame = web_events(self.rng, browse, buyers, state.product_weight, pl.Series(state.product_ids),
@@ -411,7 +441,7 @@ class DemoFeed:
         return order_id
 
 
-def run_feed(wh, stop: threading.Event, interval: float = 5.0, store_id: str = "demo") -> None:
+def run_feed(wh, stop: threading.Event, interval: float = 5.0, store_id: str = "demo", pace: str = "history") -> None:
     """Tick every ``interval`` seconds until ``stop`` is set; idle if the store is not there.
 
     A failed tick is logged and the loop goes on (waiting longer after
@@ -425,7 +455,7 @@ def run_feed(wh, stop: threading.Event, interval: float = 5.0, store_id: str = "
     if not exists:
         log.info("live demo feed: no store %r in the warehouse; nothing to do", store_id)
         return
-    feed = DemoFeed(wh, store_id)
+    feed = DemoFeed(wh, store_id, pace=pace)
     failures = 0
     while not stop.is_set():
         try:

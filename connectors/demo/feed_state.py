@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from zoneinfo import ZoneInfo
+
 import numpy as np
 import polars as pl
 
@@ -43,6 +45,9 @@ class FeedState:
     next_po: int
     customers: list[tuple[str, int]]  # recent customers: (id, country index)
     fx: dict[str, int] = field(default_factory=dict)  # latest rate per currency, 1e-8
+    # An ordinary day of the store's history: its orders per store-local hour (see ordinary_pace).
+    orders_per_hour: np.ndarray = field(default_factory=lambda: np.zeros(24))
+    last_tick: dt.datetime | None = None
 
     @property
     def product_weight(self) -> np.ndarray:
@@ -103,7 +108,36 @@ def load_state(wh, store_id: str, now: dt.datetime) -> FeedState:
         customers=[(c, country_index.get(k, 0)) for c, k in zip(recent["customer_id"].to_list(),
                                                                  recent["country"].to_list())],
         fx={q: int((Decimal(r) * 10**8).to_integral_value()) for q, r in rates.rows()},
+        orders_per_hour=ordinary_pace(wh, store_id, now.astimezone(ZoneInfo(timezone)).date()),
     )
+
+
+PACE_DAYS = 28
+PROFILE_DAYS = 90
+
+
+def ordinary_pace(wh, store_id: str, today: dt.date) -> np.ndarray:
+    """Orders per store-local hour of an ordinary day of the store's history: the median of the daily
+    order counts over the :data:`PACE_DAYS` days before ``today`` (days without orders count as 0;
+    the median leaves a Black Friday out), spread over the hours as the orders of the
+    :data:`PROFILE_DAYS` days before fell. 24 numbers that add up to that median."""
+    counts = wh.query(
+        "SELECT local_date, COUNT(*) AS orders FROM order_facts WHERE store_id = :s AND local_date >= :since "
+        "AND local_date < :today GROUP BY local_date",
+        {"s": store_id, "since": today - dt.timedelta(days=PACE_DAYS), "today": today})
+    daily = np.zeros(PACE_DAYS)
+    for day, orders in counts.rows():
+        daily[(today - day).days - 1] = orders
+    hours = wh.query(
+        "SELECT local_hour, COUNT(*) AS orders FROM order_facts WHERE store_id = :s AND local_date >= :since "
+        "AND local_date < :today GROUP BY local_hour",
+        {"s": store_id, "since": today - dt.timedelta(days=PROFILE_DAYS), "today": today})
+    profile = np.zeros(24)
+    for hour, orders in hours.rows():
+        profile[int(hour)] = orders
+    if profile.sum() == 0:
+        return profile
+    return float(np.median(daily)) * profile / profile.sum()
 
 
 def max_po_number(wh, store_id: str) -> int:
