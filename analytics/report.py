@@ -19,9 +19,12 @@ import base64
 import datetime as dt
 import html
 import importlib
+import io
 import json
 import re
 import sys
+import tempfile
+import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -44,6 +47,7 @@ __all__ = [
     "SectionOutput",
     "money_2dp",
     "register",
+    "report_archive",
     "report_sections",
     "resolve_store",
     "write_report",
@@ -272,6 +276,21 @@ figcaption { color: #57606a; font-size: 0.9rem; }
 .warning { background: #fff8c5; border: 1px solid #d4a72c; padding: 8px 12px; }
 .files li { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 """
+
+
+def report_archive(wh: Warehouse, store: Store, start: dt.date, end: dt.date, *,
+                   charts: bool = True) -> tuple[bytes, ReportResult]:
+    """The report folder of :func:`write_report` as a zip file's bytes (built in a temporary folder that
+    is removed afterwards), with its result; the files sit in a folder named after the store and range."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"report-{store.store_id}-{start}-{end}").strip("-")
+    with tempfile.TemporaryDirectory(prefix="report-") as folder:
+        result = write_report(wh, store, start, end, Path(folder) / name, charts=charts)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(result.out.rglob("*")):
+                if path.is_file():
+                    archive.write(path, str(path.relative_to(result.out.parent)))
+    return buffer.getvalue(), ReportResult(Path(name), result.files, result.warnings)
 
 
 def _index_html(context: ReportContext, built: list[tuple[ReportSection, SectionOutput]],

@@ -127,18 +127,32 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AUTH_COOKIE_DAYS", "7", "Days a login is remembered in the browser (0: log in again in every new tab)."),
 )
 
-_BY_NAME = {s.name: s for s in SETTINGS}
+BY_NAME = {s.name: s for s in SETTINGS}
 
 
-@lru_cache(maxsize=1)
-def _secrets() -> dict:
+@lru_cache(maxsize=4)
+def _load_secrets(path: Path, stamp: tuple[int, int, int]) -> dict:
     try:
-        with SECRETS_PATH.open("rb") as fh:
+        with path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
         return {}
     except tomllib.TOMLDecodeError as exc:
-        raise RuntimeError(f"{SECRETS_PATH} is not valid TOML: {exc}") from None
+        raise RuntimeError(f"{path} is not valid TOML: {exc}") from None
+
+
+def _secrets() -> dict:
+    """The keys of secrets.toml, read again whenever the file changes (its size, time or inode), so a
+    value saved from Settings, by hand or by another process applies at once, without a restart."""
+    try:
+        info = SECRETS_PATH.stat()
+        stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+    except FileNotFoundError:
+        stamp = (0, 0, 0)
+    return _load_secrets(SECRETS_PATH, stamp)
+
+
+_secrets.cache_clear = _load_secrets.cache_clear  # type: ignore[attr-defined]
 
 
 _overrides = threading.local()
@@ -178,6 +192,12 @@ def setting_origin(name: str) -> str | None:
     return None
 
 
+def saved_value(name: str) -> str | None:
+    """The value secrets.toml holds for a setting (whatever the environment says), or ``None``."""
+    value = _secrets().get(name)
+    return None if value is None else str(value)
+
+
 def setting(name: str) -> str | None:
     """The value of a setting: an :func:`overridden` value, the environment, secrets.toml, its default."""
     found, value = _overridden_value(name)
@@ -188,7 +208,7 @@ def setting(name: str) -> str | None:
     value = _secrets().get(name)
     if value is not None:
         return str(value)
-    spec = _BY_NAME.get(name)
+    spec = BY_NAME.get(name)
     return spec.default if spec else None
 
 

@@ -33,10 +33,11 @@ from analytics.customers.views import (
     stored_movement,
 )
 from analytics.formatting import format_percent
-from analytics.refresh import latest_run, run_refresh
+from analytics.refresh import latest_run
 from analytics.store_state import list_stores
 from data.app_settings import set_choice
 from ui import cache, charts
+from ui.actions import refresh_button
 from ui.cache import cached_query
 from ui.downloads import FrameSource, chart_download, table_download
 from ui.errors import open_tab_only, open_warehouse, section
@@ -47,7 +48,7 @@ from ui.tables import count_column, for_display, money_column, percent_column, t
 
 QUESTION = ("Who your best customers are, who is slipping away, what a customer is worth, where visitors "
             "drop out, and what sells together.")
-REFRESH_COMMAND = "python -m analytics refresh"
+REFRESH_NOW = "refresh the customer scores (Model settings, at the bottom of the page)"
 AT_RISK_ROWS = 15
 CLV_ROWS = 100
 EXPORT_COLUMNS = ("customer_id", "email_hash", "country", "accepts_marketing", "rfm_segment", "r_score", "f_score",
@@ -112,23 +113,11 @@ def value_columns(f: Filters, extra: str, extra_column: Any) -> dict[str, Any]:
     }
 
 
-def refresh_button(wh, f: Filters, label: str) -> None:
+def customer_refresh(wh, f: Filters, label: str) -> None:
     """Run the customer steps of the refresh with a progress bar, then show the new figures."""
-    if not st.button(label, icon=":material/refresh:", key="customers_refresh"):
-        return
     store = next(s for s in list_stores(wh) if s.store_id == f.store_id)
-    bar = st.progress(0.0, text="Starting")
-
-    def progress(index: int, count: int, title: str, fraction: float, message: str) -> None:
-        bar.progress(min(1.0, (index + fraction) / count), text=f"{title}: {message}")
-
-    runs = run_refresh(wh, store, only=("rfm", "clv"), progress=progress)
-    failed = [r for r in runs if r.status != "succeeded"]
-    if failed:
-        st.error(f"The {failed[0].kind} step failed: {failed[0].error}", icon=":material/error:")
-        return
-    cache.clear()
-    st.rerun()
+    if refresh_button(wh, store, label, key="customers_refresh", only=("rfm", "clv")):
+        st.rerun()
 
 
 def settings_row(wh, f: Filters) -> None:
@@ -149,8 +138,9 @@ def settings_row(wh, f: Filters) -> None:
             set_choice(wh, WINDOW_CHOICE, int(new_window), scope=f.store_id)
             set_choice(wh, HORIZON_CHOICE, int(new_horizon), scope=f.store_id)
             st.caption("Saved: the next refresh uses them.")
-        st.caption(f"Scores are computed by `{REFRESH_COMMAND}` (scheduled, or the button below).")
-        refresh_button(wh, f, "Refresh customer scores now")
+        st.caption("Scores are computed by the background refresh (every REFRESH_INTERVAL_HOURS), or now by the "
+                   "button below.")
+        customer_refresh(wh, f, "Refresh customer scores now")
 
 
 # -- sections --------------------------------------------------------------------------------
@@ -260,7 +250,7 @@ def clv_section(wh, view: CustomerOverview, f: Filters, clv_run: dict | None, as
         st.warning(warning, icon=":material/warning:")
     if view.predicted == 0:
         st.caption("No predicted value: see the warning above." if metrics.get("warnings")
-                   else f"No prediction yet: run `{REFRESH_COMMAND}`.")
+                   else f"No prediction yet: {REFRESH_NOW}.")
         return
     horizon = metrics.get("horizon_days", 365)
     fig = figures.clv_histogram(view.clv_counts, view.clv_edges, f.currency, horizon)
@@ -405,10 +395,10 @@ with section("The customer scores"):
     clv_run = latest_run(wh, filters.store_id, "clv")
 
 if rfm_run is None:
-    st.info(f"Customer scores have not been computed yet. Run `{REFRESH_COMMAND}` (or the button below); it "
-            "scores every customer and fits the lifetime value model from the orders so far.",
-            icon=":material/hourglass_empty:")
-    refresh_button(wh, filters, "Compute customer scores now")
+    st.info("Customer scores have not been computed yet. The background refresh computes them soon, or the "
+            "button below does now; it scores every customer and fits the lifetime value model from the orders "
+            "so far.", icon=":material/hourglass_empty:")
+    customer_refresh(wh, filters, "Compute customer scores now")
     view = None
 else:
     as_of = rfm_run["as_of"]
@@ -421,8 +411,8 @@ else:
         runs = (rfm_run["run_id"], clv_run["run_id"] if clv_run else None)
         view = cache.cached_by(runs, customer_overview, wh, filters.store_id, as_of, AT_RISK_ROWS, CLV_ROWS)
     if view is not None and view.customers == 0:
-        st.info(f"No customer had ordered by {as_of:%-d %b %Y}. Import orders or build the demo store, then run "
-                f"`{REFRESH_COMMAND}`.", icon=":material/group_off:")
+        st.info(f"No customer had ordered by {as_of:%-d %b %Y}. Import orders or connect a store, then "
+                f"{REFRESH_NOW}.", icon=":material/group_off:")
         view = None
     if view is not None:
         with section("The key figures"):
@@ -436,7 +426,7 @@ else:
 
 def needs_scores(render, what: str):
     """``render``, or where the scores are still to be computed, the command that computes them."""
-    return (lambda: st.caption(f"{what} after `{REFRESH_COMMAND}` has run.")) if view is None else render
+    return (lambda: st.caption(f"{what} once the customer scores are computed.")) if view is None else render
 
 
 # tab: (title, its help, what draws it)

@@ -38,14 +38,14 @@ from analytics.inventory.stock import (
 from analytics.inventory.suppliers import (
     Supplier,
     SupplierError,
-    import_supplier_items,
     list_suppliers,
     save_supplier,
     supplier_items,
 )
-from analytics.refresh import latest_run, run_refresh
+from analytics.refresh import latest_run
 from analytics.store_state import Store
 from ui import charts
+from ui.actions import digest_button, refresh_button
 from ui.cache import cached_query
 from ui.downloads import chart_download, table_download
 from ui.errors import open_tab, open_tab_only, open_warehouse, section
@@ -53,9 +53,9 @@ from ui.filters import Filters, describe_range, page_header, sidebar_filters, st
 from ui.kpis import kpi, kpi_cards
 from ui.login import OWNERS_ONLY, may_change
 from ui.tables import count_column, for_display, money_column, percent_column
+from ui.uploads import supplier_items_upload
 
 QUESTION = "What to reorder today, what is about to run out, what is not selling, and how sure the forecasts are."
-REFRESH_COMMAND = "python -m analytics refresh --only forecast"
 D = INVENTORY_DEFINITIONS
 
 
@@ -112,22 +112,15 @@ def refresh_notice(wh, store: Store, run: dict | None) -> None:
     if run is not None:
         finished = run["finished_at"]
         st.caption(f"Forecasts from the refresh of {finished:%-d %b %Y %H:%M} UTC, data up to "
-                   f"{run['as_of']:%-d %b %Y}. The app refreshes them in the background; "
-                   f"`{REFRESH_COMMAND}` does it now.")
-        return
-    st.info(f"Demand forecasts have not been computed yet, so cover and reorder figures use the last 30 days' "
-            f"rate of sale. Run `{REFRESH_COMMAND}`, or compute them here (a minute or two for a few thousand "
-            "variants).", icon=":material/update:")
-    if st.button("Compute forecasts now", key="run_forecast", icon=":material/play_arrow:"):
-        bar = st.progress(0.0, text="Starting")
-
-        def progress(index: int, count: int, title: str, fraction: float, message: str) -> None:
-            bar.progress(fraction, text=f"{title}: {message}")
-
-        runs = run_refresh(wh, store, only=["forecast"], progress=progress)
-        if runs and runs[0].status == "succeeded":
-            st.rerun()
-        st.error(f"The forecasts could not be computed: {runs[0].error if runs else 'no step'}.")
+                   f"{run['as_of']:%-d %b %Y}. The app refreshes them in the background.")
+        label = "Refresh forecasts now"
+    else:
+        st.info("Demand forecasts have not been computed yet, so cover and reorder figures use the last 30 days' "
+                "rate of sale. The background refresh computes them, or compute them here (a minute or two for a "
+                "few thousand variants).", icon=":material/update:")
+        label = "Compute forecasts now"
+    if refresh_button(wh, store, label, key="run_forecast", only=["forecast"]):
+        st.rerun()
 
 
 def weighted_mase(health: pl.DataFrame) -> float | None:
@@ -216,7 +209,7 @@ def reorder_section(wh, store: Store, health: pl.DataFrame, f: Filters, choices:
                  "No new drafts: every suggested variant is already on an open order or has no supplier.")
 
 
-def alert_lists(health: pl.DataFrame, f: Filters) -> None:
+def alert_lists(wh, store: Store, health: pl.DataFrame, f: Filters) -> None:
     kinds = {"Stockouts": "stockout", "Stockout risk": "stockout_risk", "Dead stock": "dead_stock",
              "Overstock": "overstock"}
     # Only the open list runs (a click on another reruns the page); the cards above count each of them. The
@@ -236,8 +229,10 @@ def alert_lists(health: pl.DataFrame, f: Filters) -> None:
                   f"alerts_{kind}", f"inventory_{kind}", None)
     config = DigestConfig.from_settings()
     st.caption("Daily digest: " + (f"sent by {' and '.join(config.channels)} once a day." if config.channels else
-               "off. Set DIGEST_EMAIL_TO with SMTP_HOST, or DIGEST_WEBHOOK_URL, to get these lists every "
-               "morning (python -m analytics alerts --send)."))
+               "off. An owner sets its mail server and address, or its webhook, in Settings to get these lists "
+               "every morning."))
+    if config.channels:
+        digest_button(wh, store, key="inventory_send_digest")
 
 
 def forecast_section(wh, store: Store, health: pl.DataFrame, f: Filters, stamp: tuple) -> None:
@@ -414,17 +409,7 @@ def suppliers_section(wh, store: Store) -> None:
                           "unit_cost": money_column("Unit cost", store.currency), "moq": count_column("MOQ"),
                           "pack_size": count_column("Pack size"), "lead_time_days": count_column("Lead time")},
                   f"supplier_items_{chosen}", f"inventory_supplier_items_{chosen}", None, height=250)
-    upload = st.file_uploader("Import supplier items (CSV)", type=["csv"], key="supplier_items_csv",
-                              help="Columns: supplier (id or name), sku or variant_id, and optionally supplier_sku, "
-                                   "unit_cost, moq, pack_size, lead_time_days. Nothing is written when a row is "
-                                   "wrong.")
-    if upload is not None and st.button("Import", key="supplier_items_import"):
-        try:
-            written = import_supplier_items(wh, store.store_id, upload.getvalue())
-            st.toast(f"Imported {written:,} supplier items.")
-        except SupplierError as exc:
-            st.error("Nothing was imported: " + " ".join(exc.problems[:10]) +
-                     (f" (and {len(exc.problems) - 10} more)" if len(exc.problems) > 10 else ""))
+    supplier_items_upload(wh, store.store_id)
 
 
 def choices_section(wh, store: Store, choices: InventoryChoices) -> None:
@@ -476,7 +461,7 @@ if health is None:
     st.stop()
 if health.height == 0:
     st.info("No stock or sales recorded for this store yet. Sync a store with inventory tracking, or build the "
-            "demo store (python -m connectors demo).", icon=":material/inventory_2:")
+            "demo store.", icon=":material/inventory_2:")
     st.stop()
 
 with section("The key figures"):
@@ -493,7 +478,7 @@ with section("The reorder list"):
 
 with section("Stock alerts"):
     st.subheader("At risk and not selling")
-    alert_lists(health, filters)
+    alert_lists(wh, store, health, filters)
 
 # Lists to act on above, the rest in tabs of which only the open one runs: forecasts, every variant's
 # stock and the suppliers' forms are most of what the browser draws on this page.

@@ -1,9 +1,9 @@
 """Settings (owners only): the store connections, trying their settings, syncing on demand, how fresh
 each stream is, and the users.
 
-Secrets are never shown back: a setting is "set" or "not set", with where its
-value comes from. Values typed in a form are used for one connection test
-and then dropped; saving is done in the environment or .streamlit/secrets.toml.
+Secrets are never shown back: a saved one is masked. Values typed in a form are
+tested on their own (nothing saved) or saved to .streamlit/secrets.toml, where
+the next sync reads them (ui/connections.py).
 """
 
 from __future__ import annotations
@@ -13,52 +13,25 @@ import streamlit as st
 from connectors.sync.cli import PLATFORMS
 from connectors.sync.runner import SyncError
 from connectors.sync.scheduler import interval_minutes
-from connectors.sync.status import LABELS, not_configured, platform_settings, stream_status, sync_platform, test_connection
-from data.settings import setting, setting_origin
+from connectors.sync.status import (LABELS, configured_platforms, not_configured, platform_settings, stream_status,
+                                    sync_platform, test_connection)
+from ui.actions import actions_section
 from ui.cache import shared_status
+from ui.connections import in_words, settings_form, specs_named
 from ui.downloads import table_download
 from ui.errors import open_warehouse, section
 from ui.login import require_owner
+from ui.uploads import imports_section
 from ui.users import users_section
 
-PENDING = "_settings_connection_tests"
-
-
-def _field_key(platform: str, name: str) -> str:
-    return f"settings_{platform}_{name}"
-
-
-def _take_form_values(platform: str) -> None:
-    """On "Test connection": keep the typed values for this run only, and empty the secret fields."""
-    values: dict[str, str] = {}
-    for spec in platform_settings(platform):
-        key = _field_key(platform, spec.name)
-        typed = str(st.session_state.get(key) or "").strip()
-        if spec.secret:
-            if typed:  # empty: the saved value is used
-                values[spec.name] = typed
-            st.session_state[key] = ""
-        else:
-            values[spec.name] = typed
-    st.session_state.setdefault(PENDING, {})[platform] = values
-
-
-def _state_line(name: str, secret: bool) -> str:
-    origin = setting_origin(name)
-    if origin is None:
-        value = setting(name)
-        return f"`{name}`: not set" + (f" (default {value})" if value else "")
-    if secret:
-        return f"`{name}`: set (from {'the environment' if origin == 'environment' else origin})"
-    where = "the environment" if origin == "environment" else origin
-    return f"`{name}`: {setting(name)} (from {where})"
+DIGEST_SETTINGS = ("DIGEST_EMAIL_TO", "SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY", "SMTP_USER", "SMTP_PASSWORD",
+                   "SMTP_FROM", "DIGEST_WEBHOOK_URL")
 
 
 def _schedule_sentence() -> str:
     minutes = interval_minutes()
     if minutes <= 0:
-        return ("Automatic sync is off (SYNC_INTERVAL_MINUTES is 0); stores sync when you click Sync now "
-                "or run python -m connectors sync.")
+        return "Automatic sync is off (SYNC_INTERVAL_MINUTES is 0); stores sync when you click Sync now."
     shown = f"{minutes:g} minute" + ("" if minutes == 1 else "s")
     return (f"While the app runs, every configured store syncs automatically every {shown} "
             "(SYNC_INTERVAL_MINUTES).")
@@ -91,31 +64,10 @@ def _sync_now(platform: str) -> None:
 
 def _platform_section(platform: str) -> None:
     label = LABELS[platform]
-    specs = platform_settings(platform)
-    st.markdown("\n".join(f"- {_state_line(s.name, s.secret)}" for s in specs))
-
-    with st.form(f"settings_form_{platform}", border=True):
-        for spec in specs:
-            key = _field_key(platform, spec.name)
-            if spec.secret:
-                is_set = setting_origin(spec.name) is not None
-                st.text_input(spec.name, key=key, type="password", help=spec.help,
-                              placeholder="set: leave empty to use it" if is_set else "not set")
-            else:
-                st.text_input(spec.name, value=setting(spec.name) or "", key=key, help=spec.help)
-        st.form_submit_button("Test connection", icon=":material/cable:", on_click=_take_form_values,
-                              args=(platform,))
-
-    pending = st.session_state.get(PENDING, {})
-    if platform in pending:
-        values = pending.pop(platform)
-        with st.spinner(f"Connecting to {label}…"):
-            ok, sentence = test_connection(platform, values)
-        (st.success if ok else st.error)(sentence, icon=":material/check_circle:" if ok else ":material/error:")
-
+    settings_form(platform, label, platform_settings(platform), tester=lambda values: test_connection(platform, values))
     missing = not_configured(platform)
     if missing is not None:
-        st.caption(f"{label} is not configured, so it does not sync: {missing}")
+        st.caption(f"{in_words(missing)} It syncs once its settings are saved.")
         return
     if st.button("Sync now", key=f"settings_sync_{platform}", icon=":material/sync:"):
         _sync_now(platform)
@@ -124,8 +76,9 @@ def _platform_section(platform: str) -> None:
 def _sync_status() -> None:
     frame = stream_status(open_warehouse())
     if frame.height == 0:
-        st.info("No store has synced yet: configure a platform above and click Sync now.",
-                icon=":material/hourglass_empty:")
+        hint = ("click Sync now under a platform above, or wait for the automatic sync" if configured_platforms()
+                else "enter a platform's settings above and save them; its Sync now button then appears")
+        st.info(f"No store has synced yet: {hint}.", icon=":material/hourglass_empty:")
         return
     st.dataframe(
         frame,
@@ -144,11 +97,11 @@ def _sync_status() -> None:
 
 require_owner()
 st.title("Settings")
-st.caption("Connect Shopify, WooCommerce and Stripe, test their settings, sync on demand, see how fresh "
+st.caption("Connect Shopify, WooCommerce and Stripe, import files, sync and refresh on demand, see how fresh "
            "each store's data is, and manage who can log in.")
-st.info("Settings are saved by putting them in the environment or in .streamlit/secrets.toml (the environment "
-        "wins; restart the app after a change). Values typed below are only used to test the connection, and "
-        "secrets are never shown back.", icon=":material/info:")
+st.info("Settings saved here go to .streamlit/secrets.toml (readable by the app's user only) and apply at "
+        "once, without a restart. A variable set in the environment wins over a saved value; each field's help "
+        "names its variable. Secrets are never shown back.", icon=":material/info:")
 st.markdown(_schedule_sentence())
 st.markdown(shared_status())
 
@@ -157,9 +110,22 @@ for name in PLATFORMS:
     with section(f"The {LABELS[name]} settings"):
         _platform_section(name)
 
+st.subheader("Import data", help="Order CSV files and supplier items, checked whole before anything is written.")
+with section("The imports"):
+    imports_section(open_warehouse())
+
 st.subheader("Sync status")
 with section("The sync status"):
     _sync_status()
+
+st.subheader("Run now", help="What the background jobs and the command line do, from here while the app runs.")
+with section("The actions"):
+    actions_section(open_warehouse())
+
+st.subheader("Stock-alert digest", help="Where the daily stock-alert digest goes: email through a mail server, "
+             "a webhook (a Slack incoming webhook works), or both.")
+with section("The digest settings"):
+    settings_form("digest", "stock-alert digest", specs_named(DIGEST_SETTINGS))
 
 st.subheader("Users")
 with section("The users"):

@@ -1,29 +1,22 @@
 """The AI insights part of Settings: who writes the summaries, with which model, and a one-sentence test.
 
 The choice is saved in the warehouse (``app_settings``: ``insights.provider``,
-``insights.openai_model``, ``insights.anthropic_model``). Keys stay
-deployment settings (environment or ``.streamlit/secrets.toml``): this
-section says whether each is set and where from, never its value.
+``insights.openai_model``, ``insights.anthropic_model``). Keys are deployment
+settings, saved to ``.streamlit/secrets.toml`` by the form of
+``ui/connections.py`` (the environment wins); a key is never shown back.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from analytics.insights.providers import KEY_SETTINGS, LABELS, PROVIDERS, check_provider, provider_config
+from analytics.insights.providers import LABELS, PROVIDERS, check_provider, provider_config
 from analytics.insights.service import MODEL_CHOICES, PROVIDER_CHOICE, chosen_model, chosen_provider
 from data.app_settings import set_choice
-from data.settings import setting_origin
+from ui.connections import settings_form, specs_named
 from ui.errors import section
 
-WHERE = {"environment": "the environment", "secrets.toml": "secrets.toml"}
-
-
-def key_state(provider: str) -> str:
-    """``OPENAI_API_KEY: set (from the environment)`` or ``... : not set`` — never the value."""
-    name = KEY_SETTINGS[provider]
-    origin = setting_origin(name)
-    return f"`{name}`: " + (f"set (from {WHERE.get(origin, origin)})" if origin else "not set")
+KEY_FORM = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL")
 
 
 def ai_settings_section(wh) -> None:
@@ -32,8 +25,7 @@ def ai_settings_section(wh) -> None:
     with section("The AI insights settings"):
         st.caption("Who writes the summaries on the Insights page and in the Explain panels. OpenAI and Anthropic "
                    "receive only the computed figures, never customer names, emails or addresses; the offline "
-                   "writer keeps everything on this machine. Keys are set in the environment or "
-                   ".streamlit/secrets.toml.")
+                   "writer keeps everything on this machine. Their keys are saved below.")
         current = chosen_provider(wh)
         provider = st.radio("Writer", PROVIDERS, index=PROVIDERS.index(current), format_func=LABELS.get,
                             horizontal=True, key="ai_settings_provider")
@@ -42,7 +34,6 @@ def ai_settings_section(wh) -> None:
             models[name] = st.text_input(f"{LABELS[name]} model", value=chosen_model(wh, name),
                                          key=f"ai_settings_{name}_model",
                                          help=f"Default from the {name.upper()}_MODEL setting.").strip()
-        st.markdown("\n".join(f"- {key_state(name)}" for name in KEY_SETTINGS))
         with st.container(horizontal=True, gap="small"):
             save = st.button("Save", key="ai_settings_save", icon=":material/save:")
             test = st.button("Test", key="ai_settings_test", icon=":material/cable:",
@@ -62,3 +53,5 @@ def ai_settings_section(wh) -> None:
                 with st.spinner(f"Asking {LABELS[provider]}…"):
                     ok, sentence = check_provider(provider_config(provider, models[provider] or None))
                 (st.success if ok else st.error)(sentence, icon=":material/check_circle:" if ok else ":material/error:")
+        st.markdown("**Keys**")
+        settings_form("ai", "AI", specs_named(KEY_FORM))
