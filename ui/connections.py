@@ -115,8 +115,8 @@ def _env_sentence(names: Sequence[str]) -> str | None:
 
 
 def _on_test(form: str, specs: Sequence[Setting]) -> None:
-    """Keep the typed values for one test only (an empty secret field: the saved value)."""
-    values = {name: v for name, v in _typed(form, specs).items() if v or not BY_NAME[name].secret}
+    """Keep the typed values for one test only (an empty field: the value in use)."""
+    values = {name: v for name, v in _typed(form, specs).items() if v}
     for spec in specs:
         if spec.secret:
             st.session_state[_field(form, spec.name)] = ""
