@@ -123,5 +123,5 @@ def update_secrets(values: Mapping[str, str] | None = None, remove: Iterable[str
         except OSError as exc:
             raise SecretsFileError(f"{path} could not be written ({exc.strerror or exc.__class__.__name__}).") \
                 from None
-        settings._secrets.cache_clear()
+        settings._load_secrets.cache_clear()  # the stat would tell too; this spares a same-size, same-time write
     return path

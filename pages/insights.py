@@ -238,4 +238,4 @@ for title, help_text, frame, name, empty in LISTS:
         table(frame(), name, period, empty=empty, currency=filters.currency)
         if name == "insights_stock_risks" and facts["forecast"].get("status"):
             st.caption("No forecast yet: demand is the last 30 days' sales. Forecasts appear once the refresh "
-                       "(`python -m analytics refresh`) has written them.")
+                       "has written them (in the background, or Compute forecasts now on the Inventory page).")

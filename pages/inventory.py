@@ -460,8 +460,8 @@ with section("The stock figures"):
 if health is None:
     st.stop()
 if health.height == 0:
-    st.info("No stock or sales recorded for this store yet. Sync a store with inventory tracking, or build the "
-            "demo store.", icon=":material/inventory_2:")
+    st.info("No stock or sales recorded for this store yet. Sync a store with inventory tracking (Settings).",
+            icon=":material/inventory_2:")
     st.stop()
 
 with section("The key figures"):

@@ -98,7 +98,8 @@ def test_ai_settings_section(app_store, llm_env):
     at.switch_page("pages/settings.py")
     run(at)
     shown = texts(at)
-    assert "`OPENAI_API_KEY`: not set" in shown and "`ANTHROPIC_API_KEY`: set (from the environment)" in shown
+    assert "**OpenAI API key**: not set" in shown
+    assert "**Anthropic API key**: ••••hown — set in the environment (ANTHROPIC_API_KEY)" in shown
     assert "sk-ant-never-shown" not in shown
     assert at.text_input(key="ai_settings_anthropic_model").value == "claude-opus-5"
     at.radio(key="ai_settings_provider").set_value("anthropic")

@@ -4,8 +4,9 @@ With the embedded DuckDB file only the app's process may open the warehouse,
 so ``python -m analytics refresh``, ``report`` and ``alerts --send`` cannot run
 beside it; these buttons do the same work in the app's process, through the
 same functions: :func:`analytics.refresh.run_refresh`,
-:func:`analytics.report.report_archive` (the report folder as a zip) and
-:func:`analytics.inventory.alerts.send_daily_digest`.
+:func:`analytics.report.report_archive` (the report folder as a zip),
+:func:`analytics.inventory.alerts.send_daily_digest` and, on an empty
+warehouse, :func:`connectors.demo.build.build_demo`.
 """
 
 from __future__ import annotations
@@ -101,13 +102,29 @@ def report_download(wh: Warehouse, store: Store, key: str = "report") -> None:
                        mime="application/zip", key=f"{key}_download", icon=":material/download:", on_click="ignore")
 
 
+def demo_button(wh: Warehouse) -> None:
+    """Build the demo store (DEMO_ORDERS orders over two years) into the app's warehouse, with a progress bar."""
+    from connectors.demo.build import build_demo
+    from connectors.demo.cli import _default_orders
+
+    orders = _default_orders()
+    if not st.button(f"Build the demo store ({orders:,} orders)", key="actions_demo", icon=":material/storefront:"):
+        return
+    bar = st.progress(0.0, text="Starting")
+    build_demo(wh, orders=orders, progress=lambda step, fraction: bar.progress(min(max(fraction, 0.0), 1.0),
+                                                                             text=step))
+    cache.clear()
+    st.rerun()
+
+
 def actions_section(wh: Warehouse) -> None:
     """Settings' Run now section: refresh, the digest and the report of a chosen store."""
     from analytics.store_state import list_stores
 
     stores = list_stores(wh)
     if not stores:
-        st.caption("Nothing to run yet: import orders or connect a store first.")
+        st.caption("Nothing to run yet: import orders or connect a store first, or try the app on the demo store.")
+        demo_button(wh)
         return
     names = {s.store_id: f"{s.name} ({s.store_id})" for s in stores}
     chosen = st.selectbox("Store", list(names), format_func=names.get, key="actions_store")

@@ -478,7 +478,7 @@ def page_header(title: str, question: str, wh: Warehouse, filters: Filters) -> N
 def no_store_notice() -> None:
     """The empty state of a warehouse without any store."""
     st.info(
-        "No store yet. Build the demo store with `python -m connectors demo`, import your orders with "
-        "`python -m connectors import-csv orders.csv`, or connect a store in Settings.",
+        "No store yet. In Settings, an owner connects a store, imports an orders CSV, or builds the demo store "
+        "to try the app.",
         icon=":material/storefront:",
     )
