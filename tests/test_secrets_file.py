@@ -92,3 +92,21 @@ def test_only_settings_of_the_app_are_written(secrets_path):
 def test_a_key_before_a_table_stays_at_the_top_level():
     text = edited_text('[server]\nport = 1\n', {"SMTP_HOST": "mail.example"})
     assert tomllib.loads(text) == {"SMTP_HOST": "mail.example", "server": {"port": 1}}
+
+
+def test_a_webhook_secret_saved_while_the_receiver_runs_applies_to_the_next_delivery(wh, secrets_path, monkeypatch):
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from connectors.webhooks import webhook_routes
+    from tests.emulators.woocommerce import WooEmulator, webhook_delivery
+
+    monkeypatch.delenv("WOOCOMMERCE_WEBHOOK_SECRET", raising=False)
+    monkeypatch.delenv("WOOCOMMERCE_SECRET", raising=False)
+    with WooEmulator() as emu, TestClient(Starlette(routes=webhook_routes(lambda: wh))) as client:
+        headers, body = webhook_delivery(emu, "ping", "webhook_id=42", "saved-on-the-page")
+        refused = client.post("/webhooks/woocommerce", content=body, headers=headers)
+        assert refused.status_code == 503
+        update_secrets({"WOOCOMMERCE_WEBHOOK_SECRET": "saved-on-the-page"})
+        accepted = client.post("/webhooks/woocommerce", content=body, headers=headers)
+    assert (accepted.status_code, accepted.text) == (200, "applied")
