@@ -45,8 +45,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DEMO_ORDERS", "30000", "Orders in the demo store that make run builds."),
     Setting("REFRESH_INTERVAL_HOURS", "24",
             "Hours between two background refreshes of customer scores, lifetime value models and demand "
-            "forecasts while the app runs (0: off; python -m analytics refresh runs one on demand). A store "
-            "never refreshed is refreshed soon after the app starts."),
+            "forecasts while the app runs (0: off; Settings > Run now, or python -m analytics refresh, runs one on "
+            "demand). A store never refreshed is refreshed soon after the app starts."),
     Setting("STORE_ID", None, "The store shown by default when the warehouse holds several."),
     Setting("SYNC_INTERVAL_MINUTES", "15",
             "Minutes between two automatic syncs of every configured store while the app runs (0: off; "
