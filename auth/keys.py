@@ -8,10 +8,10 @@ start when it is empty, a known sample or too short.
 
 from __future__ import annotations
 
-import os
 import secrets
 
 from data import settings
+from data.secrets_file import write_private
 
 NAME = "AUTH_COOKIE_KEY"
 MIN_LENGTH = 32
@@ -62,9 +62,6 @@ def ensure_cookie_key() -> bool:
     existing = path.read_text(encoding="utf-8") if path.exists() else ""
     separator = "" if not existing or existing.endswith("\n") else "\n"
     line = f'# Signs login cookies; written by python -m auth setup. Keep it secret.\n{NAME} = "{secrets.token_urlsafe(48)}"\n'
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(existing + separator + line)
-    os.chmod(path, 0o600)
+    write_private(path, existing + separator + line)
     settings._secrets.cache_clear()
     return True

@@ -86,7 +86,11 @@ def edited_text(text: str, values: Mapping[str, str], remove: Iterable[str] = ()
 
 
 def write_private(path: Path, text: str) -> None:
-    """Replace ``path`` by ``text`` in one step, readable and writable by its owner only."""
+    """Replace ``path`` by ``text`` in one step, readable and writable by its owner only.
+
+    A symbolic link is followed (the container links .streamlit/secrets.toml to the data volume): the
+    file it points to is replaced, in its own folder, and the link stays."""
+    path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=".secrets-", suffix=".tmp", dir=path.parent)  # mode 0600
     try:

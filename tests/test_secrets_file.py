@@ -110,3 +110,17 @@ def test_a_webhook_secret_saved_while_the_receiver_runs_applies_to_the_next_deli
         update_secrets({"WOOCOMMERCE_WEBHOOK_SECRET": "saved-on-the-page"})
         accepted = client.post("/webhooks/woocommerce", content=body, headers=headers)
     assert (accepted.status_code, accepted.text) == (200, "applied")
+
+
+def test_a_linked_file_is_replaced_where_it_lives_and_the_link_stays(tmp_path, monkeypatch):
+    volume = tmp_path / "data"
+    volume.mkdir()
+    link = tmp_path / "app" / ".streamlit" / "secrets.toml"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(volume / "secrets.toml")  # dangling until the first write, as in the container
+    monkeypatch.setattr(settings, "SECRETS_PATH", link)
+    update_secrets({"SMTP_HOST": "mail.example"})
+    assert link.is_symlink() and (volume / "secrets.toml").read_text() == 'SMTP_HOST = "mail.example"\n'
+    assert stat.S_IMODE((volume / "secrets.toml").stat().st_mode) == 0o600
+    assert settings.setting("SMTP_HOST") == "mail.example"
+    assert sorted(p.name for p in link.parent.iterdir()) == ["secrets.toml"]
