@@ -56,7 +56,8 @@ def digest_button(wh: Warehouse, store: Store, key: str = "send_digest") -> None
     if not may_change():
         return
     if not DigestConfig.from_settings().channels:
-        st.caption("The stock-alert digest is off: set its mail server and address, or its webhook, in Settings.")
+        st.caption("The stock-alert digest is off until its mail server and address, or its webhook, are saved "
+                   "under Settings › Stock-alert digest.")
         return
     if not st.button("Send today's stock-alert digest", key=key, icon=":material/send:"):
         return
