@@ -7,12 +7,18 @@ Mounted in the app's own server (Starlette), beside the pages::
     app = st.App("app.py", routes=webhook_routes(shared), lifespan=...)
 
 Each platform provides ``connectors/<platform>/webhook.py`` (``SECRET_SETTING``,
-``verify``, ``event_id``, ``topic``, ``store_id``, ``apply``), imported on the
-first delivery. For every delivery:
+``SIGNATURE_HEADER``, ``verify``, ``event_id``, ``topic``, ``store_id``, ``apply``,
+and ``is_ping`` where the platform pings), imported on the first delivery.
+For every delivery:
 
-1. the raw body is read as sent (signatures are over those exact bytes);
-2. no secret configured -> 503 and a one-line reason (the platform retries);
-3. ``verify`` raises -> 401, nothing stored;
+1. no secret configured -> 503 and a one-line reason (the platform retries);
+2. the raw body is read as sent (signatures are over those exact bytes), within
+   ``WEBHOOK_MAX_BODY_MB`` (413 as soon as it is passed) and as JSON (415
+   otherwise): see :mod:`connectors.webhook_request`;
+3. a ping without a signature (WooCommerce's, when a webhook is created) -> 200
+   ``ping``, nothing stored; ``verify`` raises -> 401, nothing stored; a signed
+   body that is not a JSON object -> 400, nothing stored; a signed ping is
+   stored like any delivery and applying it does nothing;
 4. the delivery goes into ``webhook_events`` keyed by (platform, event id);
    a key already there is a duplicate delivery -> 200 ``duplicate``, nothing applied;
 5. ``apply`` runs in a worker thread (the event loop is never blocked) with the
@@ -23,7 +29,9 @@ first delivery. For every delivery:
    a platform that keeps seeing errors disables the webhook (WooCommerce after
    5, Shopify after retries), and a later sync repairs the record. Applying
    gets ``apply_budget`` seconds (Shopify gives up after 5 s); past that the
-   answer is ``accepted`` and the work finishes in the background.
+   answer is ``accepted`` and the work finishes in the background;
+7. a warehouse that cannot be reached -> 503 (the platform retries) and one line
+   in the log, nothing else.
 """
 
 from __future__ import annotations
@@ -42,6 +50,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from connectors.webhook_request import (Refused, body_limit, check_media_type, is_json, json_object_or_refuse,
+                                       media_type, read_body)
+from data.health import unreachable
 from data.settings import setting
 from data.warehouse import Warehouse
 
@@ -129,6 +140,18 @@ def apply_delivery(wh: Warehouse, module: ModuleType, platform: str, event_id: s
     return status
 
 
+async def read_delivery(request: Request, module: ModuleType, headers: Mapping[str, str]) -> tuple[bytes, bool]:
+    """(the raw body, whether it is the platform's ping), or :class:`Refused` (413, 415)."""
+    media = media_type(headers)
+    check_media_type(media)
+    body = await read_body(request, body_limit())
+    is_ping = getattr(module, "is_ping", None)
+    ping = not is_json(media) and is_ping is not None and is_ping(headers, body)
+    if not is_json(media) and not ping:
+        raise Refused(415, f"content type {media or 'none'!r} is not accepted: deliveries are application/json")
+    return body, ping
+
+
 def webhook_routes(
     get_warehouse: Callable[[], Warehouse], *, apply_budget: float = APPLY_BUDGET
 ) -> list[Route]:
@@ -139,17 +162,30 @@ def webhook_routes(
         module = webhook_module(platform)
         if module is None:
             return PlainTextResponse(f"no webhooks for {platform}", status_code=404)
-        body = await request.body()
         secret = setting(module.SECRET_SETTING)
         if not secret:
             return PlainTextResponse(
                 f"{platform} webhooks are not configured: set {module.SECRET_SETTING}", status_code=503)
         headers: Mapping[str, str] = {k.lower(): v for k, v in request.headers.items()}
         try:
+            body, ping = await read_delivery(request, module, headers)
+        except Refused as refused:
+            log.info("%s webhook refused (%d): %s", platform, refused.status, refused.reason)
+            return refused.response()
+        if ping and module.SIGNATURE_HEADER not in headers:
+            log.info("%s ping answered; nothing stored", platform)
+            return PlainTextResponse("ping")
+        try:
             module.verify(headers, body, secret)
         except Exception as exc:  # noqa: BLE001 - WebhookRejected or any failure to check: refused
             log.info("%s webhook refused: %s", platform, exc.__class__.__name__)
             return PlainTextResponse("signature rejected", status_code=401)
+        if not ping:
+            try:
+                json_object_or_refuse(body)
+            except Refused as refused:
+                log.warning("%s webhook signed but unreadable: %s", platform, refused.reason)
+                return refused.response()
         try:
             event_id = module.event_id(headers, body)
             topic = module.topic(headers, body)
@@ -157,8 +193,16 @@ def webhook_routes(
         except Exception as exc:  # noqa: BLE001
             log.warning("%s webhook unreadable: %s", platform, exc)
             return PlainTextResponse("unreadable delivery", status_code=400)
-        wh = get_warehouse()
-        fresh = await run_in_threadpool(store_delivery, wh, platform, event_id, store_id, topic, body)
+        try:
+            wh = get_warehouse()
+            fresh = await run_in_threadpool(store_delivery, wh, platform, event_id, store_id, topic, body)
+        except Exception as exc:
+            reason = unreachable(exc)
+            if reason is None:
+                raise
+            log.warning("%s webhook %s not stored, the warehouse is unreachable: %s", platform, event_id, reason)
+            return PlainTextResponse("the warehouse is unreachable; retry later", status_code=503,
+                                     headers={"retry-after": "60"})
         if not fresh:
             return PlainTextResponse("duplicate")
         task = asyncio.ensure_future(

@@ -83,6 +83,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SHOPIFY_WEBHOOK_SECRET", None,
             "The app's client secret (or the webhook signing secret) that signs deliveries to /webhooks/shopify.",
             secret=True),
+    # Limits on what comes in: webhook deliveries and imported CSV files.
+    Setting("WEBHOOK_MAX_BODY_MB", "5",
+            "Largest webhook body accepted, in MB: a longer delivery is answered 413 while it is read, before "
+            "its signature is checked (Shopify, WooCommerce and Stripe send a few KB)."),
+    Setting("CSV_IMPORT_MAX_CELL_KB", "64",
+            "Largest cell import-csv accepts, in KB (a spreadsheet cell holds at most 32,767 characters); a "
+            "longer one stops the import before the file is parsed, naming its row."),
+    Setting("CSV_IMPORT_MAX_FILE_MB", "1024",
+            "Largest file import-csv accepts, in MB (the import holds the whole file in memory, several times "
+            "over); a larger one stops the import before it is parsed, naming the row where the limit is passed."),
     # Inventory: the daily stock-alert digest (python -m analytics alerts --send, or the app's scheduler)
     Setting("SMTP_HOST", None, "SMTP server that sends the daily stock-alert digest by email (unset: no email)."),
     Setting("SMTP_PORT", "587", "Port of the SMTP server (587 with STARTTLS, 465 for SMTP over TLS, 25 plain)."),
@@ -210,6 +220,19 @@ def setting(name: str) -> str | None:
         return str(value)
     spec = BY_NAME.get(name)
     return spec.default if spec else None
+
+
+def byte_limit(name: str) -> int:
+    """A size setting (its name ends in ``_KB`` or ``_MB``) in bytes; empty or not a positive number: its default."""
+    unit = 1024 * 1024 if name.endswith("_MB") else 1024
+    raw = (setting(name) or "").strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        value = float(_BY_NAME[name].default or 0)
+    return int(value * unit)
 
 
 def settings_table() -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 import time
 
 import pytest
@@ -82,12 +85,33 @@ def test_a_duplicate_delivery_is_acknowledged_and_not_applied_again(wh, emu):
     assert wh.scalar("SELECT financial_status FROM orders") == "marker"
 
 
-def test_the_creation_ping_is_accepted(wh, emu):
+def _signed(body: bytes, secret: str) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def test_the_creation_ping_as_woocommerce_sends_it_gets_200_and_stores_nothing(wh, emu):
+    # WooCommerce's deliver_ping: a form body, no X-WC-Webhook-* header at all, no signature.
     headers, body = webhook_delivery(emu, "ping", "webhook_id=42", SECRET)
+    assert not any(name.startswith("x-wc-") for name in headers)
     with client_for(wh) as client:
         answer = post(client, headers, body)
-    assert (answer.status_code, answer.text) == (200, "applied")
-    assert wh.rows("SELECT event_id, topic, status FROM webhook_events") == [("ping:42", "ping", "applied")]
+        bare = post(client, {}, body)  # a sender that sets no content type either
+    assert (answer.status_code, answer.text) == (200, "ping")
+    assert (bare.status_code, bare.text) == (200, "ping")
+    assert wh.scalar("SELECT count(*) FROM webhook_events") == 0
+    assert wh.scalar("SELECT count(*) FROM orders") + wh.scalar("SELECT count(*) FROM stores") == 0
+
+
+@pytest.mark.parametrize("secret, expected", [(SECRET, (200, "applied")), ("not-the-secret", (401, "signature rejected"))],
+                         ids=["signed", "wrongly-signed"])
+def test_a_ping_that_carries_a_signature_is_checked_like_any_delivery(wh, emu, secret, expected):
+    body = b"webhook_id=42"
+    headers = {"content-type": "application/x-www-form-urlencoded", "x-wc-webhook-signature": _signed(body, secret)}
+    with client_for(wh) as client:
+        answer = post(client, headers, body)
+    assert (answer.status_code, answer.text) == expected
+    stored = [("ping:42", "ping", "applied")] if expected[0] == 200 else []
+    assert wh.rows("SELECT event_id, topic, status FROM webhook_events") == stored
     assert wh.scalar("SELECT count(*) FROM orders") + wh.scalar("SELECT count(*) FROM stores") == 0
 
 

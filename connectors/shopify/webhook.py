@@ -38,6 +38,7 @@ from data.rollups import refresh_orders
 log = logging.getLogger(__name__)
 
 SECRET_SETTING = "SHOPIFY_WEBHOOK_SECRET"
+SIGNATURE_HEADER = "x-shopify-hmac-sha256"
 
 ORDER_TOPICS = {"orders/create", "orders/updated", "orders/cancelled", "orders/paid", "orders/fulfilled",
                 "orders/partially_fulfilled", "orders/edited"}

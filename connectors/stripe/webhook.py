@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from data.warehouse import Warehouse
 
 SECRET_SETTING = "STRIPE_WEBHOOK_SECRET"
+SIGNATURE_HEADER = "stripe-signature"
 TOLERANCE_SECONDS = 300
 WRITE_ORDER = ("transactions", "disputes", "payouts", "customers")
 

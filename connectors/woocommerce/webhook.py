@@ -2,9 +2,13 @@
 
 - Signature: ``X-WC-Webhook-Signature`` is the base64 HMAC-SHA256 of the raw
   body with the webhook's secret (``WOOCOMMERCE_WEBHOOK_SECRET``).
-- The ping WooCommerce sends once a webhook is created carries no signature
-  and a form body ``webhook_id=N``; it is accepted (topic ``ping``) so the
-  webhook stays active, and applying it does nothing.
+- The ping WooCommerce sends once a webhook is created (``deliver_ping``) is a
+  form body ``webhook_id=N`` without any ``X-WC-Webhook-*`` header, not even a
+  signature; it must get a 200 or the webhook is left pending. The receiver
+  answers an unsigned ping 200 and stores nothing (it cannot tell who sent
+  it, and it carries nothing to apply). A ping that does carry a signature is
+  checked like any delivery (401 when it does not match), then stored
+  (topic ``ping``); applying it does nothing.
 - Dedupe key: the resource, its id and its ``date_modified_gmt``
   (``X-WC-Webhook-Delivery-ID`` has one-second resolution and repeats);
   a deletion is keyed by the resource and id.
@@ -40,6 +44,7 @@ from data.rollups import refresh_orders
 log = logging.getLogger(__name__)
 
 SECRET_SETTING = "WOOCOMMERCE_WEBHOOK_SECRET"
+SIGNATURE_HEADER = "x-wc-webhook-signature"
 _PING = re.compile(rb"^webhook_id=(\d+)$")
 UTC = dt.timezone.utc
 
@@ -60,11 +65,14 @@ def _ping_id(body: bytes) -> str | None:
     return match.group(1).decode() if match else None
 
 
+def is_ping(headers: Mapping[str, str], body: bytes) -> bool:
+    """Whether the request is the ping sent once when a webhook is created (a form body ``webhook_id=N``)."""
+    return "x-wc-webhook-topic" not in headers and _ping_id(body) is not None
+
+
 def verify(headers: Mapping[str, str], body: bytes, secret: str, now: float | None = None) -> None:
-    """Raise WebhookRejected unless the body is signed with ``secret`` (or is the creation ping)."""
-    signature = headers.get("x-wc-webhook-signature")
-    if signature is None and _ping_id(body) is not None and "x-wc-webhook-topic" not in headers:
-        return  # the unsigned ping sent once when a webhook is created
+    """Raise WebhookRejected unless the body is signed with ``secret``."""
+    signature = headers.get(SIGNATURE_HEADER)
     if not signature or not secret:
         raise WebhookRejected("missing X-WC-Webhook-Signature")
     expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
