@@ -34,8 +34,9 @@ VOLUME ["/data"]
 USER app
 
 EXPOSE 8501
-HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/_stcore/health' % os.environ.get('PORT', '8501'), timeout=4)"
+# Ready, not just up: the warehouse answers, its schema is current, someone can log in (/health/ready).
+HEALTHCHECK --interval=30s --timeout=7s --start-period=60s --retries=3 \
+    CMD ["python", "scripts/healthcheck.py", "app"]
 
 ENTRYPOINT ["/app/scripts/entrypoint.sh"]
 CMD ["app"]

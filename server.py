@@ -9,6 +9,9 @@ WooCommerce and Stripe deliver webhooks to ``POST /webhooks/<platform>`` on
 the same port (connectors/webhooks.py), connected stores are synced
 every SYNC_INTERVAL_MINUTES by a scheduler thread, and customer scores,
 models and forecasts are refreshed every REFRESH_INTERVAL_HOURS by another.
+``GET /health/ready`` says whether the app can serve its users: the warehouse
+answers, its schema is current and someone can log in (JSON, 503 naming the
+part that failed); ``/_stcore/health`` only says that Streamlit is up.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from auth.keys import CookieKeyError, require_cookie_key
+from connectors.readiness import readiness_route
 from connectors.webhooks import webhook_routes
 from data.settings import setting
 from data.warehouse import WarehouseError, close_shared, shared
 
 log = logging.getLogger("server")
 APP_SCRIPT = Path(__file__).resolve().parent / "app.py"
+READY_PATH = "/health/ready"
 
 
 def _feed_enabled() -> bool:
@@ -85,6 +90,19 @@ def start_refresh(stop: threading.Event) -> threading.Thread | None:
     return _start_on_warehouse("background refresh", "refresh", run_refresh_loop, stop)
 
 
+def users_part() -> tuple[bool, str]:
+    """The readiness of the login: the users file reads and names at least one user."""
+    from auth.users import UserError, UserStore
+
+    try:
+        users = UserStore().users()
+    except UserError as exc:
+        return False, str(exc)
+    if not users:
+        return False, "No user can log in: the users file names nobody (python -m auth setup creates the owner)."
+    return True, f"{len(users)} user(s) can log in."
+
+
 @asynccontextmanager
 async def lifespan(_app):
     stop = threading.Event()
@@ -113,4 +131,5 @@ try:
 except CookieKeyError as exc:
     raise SystemExit(f"error: {exc}") from None
 
-app = st.App(str(APP_SCRIPT), lifespan=lifespan, routes=webhook_routes(shared))
+app = st.App(str(APP_SCRIPT), lifespan=lifespan,
+             routes=[*webhook_routes(shared), readiness_route(READY_PATH, shared, {"users": users_part})])

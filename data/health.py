@@ -11,7 +11,7 @@ it can answer "try again later" instead of failing.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import sqlalchemy as sa
 
@@ -47,11 +47,17 @@ def _pending_migrations(wh: Warehouse) -> list[str]:
     return [name for name in expected if name not in done]
 
 
-def readiness(get_warehouse: Callable[[], Warehouse]) -> tuple[bool, dict[str, Any]]:
-    """(ready, the answer's JSON): the warehouse answers a query, and its schema is the code's.
+Part = Callable[[], tuple[bool, str]]
+
+
+def readiness(get_warehouse: Callable[[], Warehouse],
+              more: Mapping[str, Part] | None = None) -> tuple[bool, dict[str, Any]]:
+    """(ready, the answer's JSON): the warehouse answers a query, its schema is the code's, and each
+    of ``more`` (name -> a function returning (ok, sentence)) is ok.
 
     Each part is ``{"ok": bool, "detail": sentence}``; a part that could not
-    be checked because an earlier one failed says so.
+    be checked because an earlier one failed has ``"ok": null`` and says so.
+    ``"failed"`` lists the parts that failed.
     """
     parts: dict[str, dict[str, Any]] = {}
     try:
@@ -60,7 +66,7 @@ def readiness(get_warehouse: Callable[[], Warehouse]) -> tuple[bool, dict[str, A
     except Exception as exc:  # noqa: BLE001 - any failure here is the answer, not a crash
         reason = unreachable(exc) or exc.__class__.__name__
         parts["warehouse"] = {"ok": False, "detail": f"The warehouse does not answer: {reason}"}
-        parts["schema"] = {"ok": False, "detail": "Not checked: the warehouse does not answer."}
+        parts["schema"] = {"ok": None, "detail": "Not checked: the warehouse does not answer."}
     else:
         parts["warehouse"] = {"ok": True, "detail": f"The {wh.dialect} warehouse answers."}
         try:
@@ -72,6 +78,12 @@ def readiness(get_warehouse: Callable[[], Warehouse]) -> tuple[bool, dict[str, A
                 "Every migration is applied." if not pending else
                 f"{len(pending)} migration(s) not applied ({', '.join(pending[:3])}): restart the app or the "
                 "worker, which apply them as they open the warehouse.")}
-    ready = all(part["ok"] for part in parts.values())
-    failed = [name for name, part in parts.items() if not part["ok"]]
+    for name, check in (more or {}).items():
+        try:
+            ok, detail = check()
+        except Exception as exc:  # noqa: BLE001
+            ok, detail = False, f"The check failed: {exc.__class__.__name__}: {exc}"
+        parts[name] = {"ok": ok, "detail": detail}
+    ready = all(part["ok"] is True for part in parts.values())
+    failed = [name for name, part in parts.items() if part["ok"] is False]
     return ready, {"status": "ready" if ready else "not ready", "failed": failed, "checks": parts}

@@ -127,7 +127,8 @@ def test_the_image_is_slim_installs_through_the_ci_script_runs_as_a_user_and_che
     assert users and users[-1] not in ("root", "0")
     assert any(re.search(rf"useradd [^&]*\b{users[-1]}(\s|$)", run) for run in runs)
     health = [line for line in lines if line.startswith("HEALTHCHECK")]
-    assert len(health) == 1 and "/_stcore/health" in health[0]
+    assert len(health) == 1 and "scripts/healthcheck.py" in health[0]
+    assert "/health/ready" in (ROOT / "scripts" / "healthcheck.py").read_text()
     volume = [line for line in lines if line.startswith("VOLUME")]
     assert volume and "/data" in volume[0]
     env = " ".join(line for line in lines if line.startswith("ENV "))
@@ -152,13 +153,16 @@ def test_compose_runs_the_app_timescaledb_and_the_worker_with_data_in_volumes():
     # one scheduler: the worker's (the app's is off)
     assert services["app"]["environment"]["SYNC_INTERVAL_MINUTES"] == "0"
     assert "POSTGRES_PASSWORD:?" in (ROOT / "docker-compose.yml").read_text()  # no default password
+    # both report readiness (the warehouse answers), not only that a port is open
+    assert services["app"]["healthcheck"]["test"] == ["CMD", "python", "scripts/healthcheck.py", "app"]
+    assert services["worker"]["healthcheck"]["test"] == ["CMD", "python", "scripts/healthcheck.py", "worker"]
 
 
 def test_render_blueprint_builds_the_image_checks_health_and_keeps_data_on_a_disk():
     blueprint = yaml.safe_load((ROOT / "render.yaml").read_text())
     (web,) = blueprint["services"]
     assert web["type"] == "web" and web["runtime"] == "docker"
-    assert web["healthCheckPath"] == "/_stcore/health"
+    assert web["healthCheckPath"] == "/health/ready"
     assert web["disk"]["mountPath"] == "/data"
     key = next(v for v in web["envVars"] if v["key"] == "AUTH_COOKIE_KEY")
     assert key == {"key": "AUTH_COOKIE_KEY", "generateValue": True}

@@ -32,7 +32,7 @@ def test_worker_stores_and_applies_a_signed_delivery_and_refuses_a_forged_one(pg
         headers, body = webhook_delivery(emu, "order.created", emu.order_payload(301), SECRET)
         forged_headers, forged_body = webhook_delivery(emu, "order.created", emu.order_payload(301), "wrong")
         with TestClient(worker_app(wh)) as client:
-            assert client.get("/health").text == "ok"
+            assert client.get("/health").json()["status"] == "ready"
             assert client.post("/webhooks/woocommerce", content=forged_body, headers=forged_headers).status_code == 401
             answer = client.post("/webhooks/woocommerce", content=body, headers=headers)
     assert (answer.status_code, answer.text) == (200, "applied")

@@ -4,8 +4,9 @@ With the embedded DuckDB file, the app's own process receives webhooks and
 runs the scheduled syncs (DuckDB allows one writing process). With
 PostgreSQL these can run in a process of their own, beside any number of app
 replicas: ``python -m connectors worker`` serves ``POST /webhooks/<platform>``
-and ``GET /health``, and syncs the connected stores every
-``SYNC_INTERVAL_MINUTES``.
+and ``GET /health`` (the warehouse answers and its schema is current: JSON, 503
+naming what failed; connectors/readiness.py), and syncs the connected
+stores every ``SYNC_INTERVAL_MINUTES``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ import threading
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse
-from starlette.routing import Route
 
+from connectors.readiness import readiness_route
 from connectors.sync.scheduler import interval_minutes, run_scheduler
 from connectors.webhooks import webhook_routes
 from data.warehouse import Warehouse
@@ -25,10 +24,6 @@ from data.warehouse import Warehouse
 
 def worker_app(wh: Warehouse, *, schedule: bool = True) -> Starlette:
     """An ASGI app: the webhook routes, a health check, and the sync scheduler."""
-
-    async def health(_request: Request) -> PlainTextResponse:
-        wh.scalar("SELECT 1")
-        return PlainTextResponse("ok")
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -45,5 +40,5 @@ def worker_app(wh: Warehouse, *, schedule: bool = True) -> Starlette:
             if thread is not None:
                 thread.join(timeout=15)
 
-    routes = [Route("/health", health, methods=["GET"]), *webhook_routes(lambda: wh)]
+    routes = [readiness_route("/health", lambda: wh), *webhook_routes(lambda: wh)]
     return Starlette(routes=routes, lifespan=lifespan)
