@@ -58,6 +58,14 @@ def assert_empty(wh) -> None:
         assert wh.scalar(f"SELECT count(*) FROM {table}") == 0, table
 
 
+def assert_refused(wh, path: Path, message: str, **options) -> None:
+    """Importing ``path`` into an empty warehouse fails with exactly ``message`` and writes nothing."""
+    with pytest.raises(CsvImportError) as caught:
+        import_csv(wh, path, **options)
+    assert str(caught.value) == message
+    assert_empty(wh)
+
+
 # -- the generic CSV ----------------------------------------------------------------
 
 TWO_ORDERS = """\
@@ -590,10 +598,7 @@ def _with(rows: list[dict], index: int, **changes) -> list[dict]:
          "refund above the total", "unknown financial status", "a second currency"],
 )
 def test_a_bad_shopify_export_names_row_and_column_and_writes_nothing(wh, tmp_path, rows, message):
-    with pytest.raises(CsvImportError) as caught:
-        import_csv(wh, shopify_export(tmp_path, rows))
-    assert str(caught.value) == message
-    assert_empty(wh)
+    assert_refused(wh, shopify_export(tmp_path, rows), message)
 
 
 # -- the sample generator and the command line --------------------------------------------

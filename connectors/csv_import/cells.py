@@ -106,6 +106,36 @@ def check_rows(frame: pl.DataFrame, checks: Sequence[Check]) -> None:
         raise problem
 
 
+def order_level_problem(rows: pl.DataFrame, order: str,
+                        fields: dict[str, tuple[str, str]]) -> CsvImportError | None:
+    """The first row whose order-level value differs from an earlier row of the same order, naming both.
+
+    ``fields``: the column as the header shows it -> (its raw text column, the column compared: the
+    value as read, so that 10 and 10.00 agree). Rows that leave a field empty take the order's value.
+    """
+    present = {shown: pair for shown, pair in fields.items() if rows.get_column(pair[0]).null_count() < rows.height}
+    if not present:
+        return None
+    # Orders whose rows are not all alike (empty cells included) are looked at row by row.
+    distinct = rows.select(order, *[parsed for _, parsed in present.values()]).unique()
+    uneven = distinct.filter(pl.col(order).is_duplicated()).select(order).unique()
+    if uneven.height == 0:
+        return None
+    suspects = rows.join(uneven, on=order, how="semi", maintain_order="left")
+
+    def check(shown: str, raw: str, parsed: str) -> Check:
+        value = pl.col(parsed)
+
+        def explain(r: dict) -> str:
+            first = suspects.filter((pl.col(order) == r[order]) & value.is_not_null()).row(0, named=True)
+            return (f"{show(r[raw])} differs from {show(first[raw])} on row {first[ROW]} of order {r[order]}: "
+                    f"{shown} belongs to the order, so every row of the order gives the same value (or none)")
+
+        return Check(shown, value.is_not_null() & (value != value.first(ignore_nulls=True).over(order)), explain)
+
+    return first_problem(suspects, [check(shown, raw, parsed) for shown, (raw, parsed) in present.items()])
+
+
 def first_given(column: str) -> pl.Expr:
     """The first non-empty value of ``column`` (in a group, the value its earliest row gives)."""
     return pl.col(column).first(ignore_nulls=True)
@@ -123,8 +153,13 @@ def read_text_csv(path: Path) -> pl.DataFrame:
         raise CsvImportError(f"There is no file at {path}.")
     if path.stat().st_size == 0:
         raise CsvImportError(f"{path.name} is empty: it needs a header row and at least one order line.")
+    from connectors.csv_import.sizes import check_sizes
+
+    check_sizes(path)  # before Polars holds any of it: the file, each cell, quotes that never close
     try:
         frame = pl.read_csv(path, infer_schema=False, row_index_name=ROW, row_index_offset=2)
+    except pl.exceptions.PanicException as exc:  # a BaseException: never let it end the process with a trace
+        raise CsvImportError(f"{path.name} cannot be read as CSV: {str(exc).strip().splitlines()[0]}") from None
     except pl.exceptions.NoDataError:
         raise CsvImportError(f"{path.name} is empty: it needs a header row and at least one order line.") from None
     except pl.exceptions.ComputeError as exc:
@@ -149,7 +184,20 @@ def read_text_csv(path: Path) -> pl.DataFrame:
     stripped = pl.col(text_columns).str.strip_chars()
     frame = frame.with_columns(pl.when(stripped != "").then(stripped))
     # Blank lines are skipped; the rows after them keep their spreadsheet numbers.
-    return frame.filter(pl.any_horizontal(pl.col(text_columns).is_not_null()))
+    frame = frame.filter(pl.any_horizontal(pl.col(text_columns).is_not_null()))
+    check_no_repeated_line(frame, text_columns)
+    return frame
+
+
+def check_no_repeated_line(frame: pl.DataFrame, columns: list[str]) -> None:
+    """Refuse a line that repeats an earlier one cell for cell (it would count the same sale twice)."""
+    first = pl.col(ROW).min().over(columns, mapping_strategy="group_to_rows")
+    repeats = frame.select(ROW, first.alias("_first")).filter(pl.col(ROW) != pl.col("_first")).head(1)
+    if repeats.height:
+        row, earlier = repeats.row(0)
+        raise CsvImportError(
+            f"row {row}: the line repeats row {earlier} exactly, which would count that sale twice; remove one "
+            "of them (if the order really holds the item twice, give it one line with the quantities added up).")
 
 
 def _ragged_row(path: Path) -> str:

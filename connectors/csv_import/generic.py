@@ -10,10 +10,12 @@ Rules the import applies:
 - ``created_at`` without an offset is a wall-clock time in the store's
   timezone; with one (``Z``, ``+01:00``) it is that instant.
 - Order-level values (``shipping``, ``shipping_tax``, ``financial_status``,
-  ``customer_id``, ``email``, ``country``, ``channel``) must agree on every row
-  of an order that gives them; an empty cell takes the order's value.
-- An order is created at its earliest sale row; its lines are its sale rows
-  in file order, numbered ``<order_id>:1``, ``<order_id>:2``, ...
+  ``customer_id``, ``email``, ``country``, ``channel``, and the ``created_at``
+  of its sale rows) must agree on every row of an order that gives them; an
+  empty cell takes the order's value. A line that repeats another cell for
+  cell is refused (it would count the sale twice).
+- An order is created at its sale rows' ``created_at``; its lines are its sale
+  rows in file order, numbered ``<order_id>:1``, ``<order_id>:2``, ...
 - A row with a negative quantity returns that many units of its sku from the
   same order, on that row's ``created_at``. The returns of an order at one
   time make one refund (``<order_id>:return:<UTC time>``); each return row
@@ -57,11 +59,11 @@ from connectors.csv_import.cells import (
     email_check,
     email_hashes,
     first_given,
-    first_problem,
     format_money,
     lower_words,
     money,
     money_checks,
+    order_level_problem,
     show,
     timestamp_checks,
     whole_number,
@@ -73,10 +75,11 @@ REQUIRED = ("order_id", "created_at", "sku", "quantity", "unit_price")
 OPTIONAL = ("customer_id", "email", "product_title", "currency", "discount", "tax", "shipping", "shipping_tax",
             "country", "channel", "financial_status")
 MONEY_COLUMNS = ("unit_price", "discount", "tax", "shipping", "shipping_tax")
-# Order-level columns and the parsed column compared across an order's rows.
+# Order-level columns and the parsed column compared across an order's rows (created_at: its sale rows').
 ORDER_LEVEL = {
-    "shipping": "_shipping", "shipping_tax": "_shipping_tax", "financial_status": "_status",
-    "customer_id": "customer_id", "email": "_email", "country": "_country", "channel": "_channel_raw",
+    "created_at": "_sale_created", "shipping": "_shipping", "shipping_tax": "_shipping_tax",
+    "financial_status": "_status", "customer_id": "customer_id", "email": "_email", "country": "_country",
+    "channel": "_channel_raw",
 }
 
 
@@ -100,7 +103,8 @@ def build(frame: pl.DataFrame, *, timezone: str, currency: str) -> OrderBatch:
         _channel_raw=pl.col("channel"),
     )
     check_rows(rows, _cell_checks(timezone, currency))
-    problem = _agreement_problem(rows)
+    problem = order_level_problem(rows.with_columns(_sale_created=pl.when(pl.col("_qty") > 0).then("_created")),
+                                  "order_id", {c: (c, parsed) for c, parsed in ORDER_LEVEL.items()})
     if problem is not None:
         raise problem
 
@@ -173,31 +177,6 @@ def _cell_checks(timezone: str, currency: str) -> list[Check]:
         email_check("email", "email"),
     ]
     return checks
-
-
-def _agreement_problem(rows: pl.DataFrame) -> CsvImportError | None:
-    """The first row whose order-level value differs from an earlier row of the same order."""
-    present = [c for c in ORDER_LEVEL if rows.get_column(c).null_count() < rows.height]
-    if not present:
-        return None
-    # Orders whose rows are not all alike (empty cells included) are looked at row by row.
-    distinct = rows.select("order_id", *[ORDER_LEVEL[c] for c in present]).unique()
-    uneven = distinct.filter(pl.col("order_id").is_duplicated()).select("order_id").unique()
-    if uneven.height == 0:
-        return None
-    suspects = rows.join(uneven, on="order_id", how="semi", maintain_order="left")
-
-    def check(c: str) -> Check:
-        value = pl.col(ORDER_LEVEL[c])
-
-        def explain(r: dict) -> str:
-            first = suspects.filter((pl.col("order_id") == r["order_id"]) & value.is_not_null()).row(0, named=True)
-            return (f"{show(r[c])} differs from {show(first[c])} on row {first[ROW]} of order {r['order_id']}: "
-                    f"{c} belongs to the order, so every row of the order gives the same value (or none)")
-
-        return Check(c, value.is_not_null() & (value != value.first(ignore_nulls=True).over("order_id")), explain)
-
-    return first_problem(suspects, [check(c) for c in present])
 
 
 def _orders(rows: pl.DataFrame, currency: str) -> pl.DataFrame:

@@ -25,6 +25,10 @@ How the export maps onto the warehouse:
   shipping and the taxes; a partial one is kept as money paid back without
   line detail, which the export does not give.
 - The customer is the hashed ``Email`` (the raw address is never stored).
+- The order's own fields must agree on every row of the order that gives
+  them (``Created at``, ``Email``, ``Currency``, ``Financial Status``, ...);
+  a row that gives another value is refused, naming both rows. A line that
+  repeats another cell for cell is refused too.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ from connectors.csv_import.cells import (
     minor_unit,
     money,
     money_checks,
+    order_level_problem,
     show,
     timestamp_checks,
     whole_number,
@@ -107,6 +112,15 @@ FINANCIAL = {**{s: s for s in FINANCIAL_STATUSES}, "expired": "voided"}
 FULFILLMENT = {**{s: s for s in FULFILLMENT_STATUSES}, "pending": "unfulfilled"}
 YES_NO = {"yes": True, "true": True, "no": False, "false": False}
 _SIGNATURE = {"name", "created at", "lineitem quantity", "lineitem price"}
+# The order's own fields (the export repeats some on every line row): header -> (raw column, value compared).
+ORDER_LEVEL = {
+    SHOWN[raw]: (raw, parsed) for raw, parsed in (
+        ("id", "id"), ("email", "_email_read"), ("financial_status", "_financial"),
+        ("fulfillment_status", "_fulfillment"), ("accepts_marketing", "_marketing"), ("currency", "_currency_read"),
+        ("created_at", "_created"), ("cancelled_at", "_cancelled"), ("source", "source"),
+        ("discount_code", "discount_code"), ("billing_country", "_billing_read"),
+        ("shipping_country", "_shipping_read"), *[(c, f"_{c}") for c in ORDER_MONEY])
+}
 
 
 def is_shopify(columns: list[str]) -> bool:
@@ -130,6 +144,12 @@ def build(frame: pl.DataFrame, *, timezone: str, currency: str) -> OrderBatch:
                                                                                 return_dtype=pl.Boolean),
     )
     check_rows(rows, _cell_checks(timezone, currency))
+    problem = order_level_problem(rows.with_columns(
+        _email_read=pl.col("email").str.to_lowercase(), _currency_read=pl.col("currency").str.to_uppercase(),
+        _billing_read=country_code("billing_country"), _shipping_read=country_code("shipping_country"),
+    ), "name", ORDER_LEVEL)
+    if problem is not None:
+        raise problem
 
     orders = _orders(rows, currency)
     lines = _lines(rows, orders, currency)
