@@ -13,12 +13,14 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import re
 import socket
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -26,8 +28,8 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from connectors.readiness import readiness_route
-from connectors.worker import worker_app
 from connectors.webhooks import webhook_routes
+from connectors.worker import worker_app
 from data.warehouse import connect
 
 SECRET = "wc-health"
@@ -217,3 +219,29 @@ def test_the_worker_tells_the_truth_while_postgres_goes_away_and_comes_back(rela
                                                                         lines[0].getMessage())
     assert up.status_code == 200  # the pool reconnects once the server is back
     assert wh.scalar("SELECT count(*) FROM webhook_events") == 0
+
+
+def test_the_container_health_check_script_reads_the_worker_readiness(pg_url, tmp_path):
+    from tests.app_server import free_port
+
+    port = free_port()
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "WORKER_PORT": str(port), "SYNC_INTERVAL_MINUTES": "0"}
+    worker = subprocess.Popen([sys.executable, "-m", "connectors", "worker", "--port", str(port), "--db", pg_url],
+                              cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            check = subprocess.run([sys.executable, "scripts/healthcheck.py", "worker"], cwd=root, env=env,
+                                   capture_output=True, text=True, timeout=20)
+            if check.returncode == 0 or time.monotonic() > deadline or worker.poll() is not None:
+                break
+            time.sleep(0.3)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=15)
+    assert check.returncode == 0, check.stdout
+    assert json.loads(check.stdout)["status"] == "ready"
+    gone = subprocess.run([sys.executable, "scripts/healthcheck.py", "worker"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=20)
+    assert gone.returncode == 1 and gone.stdout.startswith(f"http://127.0.0.1:{port}/health does not answer")
