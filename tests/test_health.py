@@ -33,6 +33,7 @@ from connectors.worker import worker_app
 from data.warehouse import connect
 
 SECRET = "wc-health"
+LOCAL = ("127.0.0.1", 50000)  # the test client's address: this machine, as the container's health check is
 ORDER = json.dumps({"id": 301, "date_modified_gmt": "2026-03-10T18:00:00", "line_items": []}).encode()
 
 
@@ -152,7 +153,7 @@ def webhook_log(caplog) -> list[logging.LogRecord]:
 
 def test_ready_when_the_warehouse_answers_and_its_schema_is_current(wh):
     route = readiness_route("/health/ready", lambda: wh, {"users": lambda: (True, "1 user(s) can log in.")})
-    with TestClient(Starlette(routes=[route])) as client:
+    with TestClient(Starlette(routes=[route]), client=LOCAL) as client:
         answer = client.get("/health/ready")
     assert answer.status_code == 200
     body = answer.json()
@@ -164,12 +165,17 @@ def test_ready_when_the_warehouse_answers_and_its_schema_is_current(wh):
 def test_a_schema_behind_the_code_and_a_failing_part_are_named(wh):
     wh.execute("DELETE FROM schema_migrations WHERE name = '0015_customer_history.sql'")
     route = readiness_route("/ready", lambda: wh, {"users": lambda: (False, "No user can log in.")})
-    with TestClient(Starlette(routes=[route])) as client:
+    with TestClient(Starlette(routes=[route]), client=LOCAL) as client:
         answer = client.get("/ready")
+    with TestClient(Starlette(routes=[route]), client=("203.0.113.7", 40000)) as client:
+        remote = client.get("/ready")
     assert answer.status_code == 503
     body = answer.json()
     assert body["failed"] == ["schema", "users"]
     assert "0015_customer_history.sql" in body["checks"]["schema"]["detail"]
+    # From elsewhere: the same parts and states, without the sentences (they name internal things).
+    assert remote.status_code == 503 and remote.json()["failed"] == ["schema", "users"]
+    assert {part["detail"] for part in remote.json()["checks"].values()} == {"Details are in the server's log."}
 
 
 @pytest.mark.parametrize("unreachable_url", ["postgres-closed-port", "duckdb-held-by-another-process"],
@@ -181,7 +187,7 @@ def test_an_unreachable_warehouse_fails_readiness_and_webhooks_get_503_with_one_
     opened = lambda: connect(unreachable_url)  # noqa: E731 - what shared() does on each try
     routes = [readiness_route("/health/ready", opened), *webhook_routes(opened)]
     caplog.set_level(logging.INFO)
-    with TestClient(Starlette(routes=routes), raise_server_exceptions=True) as client:
+    with TestClient(Starlette(routes=routes), client=LOCAL) as client:
         started = time.monotonic()
         ready = client.get("/health/ready")
         caplog.clear()
@@ -202,7 +208,7 @@ def test_the_worker_tells_the_truth_while_postgres_goes_away_and_comes_back(rela
     monkeypatch.setenv("WOOCOMMERCE_WEBHOOK_SECRET", SECRET)
     monkeypatch.delenv("WOOCOMMERCE_URL", raising=False)
     caplog.set_level(logging.INFO)
-    with TestClient(worker_app(wh, schedule=False)) as client:
+    with TestClient(worker_app(wh, schedule=False), client=LOCAL) as client:
         assert client.get("/health").json()["status"] == "ready"
         relay.stop()
         down = client.get("/health")
