@@ -2,8 +2,9 @@
 
 ``write_sample_csv(path, lines=500_000, seed=1)`` writes a file of exactly
 ``lines`` rows that :func:`connectors.csv_import.import_csv` accepts: orders
-of one to four lines with discounts, line tax, shipping with its tax,
-customers given by id and email, a few channels and countries, and about 3 %
+of one to four lines (each of another sku) with discounts, line tax,
+shipping with its tax, customers given by id and email, a few channels and
+countries, and about 3 %
 of rows returning part of an earlier line a few days later. Times are
 wall-clock times between 08:00 and 22:59 without an offset, so they exist in
 every timezone whatever its DST rules. The same seed gives the same file.
@@ -63,7 +64,9 @@ def sample_orders(lines: int = 1_000, *, seed: int = 0, start: dt.date = dt.date
     channel = CHANNELS[rng.integers(0, len(CHANNELS), size=orders)]
 
     catalog_price = rng.integers(5, 150, size=skus) * 100 - rng.choice([0, 1, 5], size=skus)
-    sku = rng.integers(0, skus, size=sales)
+    # The lines of an order are different skus (the import refuses a line repeated cell for cell).
+    position = np.arange(sales) - np.repeat(np.cumsum(per_order) - per_order, per_order)
+    sku = rng.permutation(skus)[(rng.integers(0, skus, size=orders)[order_of_line] + position) % skus]
     quantity = rng.integers(1, 4, size=sales)
     price = catalog_price[sku]
     gross = quantity * price
