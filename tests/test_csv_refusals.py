@@ -158,3 +158,10 @@ def test_a_256_mb_cell_is_refused_in_one_line_without_reading_it_into_memory(tmp
     assert "Traceback" not in done.stderr and "panic" not in done.stderr.lower()
     assert re.search(r"reading huge\.csv", done.stderr)
     assert peak_mb < 512  # the modules take ~200 MB; the cell read whole would add it and its copies
+
+
+def test_text_that_is_not_utf8_names_the_row_and_column_of_its_first_bad_byte(wh, tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_bytes(f"{H},product_title\n1,2026-03-01,A,1,5.00,Tee\n2,2026-03-01,B,1,5.00,Café\n".encode("latin-1"))
+    assert_refused(wh, path, 'row 3, column product_title: orders.csv is not UTF-8 text: save it again as "CSV UTF-8" '
+                             "and import that file.")

@@ -165,8 +165,12 @@ def read_text_csv(path: Path) -> pl.DataFrame:
     except pl.exceptions.ComputeError as exc:
         text = str(exc)
         if "utf-8" in text.lower() or "utf8" in text.lower():
+            from connectors.csv_import.sizes import first_bad_utf8, place_of_byte
+
+            bad = first_bad_utf8(path)
+            where = f"{place_of_byte(path, bad)}: " if bad is not None else ""
             raise CsvImportError(
-                f"{path.name} is not UTF-8 text: save it again as \"CSV UTF-8\" and import that file."
+                f"{where}{path.name} is not UTF-8 text: save it again as \"CSV UTF-8\" and import that file."
             ) from None
         if "more fields" in text:
             raise CsvImportError(_ragged_row(path)) from None

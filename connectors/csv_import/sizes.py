@@ -153,3 +153,36 @@ def check_sizes(path: Path, *, cell_limit: int | None = None, file_limit: int | 
         raise CsvImportError(
             f"{_place(row, scan.column_name(column))}: a double quote opens a value that is never closed, so the "
             "rest of the file would be that one cell: close it (a quote inside a value is written twice, \"\").")
+
+
+def place_of_byte(path: Path, offset: int) -> str:
+    """"row N, column C" of the byte at ``offset`` (0-based) in the file, by the same rules as the scan."""
+    scan = _Scan(cell_limit=offset + 1)  # no cell can pass it before the offset
+    read = 0
+    with path.open("rb") as fh:
+        while read < offset:
+            block = fh.read(min(BLOCK, offset - read))
+            if not block:
+                break
+            read += len(block)
+            scan.feed(block)
+    return _place(scan.row, scan.column_name(scan.column))
+
+
+def first_bad_utf8(path: Path) -> int | None:
+    """The offset of the first byte that is not UTF-8 text, or None."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    read = 0
+    with path.open("rb") as fh:
+        while True:
+            block = fh.read(BLOCK)
+            pending = len(decoder.getstate()[0])  # bytes of a character cut by the previous block
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError as exc:
+                return read - pending + exc.start
+            if not block:
+                return None
+            read += len(block)
