@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import json
+from types import ModuleType
 from typing import Mapping
 
 from starlette.requests import Request
@@ -80,6 +81,18 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def read_delivery(request: Request, module: ModuleType, headers: Mapping[str, str]) -> tuple[bytes, bool]:
+    """(the raw body, whether it is the platform's ping: ``module.is_ping``), or :class:`Refused` (413, 415)."""
+    media = media_type(headers)
+    check_media_type(media)
+    body = await read_body(request, body_limit())
+    is_ping = getattr(module, "is_ping", None)
+    ping = not is_json(media) and is_ping is not None and is_ping(headers, body)
+    if not is_json(media) and not ping:
+        raise Refused(415, f"content type {media or 'none'!r} is not accepted: deliveries are application/json")
+    return body, ping
 
 
 def json_object_or_refuse(body: bytes) -> dict:

@@ -50,8 +50,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from connectors.webhook_request import (Refused, body_limit, check_media_type, is_json, json_object_or_refuse,
-                                       media_type, read_body)
+from connectors.webhook_request import Refused, json_object_or_refuse, read_delivery
 from data.health import unreachable
 from data.settings import setting
 from data.warehouse import Warehouse
@@ -138,18 +137,6 @@ def apply_delivery(wh: Warehouse, module: ModuleType, platform: str, event_id: s
         {"t": dt.datetime.now(UTC), "status": status, "error": error, "s": platform, "e": event_id},
     )
     return status
-
-
-async def read_delivery(request: Request, module: ModuleType, headers: Mapping[str, str]) -> tuple[bytes, bool]:
-    """(the raw body, whether it is the platform's ping), or :class:`Refused` (413, 415)."""
-    media = media_type(headers)
-    check_media_type(media)
-    body = await read_body(request, body_limit())
-    is_ping = getattr(module, "is_ping", None)
-    ping = not is_json(media) and is_ping is not None and is_ping(headers, body)
-    if not is_json(media) and not ping:
-        raise Refused(415, f"content type {media or 'none'!r} is not accepted: deliveries are application/json")
-    return body, ping
 
 
 def webhook_routes(
