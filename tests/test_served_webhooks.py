@@ -67,6 +67,9 @@ def post_large(port: int, platform: str, chunked: bool, results: dict, key: str)
             except OSError:  # the server closed the connection after answering
                 break
             sent += len(CHUNK)
+        else:
+            if chunked:
+                sock.sendall(b"0\r\n\r\n")  # the whole body went: its last chunk
         deadline = time.monotonic() + 20
         while b"\r\n" not in answer and time.monotonic() < deadline:
             try:
