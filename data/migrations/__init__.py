@@ -50,13 +50,20 @@ def _customer_history(wh: "Warehouse") -> None:
     fill_latest_history(wh)
 
 
+def _bi_views(wh: "Warehouse") -> None:
+    from data.bi_views import create_views
+
+    create_views(wh)
+
+
 # TimescaleDB where the extension exists (see data/timescale.py), else plain PostgreSQL;
-# the web sessions and the customers' history of the stores already there.
+# the web sessions and the customers' history of the stores already there; the views BI tools read.
 PYTHON_STEPS: list[tuple[str, str, Callable[["Warehouse"], None]]] = [
     ("0006_timescaledb", "postgres", _timescaledb),
     ("0013_timescaledb_daily_stock", "postgres", _timescaledb_daily_stock),
     ("0014_session_facts_fill", "any", _session_facts),
     ("0015_customer_history_fill", "any", _customer_history),
+    ("0026_bi_views", "any", _bi_views),
 ]
 
 
