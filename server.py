@@ -8,7 +8,8 @@ every writer lives here and the pages never meet a lock error. Shopify,
 WooCommerce and Stripe deliver webhooks to ``POST /webhooks/<platform>`` on
 the same port (connectors/webhooks.py), connected stores are synced
 every SYNC_INTERVAL_MINUTES by a scheduler thread, and customer scores,
-models and forecasts are refreshed every REFRESH_INTERVAL_HOURS by another.
+models and forecasts are refreshed every REFRESH_INTERVAL_HOURS by another, and
+the warehouse is exported as Parquet to PARQUET_EXPORT_DIR by a third.
 ``GET /health/ready`` says whether the app can serve its users: the warehouse
 answers, its schema is current and someone can log in (JSON, 503 naming the
 part that failed); ``/_stcore/health`` only says that Streamlit is up.
@@ -90,6 +91,14 @@ def start_refresh(stop: threading.Event) -> threading.Thread | None:
     return _start_on_warehouse("background refresh", "refresh", run_refresh_loop, stop)
 
 
+def start_parquet_export(stop: threading.Event) -> threading.Thread | None:
+    """Export the warehouse as Parquet to PARQUET_EXPORT_DIR every PARQUET_EXPORT_INTERVAL_MINUTES, in this
+    process (the way a BI tool reads the embedded DuckDB file while the app runs)."""
+    from data.export.schedule import run_export_loop
+
+    return _start_on_warehouse("Parquet export", "parquet-export", run_export_loop, stop)
+
+
 def users_part() -> tuple[bool, str]:
     """The readiness of the login: the users file reads and names at least one user."""
     from auth.users import UserError, UserStore
@@ -106,7 +115,7 @@ def users_part() -> tuple[bool, str]:
 @asynccontextmanager
 async def lifespan(_app):
     stop = threading.Event()
-    starters = (start_demo_feed, start_sync_scheduler, start_refresh)
+    starters = (start_demo_feed, start_sync_scheduler, start_refresh, start_parquet_export)
     threads = [t for t in (start(stop) for start in starters) if t is not None]
     try:
         yield {}

@@ -43,6 +43,12 @@ SETTINGS: tuple[Setting, ...] = (
             "history, hour by hour, so today compares fairly with last week) or busy (a few every tick, about "
             "20,000 a day at a tick every 5 s)."),
     Setting("DEMO_ORDERS", "30000", "Orders in the demo store that make run builds."),
+    Setting("PARQUET_EXPORT_DIR", None,
+            "A folder the running app exports the warehouse to as Parquet (every contract table, partitioned by "
+            "store and month, only what changed; what a BI tool reads beside the embedded DuckDB file). Unset: no "
+            "export (python -m data export parquet DIR runs one on demand)."),
+    Setting("PARQUET_EXPORT_INTERVAL_MINUTES", "60",
+            "Minutes between two Parquet exports to PARQUET_EXPORT_DIR while the app runs (0: off)."),
     Setting("REFRESH_INTERVAL_HOURS", "24",
             "Hours between two background refreshes of customer scores, lifetime value models and demand "
             "forecasts while the app runs (0: off; Settings > Run now, or python -m analytics refresh, runs one on "
