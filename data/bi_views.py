@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 TYPES = {
     "duckdb": {"money": "DECIMAL(18,4)", "int": "BIGINT", "float": "DOUBLE PRECISION"},
     "postgres": {"money": "DECIMAL(18,4)", "int": "BIGINT", "float": "DOUBLE PRECISION"},
-    "bigquery": {"money": "NUMERIC(18, 4)", "int": "INT64", "float": "FLOAT64"},
+    "bigquery": {"money": "NUMERIC", "int": "INT64", "float": "FLOAT64"},
 }
 
 _REFUNDS_PER_ORDER = """(SELECT store_id, order_id, SUM(returns) AS returns, SUM(units_returned) AS units_returned,
@@ -153,8 +153,32 @@ VIEW_KEYS: dict[str, tuple[str, ...]] = {
 
 def view_sql(name: str, dialect: str, prefix: str = "") -> str:
     """The SELECT of view ``name`` for ``dialect`` (``duckdb``, ``postgres``, ``bigquery``), its tables
-    read as ``prefix`` + table name."""
-    return VIEWS[name].format(t=prefix, **TYPES[dialect]).strip()
+    read as ``prefix`` + table name.
+
+    BigQuery's money is NUMERIC already (exact, 9 decimals), and its sets and COALESCE widen an integer
+    to it, so the money casts are left out there (a cast in a view would be the only place a scale could
+    be lost)."""
+    template = VIEWS[name]
+    if dialect == "bigquery":
+        template = _without_casts_to(template, " AS {money}")
+    return template.format(t=prefix, **TYPES[dialect]).strip()
+
+
+def _without_casts_to(sql: str, target: str) -> str:
+    """``sql`` with every ``CAST(expr<target>)`` replaced by ``(expr)``."""
+    out, i = [], 0
+    while (start := sql.find("CAST(", i)) >= 0:
+        depth, end = 0, start + 4
+        for end in range(start + 4, len(sql)):
+            depth += {"(": 1, ")": -1}.get(sql[end], 0)
+            if depth == 0:
+                break
+        inner = _without_casts_to(sql[start + 5:end], target)
+        out.append(sql[i:start])
+        out.append(f"({inner[:-len(target)]})" if inner.endswith(target) else f"CAST({inner})")
+        i = end + 1
+    out.append(sql[i:])
+    return "".join(out)
 
 
 def create_views(wh: "Warehouse") -> None:

@@ -22,6 +22,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     parquet.add_argument("--db", help="warehouse URL (default: DATABASE_URL or the embedded file)")
     parquet.set_defaults(func=run_parquet)
 
+    bigquery = kinds.add_parser(
+        "bigquery", help="merge every contract table into a BigQuery dataset and create the bi_* views there",
+        description="Load what changed since the last export (everything the first time) into staging tables "
+                    "and MERGE it on each table's key into PROJECT.DATASET; then (re)create the bi_* views.")
+    bigquery.add_argument("--project", required=True, help="Google Cloud project id")
+    bigquery.add_argument("--dataset", required=True, help="dataset (created when missing)")
+    bigquery.add_argument("--location", help="where a new dataset lives (default: BigQuery's, US)")
+    bigquery.add_argument("--credentials", metavar="FILE",
+                          help="service-account key file (default: GOOGLE_APPLICATION_CREDENTIALS or the "
+                               "environment's default credentials)")
+    bigquery.add_argument("--table", action="append", dest="tables", metavar="NAME",
+                          help="export only this table (repeatable)")
+    bigquery.add_argument("--db", help="warehouse URL (default: DATABASE_URL or the embedded file)")
+    bigquery.set_defaults(func=run_bigquery)
+
 
 def run_parquet(args: argparse.Namespace) -> int:
     from data.export.parquet import export_parquet
@@ -37,4 +52,22 @@ def run_parquet(args: argparse.Namespace) -> int:
                   + (f", {done.partitions_removed} removed" if done.partitions_removed else ""), file=sys.stderr)
     print(f"exported {result.rows_written:,} rows ({result.bytes_written / 1e6:.1f} MB) in "
           f"{result.partitions_written} partitions to {result.directory} in {result.seconds:.1f} s")
+    return 0
+
+
+def run_bigquery(args: argparse.Namespace) -> int:
+    from data.export.bigquery import export_bigquery, make_client
+
+    client = make_client(args.project, args.credentials, args.location)
+    wh = connect(args.db)
+    try:
+        result = export_bigquery(wh, client, args.dataset, tables=args.tables, location=args.location)
+    finally:
+        wh.close()
+    for name, changed in result.rows_changed.items():
+        if changed:
+            print(f"  {name}: {changed:,} rows inserted or updated", file=sys.stderr)
+    print(f"merged {sum(result.rows_changed.values()):,} changed rows of {result.rows_loaded:,} loaded "
+          f"({result.bytes_loaded / 1e6:.1f} MB in {result.load_jobs} load jobs) into {result.dataset} "
+          f"in {result.seconds:.1f} s")
     return 0

@@ -40,10 +40,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from data.export.tables import (
-    EXPORT_TABLES,
     ExportTable,
     change_sql,
     changed_partitions,
+    chosen_tables,
     partition_counts,
     partition_rows_sql,
 )
@@ -105,10 +105,7 @@ def export_parquet(wh: Warehouse, directory: str | Path, *, now: dt.datetime | N
     if directory.exists() and not directory.is_dir():
         raise WarehouseError(f"{directory} is a file, not a folder.")
     directory.mkdir(parents=True, exist_ok=True)
-    chosen = [t for t in EXPORT_TABLES if tables is None or t.name in tables]
-    unknown = sorted(set(tables or ()) - {t.name for t in EXPORT_TABLES})
-    if unknown:
-        raise WarehouseError(f"no exported table is called {', '.join(unknown)}.")
+    chosen = chosen_tables(tables)
     clock = time.perf_counter()
     with _export_lock(directory):
         manifest = read_manifest(directory)
@@ -132,7 +129,7 @@ def export_parquet(wh: Warehouse, directory: str | Path, *, now: dt.datetime | N
 
 def _export_table(wh: Warehouse, table: ExportTable, directory: Path, staging: Path,
                   entry: dict[str, Any] | None, watermark: dt.datetime) -> tuple[dict[str, Any], TableExport]:
-    schema = _arrow_schema(wh, table)
+    schema = file_schema(wh, table)
     columns = [{"name": f.name, "type": str(f.type)} for f in schema]
     counts = partition_counts(wh, table)
     wanted = {_relative(table, store, month): (store, month) for store, month in counts}
@@ -153,7 +150,7 @@ def _export_table(wh: Warehouse, table: ExportTable, directory: Path, staging: P
     for path in sorted(todo & set(wanted)):
         store, month = wanted[path]
         sql, params, _ = partition_rows_sql(wh, table, store, month)
-        data = _as_schema(wh.query(sql, params).to_arrow(), schema)
+        data = as_schema(wh.query(sql, params).to_arrow(), schema)
         target = directory / table.name / path / FILE
         written, digest = _write_parquet(data, target, staging, previous.get(path, {}).get("sha256"))
         partitions[path] = {"rows": data.num_rows, "sha256": digest}
@@ -187,7 +184,7 @@ def _relative(table: ExportTable, store: Any, month: Any) -> str:
     return "/".join(parts) or "."
 
 
-def _arrow_schema(wh: Warehouse, table: ExportTable) -> pa.Schema:
+def file_schema(wh: Warehouse, table: ExportTable) -> pa.Schema:
     """The table's columns as stored in the files (partition columns left out), in portable types."""
     sql, params, _ = partition_rows_sql(wh, table, "", dt.date(1900, 1, 1))
     empty = wh.query(f"{sql} LIMIT 0", params).to_arrow()
@@ -205,7 +202,7 @@ def _portable(kind: pa.DataType) -> pa.DataType:
     return kind
 
 
-def _as_schema(data: pa.Table, schema: pa.Schema) -> pa.Table:
+def as_schema(data: pa.Table, schema: pa.Schema) -> pa.Table:
     return data.select(schema.names).cast(schema)
 
 

@@ -94,6 +94,16 @@ EXPORT_TABLES: list[ExportTable] = [
 ]
 
 
+def chosen_tables(names: list[str] | None) -> list[ExportTable]:
+    """The exported tables named (all of them for None), in the contract's order."""
+    from data.warehouse import WarehouseError
+
+    unknown = sorted(set(names or ()) - {t.name for t in EXPORT_TABLES})
+    if unknown:
+        raise WarehouseError(f"no exported table is called {', '.join(unknown)}.")
+    return [t for t in EXPORT_TABLES if names is None or t.name in names]
+
+
 def change_sql(wh: "Warehouse", table: ExportTable) -> str | None:
     """The expression of when a row last changed (a line's also when its order did), or None when the
     table keeps none."""
