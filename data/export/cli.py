@@ -37,6 +37,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     bigquery.add_argument("--db", help="warehouse URL (default: DATABASE_URL or the embedded file)")
     bigquery.set_defaults(func=run_bigquery)
 
+    lookml = kinds.add_parser(
+        "lookml", help="write a LookML project (a model and a view file per bi_* view) for Looker",
+        description="Write DIR/ecommerce_analytics.model.lkml and DIR/views/<view>.view.lkml from the bi_* views.")
+    lookml.add_argument("directory", metavar="DIR", help="folder to write (created when missing)")
+    lookml.add_argument("--connection", default="ecommerce_warehouse",
+                        help="the Looker connection's name (default: ecommerce_warehouse)")
+    lookml.add_argument("--schema", help="schema (PostgreSQL) or project.dataset (BigQuery) holding the views")
+    lookml.add_argument("--dialect", choices=["postgres", "bigquery"], default="postgres",
+                        help="the connection's database (default: postgres)")
+    lookml.set_defaults(func=run_lookml)
+
 
 def run_parquet(args: argparse.Namespace) -> int:
     from data.export.parquet import export_parquet
@@ -70,4 +81,12 @@ def run_bigquery(args: argparse.Namespace) -> int:
     print(f"merged {sum(result.rows_changed.values()):,} changed rows of {result.rows_loaded:,} loaded "
           f"({result.bytes_loaded / 1e6:.1f} MB in {result.load_jobs} load jobs) into {result.dataset} "
           f"in {result.seconds:.1f} s")
+    return 0
+
+
+def run_lookml(args: argparse.Namespace) -> int:
+    from data.export.lookml import write_lookml
+
+    written = write_lookml(args.directory, connection=args.connection, schema=args.schema, dialect=args.dialect)
+    print(f"wrote {len(written)} LookML files to {args.directory}")
     return 0
