@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
             # every page and every command on a demo store of that size (built, refreshed, then timed)
             failures += run("bench.pages", "--backend", backend, "--orders", str(size),
                             *(["--csv-lines", "5000", "--reruns", "2"] if args.quick else [])) != 0
+    # Parquet and BigQuery (emulator) export throughput, on the embedded warehouse
+    failures += run("bench.export", "--orders", "2000" if args.quick else str(sizes[0]),
+                    *(["--days", "120"] if args.quick else [])) != 0
     failures += run("bench.first_sync", "--orders", "300" if args.quick else "2000") != 0
     failures += run("bench.shared_cache", *(["--orders", "10000", "--repeat", "5"] if args.quick else [])) != 0
     failures += run("bench.metric_layer", *(["--orders", "10000", "--repeats", "3", "--pandas-repeats", "1"]
