@@ -44,6 +44,7 @@ from data.export.tables import (
     EXPORT_TABLES,
     ExportTable,
     change_sql,
+    ColumnsOnce,
     changed_partitions,
     chosen_tables,
     partition_counts,
@@ -104,6 +105,7 @@ def export_bigquery(wh: Warehouse, client: Any, dataset: str, *, tables: list[st
     if not _ID.fullmatch(dataset):
         raise WarehouseError(f"dataset {dataset!r} must be letters, digits and _ only.")
     chosen = chosen_tables(tables)
+    wh = ColumnsOnce(wh)  # type: ignore[assignment]
     clock = time.perf_counter()
     result = BigQueryResult(f"{client.project}.{dataset}")
     retry = bigquery.DEFAULT_RETRY.with_deadline(timeout)
@@ -247,7 +249,8 @@ def _export_table(wh: Warehouse, session: _Session, table: ExportTable, since: d
     for batch in _batches(table, list(todo), counts):
         frames = []
         for store, month in batch:
-            sql, params, _ = partition_rows_sql(wh, table, store, month)
+            # only the changed rows of a table that keeps when rows changed: the MERGE leaves the others be
+            sql, params, _ = partition_rows_sql(wh, table, store, month, since)
             data = wh.query(sql, params).to_arrow()
             if table.by_store:
                 data = data.add_column(0, "store_id", pa.array([store] * data.num_rows, pa.string()))

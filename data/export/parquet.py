@@ -42,6 +42,7 @@ import pyarrow.parquet as pq
 from data.export.tables import (
     ExportTable,
     change_sql,
+    ColumnsOnce,
     changed_partitions,
     chosen_tables,
     partition_counts,
@@ -106,6 +107,7 @@ def export_parquet(wh: Warehouse, directory: str | Path, *, now: dt.datetime | N
         raise WarehouseError(f"{directory} is a file, not a folder.")
     directory.mkdir(parents=True, exist_ok=True)
     chosen = chosen_tables(tables)
+    wh = ColumnsOnce(wh)  # type: ignore[assignment]
     clock = time.perf_counter()
     with _export_lock(directory):
         manifest = read_manifest(directory)
@@ -233,7 +235,7 @@ def _remove_partition(root: Path, path: str) -> None:
 
 def _write_json(path: Path, value: dict[str, Any], staging: Path) -> None:
     temp = staging / f"{uuid.uuid4().hex}.json"
-    temp.write_text(json.dumps(value, indent=1, default=str))
+    temp.write_text(json.dumps(value, default=str))
     os.replace(temp, path)
 
 

@@ -94,6 +94,22 @@ EXPORT_TABLES: list[ExportTable] = [
 ]
 
 
+class ColumnsOnce:
+    """``wh`` for the length of one export, its tables' columns asked once (the catalogue is slow to ask)."""
+
+    def __init__(self, wh: "Warehouse") -> None:
+        self._wh = wh
+        self._columns: dict[str, list[str]] = {}
+
+    def columns(self, table: str) -> list[str]:
+        if table not in self._columns:
+            self._columns[table] = self._wh.columns(table)
+        return self._columns[table]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wh, name)
+
+
 def chosen_tables(names: list[str] | None) -> list[ExportTable]:
     """The exported tables named (all of them for None), in the contract's order."""
     from data.warehouse import WarehouseError
@@ -141,9 +157,10 @@ def changed_partitions(wh: "Warehouse", table: ExportTable, since: dt.datetime) 
     return {(store, _as_date(month)) for store, month in rows}
 
 
-def partition_rows_sql(wh: "Warehouse", table: ExportTable, store: Any, month: Any
-                       ) -> tuple[str, dict[str, Any], list[str]]:
-    """SELECT of one partition's rows (without the partition's own columns), its parameters and columns."""
+def partition_rows_sql(wh: "Warehouse", table: ExportTable, store: Any, month: Any,
+                       changed_since: dt.datetime | None = None) -> tuple[str, dict[str, Any], list[str]]:
+    """SELECT of one partition's rows (without the partition's own columns; only those changed at
+    ``changed_since`` − the overlap or later when given), its parameters and columns."""
     columns = [c for c in wh.columns(table.name) if not (table.by_store and c == "store_id")]
     where, params = [], {}
     if table.by_store:
@@ -157,6 +174,10 @@ def partition_rows_sql(wh: "Warehouse", table: ExportTable, store: Any, month: A
             end = dt.datetime(end.year, end.month, 1, tzinfo=dt.timezone.utc)
         where.append(f"{table.month_column} >= :lo AND {table.month_column} < :hi")
         params.update(lo=start, hi=end)
+    change = change_sql(wh, table) if changed_since is not None else None
+    if change is not None:
+        where.append(f"{change} >= :since")
+        params["since"] = changed_since - OVERLAP
     order = ", ".join(f"t.{k}" for k in table.keys)
     sql = (f"SELECT {', '.join(f't.{c}' for c in columns)} FROM {table.from_sql()}"
            + (f" WHERE {' AND '.join(where)}" if where else "") + f" ORDER BY {order}")
