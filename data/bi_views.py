@@ -107,7 +107,8 @@ SELECT s.store_id, s.customer_id, c.email_hash, c.country, c.accepts_marketing, 
        CAST(s.m_score AS {int}) AS m_score, CAST(s.recency_days AS {int}) AS recency_days,
        CAST(s.frequency AS {int}) AS frequency, CAST(s.monetary AS {money}) AS monetary,
        CAST(s.p_alive AS {float}) AS p_alive, CAST(s.expected_purchases AS {float}) AS expected_purchases,
-       CAST(s.predicted_clv AS {money}) AS predicted_clv, CAST(s.horizon_days AS {int}) AS horizon_days,
+       CAST(s.predicted_clv AS {money}) AS predicted_clv, CAST(s.predicted_clv_low AS {money}) AS predicted_clv_low,
+       CAST(s.predicted_clv_high AS {money}) AS predicted_clv_high, CAST(s.horizon_days AS {int}) AS horizon_days,
        CAST(s.orders_to_date AS {int}) AS orders_to_date, s.first_order, s.last_order,
        CAST(s.historical_value AS {money}) AS historical_value
 FROM {t}customer_scores s
