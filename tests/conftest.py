@@ -102,3 +102,12 @@ def wh(backend_url) -> Warehouse:
     warehouse = connect(backend_url)
     yield warehouse
     warehouse.close()
+
+
+def module_backend_url(request, tmp_path_factory, name: str) -> str:
+    """For a module-scoped fixture parametrized over duckdb/postgres/timescale: an empty warehouse URL
+    (a DuckDB file, or a schema of its own in the session's PostgreSQL or TimescaleDB database)."""
+    if request.param == "duckdb":
+        return f"duckdb:///{tmp_path_factory.mktemp(name) / 'warehouse.duckdb'}"
+    database = request.getfixturevalue("pg_database_url" if request.param == "postgres" else "ts_database_url")
+    return f"{database}?schema={name}_{os.getpid()}_{next(_schemas)}"

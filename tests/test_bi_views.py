@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import os
 from decimal import Decimal
 
 import polars as pl
@@ -17,8 +15,8 @@ from data.rollups import refresh_store
 from data.warehouse import connect
 from tests.bi_store import END, build_bi_store
 from tests.builders import add_order, add_refund, add_store, utc
+from tests.conftest import module_backend_url
 
-_schemas = itertools.count()
 SALES_FIGURES = ("orders", "gross_sales", "discounts", "returns", "net_sales", "shipping", "taxes", "duties",
                  "total_sales", "units_sold", "units_returned")
 
@@ -26,12 +24,7 @@ SALES_FIGURES = ("orders", "gross_sales", "discounts", "returns", "net_sales", "
 @pytest.fixture(scope="module", params=["duckdb", "postgres", "timescale"])
 def demo(request, tmp_path_factory):
     """A scored and forecast demo store per backend; tests only read it."""
-    if request.param == "duckdb":
-        url = f"duckdb:///{tmp_path_factory.mktemp('bi') / 'warehouse.duckdb'}"
-    else:
-        database = request.getfixturevalue("pg_database_url" if request.param == "postgres" else "ts_database_url")
-        url = f"{database}?schema=bi_{os.getpid()}_{next(_schemas)}"
-    wh = connect(url)
+    wh = connect(module_backend_url(request, tmp_path_factory, "bi"))
     build_bi_store(wh)
     yield wh
     wh.close()
