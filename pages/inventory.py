@@ -14,6 +14,7 @@ import streamlit as st
 from analytics.formatting import format_count, format_money, format_percent
 from analytics.inventory.alerts import DigestConfig
 from analytics.inventory.choices import InventoryChoices, load_choices, save_choices
+from analytics.inventory.forecast_quality import ForecastQuality, forecast_quality
 from analytics.inventory.purchasing import (
     PurchaseOrderError,
     cancel,
@@ -46,7 +47,7 @@ from analytics.refresh import latest_run
 from analytics.store_state import Store
 from ui import charts
 from ui.actions import digest_button, refresh_button
-from ui.cache import cached_query
+from ui.cache import cached_by, cached_query
 from ui.downloads import chart_download, table_download
 from ui.errors import open_tab, open_tab_only, open_warehouse, section
 from ui.filters import Filters, describe_range, page_header, sidebar_filters, store_now
@@ -123,18 +124,24 @@ def refresh_notice(wh, store: Store, run: dict | None) -> None:
         st.rerun()
 
 
-def weighted_mase(health: pl.DataFrame) -> float | None:
-    """Σ(units sold in 90 days × MASE) ÷ Σ units over the variants with a backtest score."""
-    scored = health.filter(pl.col("mase").is_not_null() & (pl.col("units_90d") > 0))
-    units = scored["units_90d"].sum()
-    return float((scored["mase"] * scored["units_90d"]).sum() / units) if units else None
+def _quality(wh, store_id: str) -> ForecastQuality | None:
+    return forecast_quality(wh, store_id, latest_run(wh, store_id, "forecast"))
 
 
-def kpi_section(summary: dict, health: pl.DataFrame, f: Filters) -> None:
-    weighted = weighted_mase(health)
-    accuracy = f"{weighted:.2f}" if weighted is not None else "No forecast yet"
+def kpi_section(summary: dict, quality: ForecastQuality | None, f: Filters) -> None:
     reorder_note = (f"{format_money(summary['reorder_value'], f.currency)} at cost"
                     if summary["to_reorder"] else None)
+    if quality is None or quality.vs_naive is None:
+        accuracy, accuracy_note = "No forecast yet", None
+    else:
+        accuracy = (f"{abs(quality.vs_naive):.0%} {'less' if quality.vs_naive < 0 else 'more'} than naive"
+                    if abs(quality.vs_naive) >= 0.005 else "Same as naive")
+        parts = [f"better for {quality.beats_naive:.0%} of variants"]
+        if quality.bias is not None:
+            parts.append(f"bias {quality.bias:+.0%}")
+        if quality.coverage is not None:
+            parts.append(f"interval held {quality.coverage:.0%} of days")
+        accuracy_note = " · ".join(parts)
     cards = [
         kpi("Inventory value", summary["inventory_value"], kind="money", currency=f.currency,
             help="Σ " + D["inventory_value"], note=(f"{summary['variants_without_cost']:,} variants lack a cost"
@@ -146,8 +153,9 @@ def kpi_section(summary: dict, health: pl.DataFrame, f: Filters) -> None:
         kpi("Stockout risk", summary["stockout_risk"], kind="count", currency=f.currency, help=D["stockout_risk"]),
         kpi("Dead stock", summary["dead_stock"], kind="count", currency=f.currency, help=D["dead_stock"]),
         kpi("Overstock", summary["overstock"], kind="count", currency=f.currency, help=D["overstock"]),
-        kpi("Forecast MASE", accuracy, kind="text", currency=f.currency,
-            help="The variants' backtest MASE weighted by units sold in the last 90 days. " + D["mase"]),
+        kpi("Forecast error", accuracy, kind="text", currency=f.currency, note=accuracy_note,
+            help=" ".join(x for x in ((quality.verdict() + " " + quality.measured_on()) if quality else "",
+                                      D["vs_naive"], D["bias"], D["coverage"]) if x)),
     ]
     kpi_cards(cards, key="inventory")
 
@@ -235,7 +243,8 @@ def alert_lists(wh, store: Store, health: pl.DataFrame, f: Filters) -> None:
         digest_button(wh, store, key="inventory_send_digest")
 
 
-def forecast_section(wh, store: Store, health: pl.DataFrame, f: Filters, stamp: tuple) -> None:
+def forecast_section(wh, store: Store, health: pl.DataFrame, quality: ForecastQuality | None, f: Filters,
+                     stamp: tuple) -> None:
     forecasts = cached_query(_forecast_rows, wh, store.store_id, stamp)
     if forecasts.height == 0:
         st.caption("No forecasts yet (see the note at the top of the page).")
@@ -255,25 +264,22 @@ def forecast_section(wh, store: Store, health: pl.DataFrame, f: Filters, stamp: 
         with st.container(horizontal=True, gap="small"):
             chart_download(fig, f"inventory_forecast_{variant}", f)
             table_download(ahead, f"inventory_forecast_{variant}", None)
-    with_mase = scored.filter(pl.col("mase").is_not_null())
-    weighted = weighted_mase(health)
-    if with_mase.height and weighted is not None:
-        bias = with_mase.filter(pl.col("units_90d") > 0)["bias"].drop_nulls()
-        st.markdown(f"**Accuracy over the backtest**: MASE {weighted:.2f} weighted by units sold "
-                    f"(median {with_mase['mase'].median():.2f}); "
-                    f"{(with_mase['mase'] < 1).mean():.0%} of {with_mase.height:,} variants beat the naive "
-                    f"same-weekday forecast; median bias of selling variants "
-                    f"{bias.median() if bias.len() else 0:+.1%}.", help=D["mase"] + " " + D["bias"])
+    if quality is not None and quality.vs_naive is not None:
+        st.markdown(f"**Accuracy over the backtest**: {quality.verdict()} {quality.bias_words()} "
+                    f"{quality.coverage_words()}", help=D["vs_naive"] + " " + D["bias"] + " " + D["coverage"])
+        st.caption(quality.measured_on() + " " + D["backtest"])
     table(scored.sort("net_sales_90d", descending=True), {
         "sku": st.column_config.TextColumn("SKU"), "name": st.column_config.TextColumn("Variant"),
         "forecast_model": st.column_config.TextColumn("Model", help="Chosen per variant by the lowest MASE in a "
                                                       "rolling-origin backtest; NewProductMean for new products."),
         "series_kind": st.column_config.TextColumn("Demand", help="smooth, intermittent (mostly days without a "
                                                    "sale) or new (under 8 weeks of history)."),
-        "mase": st.column_config.NumberColumn("MASE", format="%.2f", help=D["mase"]),
+        "vs_naive": percent_column("Error vs naive", D["vs_naive"]),
         "bias": percent_column("Bias", D["bias"]),
+        "coverage": percent_column("Interval held", D["coverage"]),
+        "mase": st.column_config.NumberColumn("MASE", format="%.2f", help=D["mase"]),
         "daily_demand": st.column_config.NumberColumn("Units / day", format="%.2f", help=D["daily_demand"]),
-    }, "forecast_accuracy", "inventory_forecast_accuracy", None, percent=("bias",))
+    }, "forecast_accuracy", "inventory_forecast_accuracy", None, percent=("vs_naive", "bias", "coverage"))
 
 
 def forecast_chart(history: pl.DataFrame, ahead: pl.DataFrame, row: dict) -> go.Figure:
@@ -465,7 +471,9 @@ if health.height == 0:
     st.stop()
 
 with section("The key figures"):
-    kpi_section(health_summary(health), health, filters)
+    # Only a refresh changes these figures: cached on the run that wrote them.
+    quality = cached_by((run["run_id"] if run else None,), _quality, wh, store.store_id)
+    kpi_section(health_summary(health), quality, filters)
 
 with section("Stock value by status"):
     st.subheader("Where the stock value sits", help="Inventory value at unit cost by status. " + " ".join(
@@ -487,8 +495,8 @@ open_tab_only({
     "Purchase orders": ("Purchase orders", "Draft → sent → received. Receiving adds the units to stock and takes "
                         "them off order.", lambda: purchase_order_section(wh, store, filters)),
     "Demand forecasts": ("Demand forecasts", "Daily units per variant for the next 28 days with a 90 % interval, "
-                         "from the last refresh. " + D["mase"],
-                         lambda: forecast_section(wh, store, health, filters, stamp)),
+                         "from the last refresh, with last year's season and peak days. " + D["backtest"],
+                         lambda: forecast_section(wh, store, health, quality, filters, stamp)),
     "Stock by variant": ("Stock by variant", "Every variant with stock, recent sales or a forecast. Sell-through "
                          "and lost sales over the chosen range.",
                          lambda: stock_table(wh, store, health, filters, stamp)),

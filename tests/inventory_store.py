@@ -9,8 +9,9 @@ Sales go straight into the ``variant_daily_sales`` rollup (what the inventory co
 | v3 | 5 | 2 | 4 on 1 Dec 2025 | 50 at a | none |
 | v4 | 10 | 3 | 3 on 20 Mar | 0 at a | none |
 
-v1 also has a forecast of 2.0 a day for 28 days (σ of its error 1.0, MASE 0.8) and 6 units on order
-(a sent purchase order of 10 with 4 received).
+v1 also has a forecast of 2.0 a day for 28 days by SES (σ of its error 1.0, MASE 0.8, mean absolute error
+1.2 units against seasonal naive's 1.5 on the same 28 backtest days, bias +5 % on the 56 units sold, 25 of the
+28 days inside the interval) and 6 units on order (a sent purchase order of 10 with 4 received).
 """
 
 from __future__ import annotations
@@ -87,10 +88,12 @@ def build_inventory_store(wh) -> None:
                "received_quantity) VALUES ('po-1', 's', 'v1', 10, 4, 4)")
     days = _days(dt.date(2026, 4, 1), dt.date(2026, 4, 28))
     wh.insert("forecasts", pl.DataFrame({
-        "store_id": ["s"] * 28, "variant_id": ["v1"] * 28, "ds": days, "model": ["SeasonalNaive"] * 28,
+        "store_id": ["s"] * 28, "variant_id": ["v1"] * 28, "ds": days, "model": ["SES"] * 28,
         "yhat": [2.0] * 28, "yhat_lo": [0.355] * 28, "yhat_hi": [3.645] * 28, "level": [90] * 28,
         "generated_at": [GENERATED] * 28}, schema_overrides={"level": pl.Int32}))
     wh.insert("forecast_accuracy", pl.DataFrame({
-        "store_id": ["s"], "variant_id": ["v1"], "model": ["SeasonalNaive"], "generated_at": [GENERATED],
-        "mase": [0.8], "bias": [0.05], "horizon": [28], "chosen": [True], "error_sd": [1.0], "scored_days": [28],
-        "series_kind": ["smooth"]}, schema_overrides={"horizon": pl.Int32, "scored_days": pl.Int32}))
+        "store_id": ["s"] * 2, "variant_id": ["v1"] * 2, "model": ["SES", "SeasonalNaive"],
+        "generated_at": [GENERATED] * 2, "mase": [0.8, 1.0], "bias": [0.05, -0.1], "horizon": [28] * 2,
+        "chosen": [True, False], "error_sd": [1.0, 1.4], "scored_days": [28] * 2, "series_kind": ["smooth"] * 2,
+        "mae": [1.2, 1.5], "actual_units": [56.0] * 2, "coverage": [25 / 28, 26 / 28]},
+        schema_overrides={"horizon": pl.Int32, "scored_days": pl.Int32}))

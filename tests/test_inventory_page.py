@@ -36,7 +36,9 @@ def test_cards_lists_and_the_refresh_notice(app_store):
     shown = {label: value for label, (value, _) in cards(at).items()}
     assert shown == {
         "Inventory value": "$260.00", "Units available": "85", "To reorder": "3", "Stockouts": "1",
-        "Stockout risk": "1", "Dead stock": "1", "Overstock": "0", "Forecast MASE": "0.80",
+        "Stockout risk": "1", "Dead stock": "1", "Overstock": "0",
+        # v1's backtest error 1.2 units a day against seasonal naive's 1.5: 1.2 ÷ 1.5 − 1 = −20 %.
+        "Forecast error": "20% less than naive",
     }
     text = texts(at)
     assert "Demand forecasts have not been computed yet" in text and "python -m" not in text
@@ -49,6 +51,16 @@ def test_cards_lists_and_the_refresh_notice(app_store):
     # Only the open tab of the lower part runs: purchase orders first.
     assert "Purchase orders" in text and "Stock by variant" not in text and "Save supplier" not in {
         b.label for b in at.button}
+
+
+def test_the_forecast_accuracy_is_said_in_words_with_bias_and_coverage(app_store):
+    app_store(build_inventory_store)
+    text = texts(run_page(inventory_tab="Demand forecasts"))
+    # One variant scored: error 1.2 against naive's 1.5, bias +5 % of 56 units, 25 of 28 days inside the interval.
+    assert ("20% less error than the naive forecast (the same weekday last week); better than it for 100% of "
+            "1 variants.") in text
+    assert "Bias +5%: the forecasts ran high." in text and "The 90% intervals held 89% of the days." in text
+    assert "Measured on the backtest the models were chosen on." in text
 
 
 def test_the_overstock_list(app_store):

@@ -57,4 +57,4 @@ def test_report_files(wh):
     forecast = list(csv.DictReader(io.StringIO(output.files["forecast.csv"].decode())))
     assert tuple(forecast[0]) == FORECAST_COLUMNS and len(forecast) == 28
     assert forecast[0] == {"variant_id": "v1", "sku": "SKU-v1", "ds": "2026-04-01", "yhat": "2.0",
-                           "yhat_lo": "0.355", "yhat_hi": "3.645", "model": "SeasonalNaive"}
+                           "yhat_lo": "0.355", "yhat_hi": "3.645", "model": "SES"}

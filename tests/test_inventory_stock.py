@@ -34,7 +34,7 @@ def test_v1_with_a_forecast_supplier_item_and_stock_on_order(health):
     assert v1["order_value"] == Decimal("96.0000")                   # 24 × 4.00
     assert v1["inventory_value"] == Decimal("120.0000")              # 30 × 4
     assert v1["status"] == "ok" and v1["abc_class"] == "A"
-    assert (v1["forecast_model"], v1["mase"]) == ("SeasonalNaive", 0.8)
+    assert (v1["forecast_model"], v1["mase"]) == ("SES", 0.8)
 
 
 def test_v2_without_a_forecast_uses_the_last_30_days(health):

@@ -16,16 +16,31 @@ reads the warehouse and writes the results.
    A series shorter than :data:`NEW_DAYS` is a *new product*: its forecast is
    the mean of its (imputed) days so far, labelled ``NewProductMean``, and it
    is not backtested.
-3. **Backtest.** Every other series is cut at :data:`BACKTEST_WINDOWS`
+3. **The year.** Every model is fitted to demand ÷ the series' *yearly
+   factors* and its forecasts multiplied by the factors of the days ahead
+   (:mod:`analytics.inventory.yearly`: the yearly shape and the peak days
+   from the variant, shrunk top-down towards its product's, product type's
+   and the store's; all 1 when the store has under 13 months of history), so
+   a weekly model carries last year's season and Black Friday forward. A new
+   product's mean is taken the same way: it borrows its group's season.
+4. **Backtest.** Every other series is cut at :data:`BACKTEST_WINDOWS`
    rolling origins, :data:`BACKTEST_HORIZON` days apart (the last
    ``windows × horizon`` days are predicted, each window from the data before
-   it), with every model of :func:`candidate_models`
-   (``StatsForecast.cross_validation``).
-4. **Scores.** Over the uncensored backtest days: MASE = mean |ŷ − y| ÷ the
-   mean |y_t − y_{t−7}| of the days before the first origin (seasonal naive's
-   in-sample error; when that is 0, the mean of y, else 1); bias =
+   it and with the yearly factors as of its origin,
+   ``StatsForecast.cross_validation``), and at one origin :data:`YEAR_AGO`
+   days before the last day, predicting the :data:`HORIZON` days after it
+   (last year's same season, peaks included), for the series with
+   :data:`NEW_DAYS` days before that origin. That window's models see only
+   the days before it; its yearly factors come from the other days of the
+   history (the window's own left out), as a year earlier the store had too
+   little history to have any. Every model of :func:`candidate_models` is
+   scored.
+   Over the uncensored backtest days: MASE = mean |ŷ − y| ÷ the
+   mean |y_t − y_{t−7}| of the days before the first recent origin (seasonal
+   naive's in-sample error; when that is 0, the mean of y, else 1); bias =
    Σ(ŷ − y) ÷ Σy (positive: over-forecast); σ of the daily error =
-   √(mean (ŷ − y)²).
+   √(mean (ŷ − y)²); coverage = the share of the days with |ŷ − y| ≤ z σ
+   (inside the :data:`LEVEL` % interval).
 5. **Choice.** Each kind of series (smooth, intermittent) has a *default*:
    the candidate with the lowest mean MASE over the kind's series (ties: the
    earlier candidate). A series keeps its kind's default unless another
@@ -44,11 +59,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Callable, Sequence
 
 import polars as pl
+
+from analytics.inventory.yearly import yearly_factors
 
 HISTORY_DAYS = 730
 HORIZON = 28
@@ -58,6 +75,7 @@ NEW_DAYS = 56
 IMPUTE_WINDOW = 28
 BACKTEST_HORIZON = 14
 BACKTEST_WINDOWS = 2
+YEAR_AGO = 364
 NEW_MODEL = "NewProductMean"
 SWITCH_MARGIN = 0.2
 PARALLEL_FROM = 1000
@@ -164,24 +182,66 @@ def _statsforecast(models: Sequence, n_jobs: int):
     return StatsForecast(models=list(models), freq="1d", n_jobs=n_jobs, fallback_model=Naive())
 
 
+def _forecast_adjusted(series: pl.DataFrame, cutoff: dt.date, horizon: int, models: Sequence, n_jobs: int,
+                       groups: pl.DataFrame | None, yearly: bool, windows: int = 0,
+                       through: dt.date | None = None) -> pl.DataFrame:
+    """Forecasts from ``cutoff`` on demand ÷ its yearly factors as of ``cutoff``, multiplied back by the
+    factors of the days ahead: ``unique_id, ds, <one column per model>``. With ``windows``, a
+    cross-validation of that many windows of ``horizon`` days after ``cutoff`` (with ``cutoff``)."""
+    names = model_names(models)
+    ahead = horizon * max(windows, 1)
+    history = series.filter(pl.col("ds") <= cutoff + dt.timedelta(days=ahead if windows else 0))
+    frame = history.select("unique_id", "ds", "y")
+    if yearly:
+        factors = yearly_factors(series if through else history, cutoff, ahead, groups, through)
+        frame = frame.join(factors, on=["unique_id", "ds"], how="left").with_columns(
+            (pl.col("y") / pl.col("factor").fill_null(1.0)).alias("y")).drop("factor")
+    sf = _statsforecast(models, n_jobs)
+    out = (sf.cross_validation(h=horizon, df=frame, n_windows=windows, step_size=horizon) if windows
+           else sf.forecast(h=horizon, df=frame))
+    out = (out if isinstance(out, pl.DataFrame) else pl.DataFrame(out)).with_columns(pl.col("ds").cast(pl.Date))
+    out = out.drop("y") if "y" in out.columns else out
+    if not yearly:
+        return out
+    return out.join(factors.filter(pl.col("ds") > cutoff), on=["unique_id", "ds"], how="left").with_columns(
+        [(pl.col(n) * pl.col("factor").fill_null(1.0)).alias(n) for n in names]).drop("factor")
+
+
 def backtest(series: pl.DataFrame, *, models: Sequence | None = None, horizon: int = BACKTEST_HORIZON,
-             windows: int = BACKTEST_WINDOWS, n_jobs: int = 2) -> pl.DataFrame:
-    """Rolling-origin forecasts of the last ``windows × horizon`` days of each series:
-    ``unique_id, ds, cutoff, y, <one column per model>``."""
+             windows: int = BACKTEST_WINDOWS, n_jobs: int = 2, groups: pl.DataFrame | None = None,
+             yearly: bool = True, year_ago: int = HORIZON) -> pl.DataFrame:
+    """Rolling-origin forecasts of each series: the last ``windows × horizon`` days, each window from the data
+    before it, and (``year_ago`` > 0) the ``year_ago`` days after the day :data:`YEAR_AGO` days before the
+    last, for the series with :data:`NEW_DAYS` days before that origin: ``unique_id, ds, cutoff, window
+    ("recent" or "year_ago"), y, <one column per model>``. Each origin's forecasts see the yearly factors
+    as of that origin only (:mod:`analytics.inventory.yearly`)."""
     models = list(models if models is not None else candidate_models())
     if series.height == 0:
         return pl.DataFrame()
-    sf = _statsforecast(models, n_jobs)
-    cv = sf.cross_validation(h=horizon, df=series.select("unique_id", "ds", "y"), n_windows=windows,
-                             step_size=horizon)
-    return pl.DataFrame(cv) if not isinstance(cv, pl.DataFrame) else cv
+    last = series["ds"].max()
+    first_cutoff = last - dt.timedelta(days=horizon * windows)
+    recent = _forecast_adjusted(series, first_cutoff, horizon, models, n_jobs, groups, yearly, windows=windows)
+    parts = [recent.with_columns(pl.col("cutoff").cast(pl.Date), pl.lit("recent").alias("window"))]
+    origin = last - dt.timedelta(days=YEAR_AGO)
+    if year_ago > 0:
+        starts = series.group_by("unique_id").agg(pl.col("ds").min().alias("start"))
+        old = starts.filter(pl.col("start") <= origin - dt.timedelta(days=NEW_DAYS - 1))["unique_id"]
+        if old.len():
+            past = series.filter(pl.col("unique_id").is_in(old.implode()))
+            ahead = _forecast_adjusted(past, origin, year_ago, models, n_jobs, groups, yearly, through=last)
+            parts.append(ahead.with_columns(pl.lit(origin).alias("cutoff"), pl.lit("year_ago").alias("window")))
+    columns = ["unique_id", "ds", "cutoff", "window", *model_names(models)]
+    return pl.concat([p.select(columns) for p in parts], how="vertical_relaxed").join(
+        series.select("unique_id", "ds", "y"), on=["unique_id", "ds"], how="inner")
 
 
-def score_backtest(series: pl.DataFrame, cv: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
+def score_backtest(series: pl.DataFrame, cv: pl.DataFrame, names: Sequence[str], level: int = LEVEL) -> pl.DataFrame:
     """Per series and model over its uncensored backtest days: ``unique_id, model, mase, bias,
-    error_sd, scored_days`` (see the module docstring)."""
+    error_sd, scored_days, mae, actual_sum, coverage`` (see the module docstring). The MASE scale is taken on
+    the days before the first ``recent`` origin (every origin when ``cv`` has no ``window``)."""
     cv = cv.with_columns(pl.col("ds").cast(pl.Date), pl.col("cutoff").cast(pl.Date))
-    first_cutoff = cv.group_by("unique_id").agg(pl.col("cutoff").min().alias("first_cutoff"))
+    recent = cv.filter(pl.col("window") == "recent") if "window" in cv.columns else cv
+    first_cutoff = recent.group_by("unique_id").agg(pl.col("cutoff").min().alias("first_cutoff"))
     train = (series.join(first_cutoff, on="unique_id").filter(pl.col("ds") <= pl.col("first_cutoff"))
              .sort("unique_id", "ds")
              .with_columns((pl.col("y") - pl.col("y").shift(SEASON)).abs().over("unique_id").alias("naive_error")))
@@ -190,7 +250,8 @@ def score_backtest(series: pl.DataFrame, cv: pl.DataFrame, names: Sequence[str])
     scale = scale.select("unique_id", pl.when(pl.col("naive_mae") > 0).then(pl.col("naive_mae"))
                          .when(pl.col("train_mean") > 0).then(pl.col("train_mean"))
                          .otherwise(1.0).alias("scale"))
-    scored = cv.drop("y").join(series.select("unique_id", "ds", "y", "censored"), on=["unique_id", "ds"])
+    scored = cv.drop("y", "window", strict=False).join(series.select("unique_id", "ds", "y", "censored"),
+                                                       on=["unique_id", "ds"])
     scored = scored.filter(~pl.col("censored"))
     long = scored.unpivot(index=["unique_id", "ds", "y"], on=list(names), variable_name="model",
                           value_name="yhat").with_columns((pl.col("yhat").fill_nan(None) - pl.col("y")).alias("e"))
@@ -201,13 +262,20 @@ def score_backtest(series: pl.DataFrame, cv: pl.DataFrame, names: Sequence[str])
         (pl.col("e") ** 2).mean().sqrt().alias("error_sd"),
         pl.col("e").is_not_null().sum().cast(pl.Int32).alias("scored_days"),
     ).join(scale, on="unique_id", how="left")
+    # The share of the scored days inside ŷ ± z σ, σ the model's own backtest error.
+    z = z_value(level)
+    covered = long.join(stats.select("unique_id", "model", "error_sd"), on=["unique_id", "model"]).group_by(
+        "unique_id", "model").agg(
+        (pl.col("e").abs() <= z * pl.col("error_sd") + 1e-9).filter(pl.col("e").is_not_null())
+        .cast(pl.Float64).mean().alias("coverage"))
+    stats = stats.join(covered, on=["unique_id", "model"], how="left")
     order = {name: i for i, name in enumerate(names)}
     return stats.select(
         "unique_id", "model",
         (pl.col("mae") / pl.col("scale")).alias("mase"),
         pl.when(pl.col("actual_sum") > 0).then(pl.col("error_sum") / pl.col("actual_sum")).otherwise(None)
         .alias("bias"),
-        "error_sd", "scored_days",
+        "error_sd", "scored_days", "mae", "actual_sum", "coverage",
         pl.col("model").replace_strict(order, return_dtype=pl.Int32).alias("rank"),
     ).sort("unique_id", "rank").drop("rank")
 
@@ -241,11 +309,21 @@ def choose_models(scores: pl.DataFrame, names: Sequence[str], kinds: pl.DataFram
 
 # -- the forecasts ------------------------------------------------------------------------------------------
 
-def new_product_forecast(series: pl.DataFrame, as_of: dt.date, horizon: int = HORIZON) -> tuple[pl.DataFrame,
-                                                                                                pl.DataFrame]:
+def _apply(frame: pl.DataFrame, factors: pl.DataFrame | None, column: str, divide: bool) -> pl.DataFrame:
+    """``column`` of ``frame`` divided (history) or multiplied (days ahead) by the yearly factors."""
+    if factors is None:
+        return frame
+    joined = frame.join(factors, on=["unique_id", "ds"], how="left").with_columns(pl.col("factor").fill_null(1.0))
+    value = pl.col(column) / pl.col("factor") if divide else pl.col(column) * pl.col("factor")
+    return joined.with_columns(value.alias(column)).drop("factor")
+
+
+def new_product_forecast(series: pl.DataFrame, as_of: dt.date, horizon: int = HORIZON,
+                         factors: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Forecasts (``unique_id, ds, yhat, error_sd``) and accuracy rows for new products: the mean of
-    the days so far, flat; σ the standard deviation of those days (√mean when they do not vary)."""
-    stats = series.group_by("unique_id").agg(
+    the days so far (of demand ÷ the yearly factors, multiplied back by those of the days ahead: the
+    product's group's season); σ the standard deviation of those days (√mean when they do not vary)."""
+    stats = _apply(series, factors, "y", divide=True).group_by("unique_id").agg(
         pl.col("y").mean().alias("yhat"), pl.col("y").std().fill_null(0.0).alias("sd"))
     stats = stats.with_columns(
         pl.when(pl.col("sd") > 0).then(pl.col("sd")).otherwise(pl.col("yhat").sqrt()).alias("error_sd"))
@@ -253,6 +331,7 @@ def new_product_forecast(series: pl.DataFrame, as_of: dt.date, horizon: int = HO
                                              interval="1d", eager=True)})
     frame = stats.join(days, how="cross").select("unique_id", "ds", "yhat", "error_sd",
                                                  pl.lit(NEW_MODEL).alias("model"))
+    frame = _apply(frame, factors, "yhat", divide=False)
     accuracy = stats.select("unique_id", pl.lit(NEW_MODEL).alias("model"), pl.lit(None, pl.Float64).alias("mase"),
                             pl.lit(None, pl.Float64).alias("bias"), "error_sd",
                             pl.lit(0, pl.Int32).alias("scored_days"), pl.lit(True).alias("chosen"))
@@ -260,34 +339,41 @@ def new_product_forecast(series: pl.DataFrame, as_of: dt.date, horizon: int = HO
 
 
 def _forecast_chosen(series: pl.DataFrame, chosen: pl.DataFrame, models: Sequence, horizon: int,
-                     n_jobs: int) -> pl.DataFrame:
-    """Each series' forecast by its chosen model only, refitted on all its history (one call per model)."""
+                     n_jobs: int, factors: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Each series' forecast by its chosen model only, refitted on all its history (one call per model),
+    on demand ÷ the yearly factors and multiplied back by those of the days ahead."""
     by_name = {str(m): m for m in models}
+    adjusted = _apply(series.select("unique_id", "ds", "y"), factors, "y", divide=True)
     parts = []
     for name, ids in chosen.group_by("model", maintain_order=True).agg(pl.col("unique_id")).iter_rows():
-        subset = series.filter(pl.col("unique_id").is_in(ids)).select("unique_id", "ds", "y")
+        subset = adjusted.filter(pl.col("unique_id").is_in(ids))
         ahead = _statsforecast([by_name[name]], n_jobs).forecast(h=horizon, df=subset)
         ahead = ahead if isinstance(ahead, pl.DataFrame) else pl.DataFrame(ahead)
         parts.append(ahead.select("unique_id", pl.col("ds").cast(pl.Date), pl.col(name).alias("yhat"),
                                   pl.lit(name).alias("model")))
-    return pl.concat(parts).join(chosen.select("unique_id", "error_sd"), on="unique_id").select(
+    ahead = _apply(pl.concat(parts), factors, "yhat", divide=False)
+    return ahead.join(chosen.select("unique_id", "error_sd"), on="unique_id").select(
         "unique_id", "ds", "yhat", "error_sd", "model")
 
 
 @dataclass
 class ForecastResult:
     """``forecasts``: ``unique_id, ds, model, yhat, yhat_lo, yhat_hi``; ``accuracy``: every scored model of
-    every series (``unique_id, model, mase, bias, error_sd, scored_days, chosen, kind``); ``kinds``."""
+    every series (``unique_id, model, mase, bias, error_sd, scored_days, mae, actual_sum, coverage, chosen,
+    kind``); ``kinds``; ``backtest``: the days each series was scored on (``unique_id, ds, window``)."""
 
     forecasts: pl.DataFrame
     accuracy: pl.DataFrame
     kinds: pl.DataFrame
+    backtest: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def forecast_demand(series: pl.DataFrame, as_of: dt.date, *, horizon: int = HORIZON, level: int = LEVEL,
-                    models: Sequence | None = None, n_jobs: int | None = None,
-                    progress: Progress = lambda f, m: None) -> ForecastResult:
-    """Backtest, choose and forecast every series (see the module docstring)."""
+                    models: Sequence | None = None, n_jobs: int | None = None, groups: pl.DataFrame | None = None,
+                    yearly: bool = True, progress: Progress = lambda f, m: None) -> ForecastResult:
+    """Backtest, choose and forecast every series (see the module docstring). ``groups``: ``unique_id`` with
+    ``product_id`` and ``product_type``, whose seasons a variant's own is shrunk towards; ``yearly=False``
+    leaves the yearly factors out (every factor 1: the week only)."""
     models = list(models if models is not None else candidate_models())
     names = model_names(models)
     kinds = series_kinds(series)
@@ -295,20 +381,22 @@ def forecast_demand(series: pl.DataFrame, as_of: dt.date, *, horizon: int = HORI
     n_jobs = n_jobs or (min(2, os.cpu_count() or 1) if kinds.height >= PARALLEL_FROM else 1)
     new_ids = kinds.filter(pl.col("kind") == "new")["unique_id"]
     established = series.filter(~pl.col("unique_id").is_in(new_ids.implode()))
-    parts, accuracy_parts = [], []
+    parts, accuracy_parts, days = [], [], pl.DataFrame()
+    factors = yearly_factors(series, as_of, horizon, groups) if yearly and series.height else None
     if new_ids.len():
         frame, accuracy = new_product_forecast(series.filter(pl.col("unique_id").is_in(new_ids.implode())),
-                                               as_of, horizon)
+                                               as_of, horizon, factors)
         parts.append(frame)
         accuracy_parts.append(accuracy)
     if established.height:
         progress(0.05, f"backtesting {established['unique_id'].n_unique():,} series")
-        cv = backtest(established, models=models, n_jobs=n_jobs)
-        scores = choose_models(score_backtest(established, cv, names), names, kinds)
+        cv = backtest(established, models=models, n_jobs=n_jobs, groups=groups, yearly=yearly)
+        scores = choose_models(score_backtest(established, cv, names, level), names, kinds)
+        days = cv.select("unique_id", "ds", "window")
         accuracy_parts.append(scores)
         progress(0.55, "forecasting")
         chosen = scores.filter(pl.col("chosen")).select("unique_id", "model", "error_sd")
-        parts.append(_forecast_chosen(established, chosen, models, horizon, n_jobs))
+        parts.append(_forecast_chosen(established, chosen, models, horizon, n_jobs, factors))
     if not parts:
         empty = pl.DataFrame(schema={"unique_id": pl.String, "ds": pl.Date, "model": pl.String,
                                      "yhat": pl.Float64, "yhat_lo": pl.Float64, "yhat_hi": pl.Float64})
@@ -325,5 +413,5 @@ def forecast_demand(series: pl.DataFrame, as_of: dt.date, *, horizon: int = HORI
     accuracy = pl.concat(accuracy_parts, how="diagonal_relaxed").join(
         kinds.select("unique_id", "kind"), on="unique_id", how="left")
     progress(0.9, "forecasts ready")
-    return ForecastResult(forecasts, accuracy, kinds)
+    return ForecastResult(forecasts, accuracy, kinds, days)
 

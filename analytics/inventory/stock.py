@@ -77,7 +77,19 @@ INVENTORY_DEFINITIONS = {
     "mase": "Mean absolute error of the backtest ÷ the mean absolute error of a naive same-weekday-last-week "
             "forecast in the history: below 1 beats the naive forecast.",
     "bias": "Σ(forecast − actual) ÷ Σ actual over the backtest days: positive means the forecast ran high.",
+    "vs_naive": "The chosen model's mean absolute error on the backtest ÷ the naive forecast's (the same "
+                "weekday last week) on the same days, − 1: −25 % is a quarter less error than the naive forecast.",
+    "coverage": "Share of the backtest days whose units sold fell inside the 90 % prediction interval.",
+    "backtest": "The backtest: the last 28 days (two origins 14 days apart) and, with more than a year of "
+                "history, the 28 days after the same day last year, so the choice of model saw last year's "
+                "season and peaks.",
 }
+
+def _vs_naive(acc: dict) -> float | None:
+    """The chosen model's backtest error ÷ seasonal naive's on the same days, − 1 (None without both)."""
+    mase, naive = acc.get("mase"), acc.get("naive_mase")
+    return float(mase) / float(naive) - 1 if mase is not None and naive else None
+
 
 _CATALOGUE_SQL = """
 SELECT v.variant_id, v.sku, p.title AS product_title, v.title AS variant_title, v.price, v.unit_cost
@@ -99,9 +111,13 @@ SELECT f.variant_id, f.ds, f.yhat FROM forecasts f
 WHERE f.store_id = :store_id ORDER BY f.variant_id, f.ds
 """
 _ACCURACY_SQL = """
-SELECT variant_id, model, mase, bias, error_sd, series_kind, generated_at FROM forecast_accuracy
-WHERE store_id = :store_id AND chosen
-  AND generated_at = (SELECT MAX(generated_at) FROM forecast_accuracy WHERE store_id = :store_id)
+SELECT a.variant_id, a.model, a.mase, a.bias, a.error_sd, a.series_kind, a.generated_at, a.coverage,
+       n.mase AS naive_mase
+FROM forecast_accuracy a
+LEFT JOIN forecast_accuracy n ON n.store_id = a.store_id AND n.variant_id = a.variant_id
+  AND n.generated_at = a.generated_at AND n.model = 'SeasonalNaive'
+WHERE a.store_id = :store_id AND a.chosen
+  AND a.generated_at = (SELECT MAX(generated_at) FROM forecast_accuracy WHERE store_id = :store_id)
 """
 _SUPPLIER_SQL = """
 SELECT i.variant_id, i.supplier_id, s.name AS supplier_name, i.unit_cost AS supplier_unit_cost, i.moq,
@@ -121,7 +137,8 @@ HEALTH_SCHEMA: dict[str, Any] = {
     "name": pl.String, "price": pl.Decimal(18, 4), "unit_cost": pl.Decimal(18, 4), "available": pl.Int64,
     "inventory_value": pl.Decimal(38, 4), "units_90d": pl.Int64, "net_sales_90d": pl.Decimal(38, 4),
     "last_sold": pl.Date, "daily_demand": pl.Float64, "demand_source": pl.String, "forecast_model": pl.String,
-    "series_kind": pl.String, "mase": pl.Float64, "bias": pl.Float64, "error_sd": pl.Float64,
+    "series_kind": pl.String, "mase": pl.Float64, "bias": pl.Float64, "vs_naive": pl.Float64,
+    "coverage": pl.Float64, "error_sd": pl.Float64,
     "days_of_cover": pl.Float64, "abc_class": pl.String, "supplier_id": pl.String, "supplier_name": pl.String,
     "lead_time_days": pl.Int64, "lead_time_source": pl.String, "moq": pl.Int64, "pack_size": pl.Int64,
     "supplier_unit_cost": pl.Decimal(18, 4), "on_order": pl.Int64, "safety_stock": pl.Int64,
@@ -241,6 +258,7 @@ def stock_health(wh: Warehouse, store_id: str, as_of: dt.date, choices: Inventor
             "last_sold": last_sold, "daily_demand": demand, "demand_source": source,
             "forecast_model": acc.get("model") if fc else None, "series_kind": acc.get("series_kind") if fc else None,
             "mase": acc.get("mase") if fc else None, "bias": acc.get("bias") if fc else None,
+            "vs_naive": _vs_naive(acc) if fc else None, "coverage": acc.get("coverage") if fc else None,
             "error_sd": sigma if demand else None, "days_of_cover": days_of_cover, "abc_class": classes[v],
             "supplier_id": supplier["supplier_id"] if supplier else None,
             "supplier_name": supplier["supplier_name"] if supplier else None,
