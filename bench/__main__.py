@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
                                              if args.quick else [])) != 0
     failures += run("bench.clv", *(["--customers", "10000"] if args.quick else [])) != 0
     failures += run("bench.forecast", *(["--series", "500", "--ets-sample", "30"] if args.quick else [])) != 0
+    failures += run("bench.forecast_season", *(["--orders", "10000", "--origins", "2025-11-10"] if args.quick
+                                               else [])) != 0
     failures += run("bench.insights", *(["--orders", "10000"] if args.quick else [])) != 0
     failures += run("bench.login", *(["--tries", "5"] if args.quick else [])) != 0
     failures += run("bench.crowd", *(["--sessions", "3", "--minutes", "1", "--orders", "10000"] if args.quick

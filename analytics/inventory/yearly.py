@@ -9,13 +9,18 @@ by the factors of the days ahead. A factor of 1 everywhere (no yearly history)
 leaves the weekly models as they were.
 
 1. **Levels.** Demand is summed per day at each level: the store, each
-   product type, each product and each variant (:data:`LEVELS`; the levels a
-   caller has no grouping for are skipped). Only the days up to ``c`` count.
-2. **Ratios.** On each level's daily series: the *baseline* is the mean
-   over the :data:`BASELINE_DAYS` days centred on the day (fewer at the ends
-   of the history), the *weekday index* the mean of the weekday ÷ the overall
-   mean, and a day's ratio is demand ÷ (baseline × weekday index): how far
-   the day stood above its year, weekday aside.
+   product type, each product and each variant that sold at least
+   :data:`VARIANT_UNITS` units in its history (:data:`LEVELS`; the levels a
+   caller has no grouping for are skipped; a thinner variant takes its
+   groups' season). Only the days up to ``c`` count.
+2. **Ratios.** On each level's daily series: the *growth* g is the mean of
+   its last days (up to half a year) ÷ the mean of the same days a year
+   before (so the season cancels); the *baseline* is the mean over the
+   :data:`BASELINE_DAYS` days centred on the day (fewer at the ends of the
+   history) of demand with that growth taken out, the growth put back at the
+   day; the *weekday index* the mean of the weekday ÷ the overall mean; a
+   day's ratio is demand ÷ (baseline × weekday index): how far the day stood
+   above its year, weekday and growth aside.
 3. **Slots.** Days of different years are matched by *slot*: a day from a
    week before Black Friday (the day after the fourth Thursday of November,
    computed per year) to a week after it by its distance to Black Friday
@@ -33,18 +38,23 @@ leaves the weekly models as they were.
    ratios, from the days whose baseline saw a whole year when there are
    such days, else from all; its *weight* is the units the baseline expects
    on those days (× :data:`SMOOTH_DAYS` for a smoothed slot).
-6. **Top down.** Each level's factor is its own ratio shrunk towards its
-   parent's factor: (weight × ratio + k × parent) ÷ (weight + k), k from
-   :data:`SHRINK_UNITS` (10 units for the store, whose parent is 1; 100 below
-   it: a product type's, product's or variant's season is taken to differ
-   from its parent's by some 10 %, and k = ratio ÷ that variance). A variant
-   with little history (a new product: none) so takes its product's or its
-   product type's season, and the store's when those are thin too; one
-   selling hundreds of units a season keeps much of its own shape.
-7. **A level counts** only when its history up to ``c`` spans at least
-   :data:`MIN_DAYS` days (a year: the slots of the days ahead were then seen
-   once), and a day ahead gets a factor only from slots seen before ``c``
-   (else 1).
+6. **Top down** (empirical Bayes). Each slot's factor at a level is its
+   parent's factor p (the store's parent: 1) moved towards its own ratio r by
+   λ = τ² ÷ (τ² + p ÷ weight): p ÷ weight is the Poisson noise of r, and τ²,
+   the spread of the level's true seasons around their parents', is
+   estimated over all its slots (peak slots and the others apart) as the
+   weighted mean of (r − p)² − p ÷ weight, at least 0. A level whose ratios
+   vary no more than their noise (τ² = 0) keeps its parent's factors; a
+   store without a season keeps factors of 1; a variant with little history
+   (a new product: none) takes its product's or product type's season, and
+   the store's when those are thin too.
+7. **A level counts** only when its history spans at least :data:`MIN_DAYS`
+   days (13 months), and a day ahead gets a slot factor only from slots seen
+   before (else its parent's, else 1).
+8. **Growth ahead.** The days after ``c`` are also multiplied by
+   g^(days after c ÷ 364), g the growth of the nearest group level (the
+   product, else its type, else the store): the level a weekly model learns
+   from the last weeks keeps growing over the horizon.
 """
 
 from __future__ import annotations
