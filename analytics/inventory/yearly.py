@@ -54,7 +54,13 @@ leaves the weekly models as they were.
 8. **Growth ahead.** The days after ``c`` are also multiplied by
    g^(days after c ÷ 364), g the growth of the nearest group level (the
    product, else its type, else the store): the level a weekly model learns
-   from the last weeks keeps growing over the horizon.
+   from the last weeks keeps growing over the horizon. A growth that would
+   move the last day ahead by under :data:`MIN_GROWTH` is left out.
+
+With more than :data:`VARIANT_SAMPLE` thick variants, the variant level is
+worked out only when that many of them (every n-th by id) show a season of
+their own (τ² > 0 among them): the level costs most, and most stores' variants
+follow their groups.
 """
 
 from __future__ import annotations
@@ -76,6 +82,8 @@ CHRISTMAS = (1218, 1231)
 NEW_YEAR = 101
 FACTOR_FLOOR = 0.05
 VARIANT_UNITS = 1000
+VARIANT_SAMPLE = 300
+MIN_GROWTH = 0.005
 
 
 def black_friday(year: int) -> dt.date:
@@ -221,8 +229,10 @@ def yearly_factors(series: pl.DataFrame, cutoff: dt.date, ahead: int, groups: pl
     trends: list[tuple[str, pl.DataFrame]] = []
     for level in levels:
         if level == "unique_id":
-            totals = framed.group_by(level).agg(pl.col("y").sum(), pl.col("ds").min().alias("_first"))
-            thick = totals.filter(pl.col("y") >= VARIANT_UNITS)[level]
+            totals = framed.group_by(level).agg(pl.col("y").sum())
+            thick = totals.filter(pl.col("y") >= VARIANT_UNITS)[level].sort()
+            if thick.len() > VARIANT_SAMPLE and not _has_season(framed, thick, level, end, peaks, keys, tables):
+                continue
             daily = framed.filter(pl.col(level).is_in(thick.implode())).select(level, "ds", "y")
         else:
             daily = framed.group_by(level, "ds").agg(pl.col("y").sum())
@@ -239,7 +249,10 @@ def yearly_factors(series: pl.DataFrame, cutoff: dt.date, ahead: int, groups: pl
         table = _shrunk(slots, level)
         if table is not None:
             tables.append((level, table))
-    if not tables and not any(t["growth"].abs().max() > 0 for _, t in trends):
+    # Growth that moves the days ahead by under half a per cent is left out (step 8).
+    trends = [(level, t.filter(pl.col("growth").abs() * ahead >= MIN_GROWTH)) for level, t in trends]
+    trends = [(level, t) for level, t in trends if t.height]
+    if not tables and not trends:
         return flat
     needed = with_slots(needed, peaks).join(keys, on="unique_id", how="left")
     factor, growth = pl.lit(1.0), pl.lit(0.0)
@@ -252,6 +265,21 @@ def yearly_factors(series: pl.DataFrame, cutoff: dt.date, ahead: int, groups: pl
     # The trend too (step 8): the models then see a level without growth, and the days ahead get it back.
     trend = (growth * (pl.col("ds") - pl.lit(cutoff)).dt.total_days().clip(lower_bound=0)).exp()
     return needed.select("unique_id", "ds", (factor.clip(lower_bound=FACTOR_FLOOR) * trend).alias("factor"))
+
+
+def _has_season(framed: pl.DataFrame, thick: pl.Series, level: str, end: dt.date, peaks: Sequence[int],
+                keys: pl.DataFrame, tables: list[tuple[str, pl.DataFrame]]) -> bool:
+    """Whether :data:`VARIANT_SAMPLE` of the thick variants (every n-th by id) show a season of their own
+    beyond their groups' (τ² > 0): the whole level is worked out only then."""
+    sample = thick.gather_every(max(1, thick.len() // VARIANT_SAMPLE))
+    daily = framed.filter(pl.col(level).is_in(sample.implode())).select(level, "ds", "y").sort(level, "ds")
+    first = daily.group_by(level).agg(pl.col("ds").min().alias("_first"))
+    enough = first.filter((pl.lit(end) - pl.col("_first")).dt.total_days() + 1 >= MIN_DAYS)[level]
+    daily = daily.filter(pl.col(level).is_in(enough.implode()))
+    if daily.height == 0:
+        return False
+    slots = _with_parent(_slot_ratios(_ratios(daily, level, peaks), level), level, keys, tables)
+    return _shrunk(slots, level) is not None
 
 
 def _with_parent(slots: pl.DataFrame, level: str, keys: pl.DataFrame,
