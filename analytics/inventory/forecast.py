@@ -213,8 +213,9 @@ def backtest(series: pl.DataFrame, *, models: Sequence | None = None, horizon: i
     """Rolling-origin forecasts of each series: the last ``windows × horizon`` days, each window from the data
     before it, and (``year_ago`` > 0) the ``year_ago`` days after the day :data:`YEAR_AGO` days before the
     last, for the series with :data:`NEW_DAYS` days before that origin: ``unique_id, ds, cutoff, window
-    ("recent" or "year_ago"), y, <one column per model>``. Each origin's forecasts see the yearly factors
-    as of that origin only (:mod:`analytics.inventory.yearly`)."""
+    ("recent" or "year_ago"), y, <one column per model>``. The recent windows' forecasts see the yearly
+    factors as of their first origin; the window a year back those of the rest of the history, its own days
+    left out (:mod:`analytics.inventory.yearly`); every model sees only the days before its origin."""
     models = list(models if models is not None else candidate_models())
     if series.height == 0:
         return pl.DataFrame()
