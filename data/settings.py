@@ -82,7 +82,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SHOPIFY_ACCESS_TOKEN", None,
             "Admin API access token of the store's custom app (read_orders, read_all_orders, read_products, "
             "read_customers, read_inventory, read_locations scopes).", secret=True),
-    Setting("SHOPIFY_API_VERSION", "2025-07", "GraphQL Admin API version the Shopify connector asks for (2025-04 or newer)."),
+    Setting("SHOPIFY_API_VERSION", "2026-10",
+            "GraphQL Admin API version the Shopify connector asks for (YYYY-MM, 2026-01 or newer). Shopify "
+            "supports each quarterly version for twelve months, then answers with its oldest supported one. To "
+            "move on, set the next version (2027-01 after 2026-10) and sync: a field the new version no longer "
+            "has fails the sync with Shopify's reason and the warehouse stays as it was, so you can set it back."),
     Setting("SHOPIFY_BULK_THRESHOLD", "10000",
             "A first (or --full) Shopify sync of a store with more orders than this reads them with one bulk "
             "operation instead of pages."),

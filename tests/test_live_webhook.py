@@ -101,7 +101,7 @@ def test_a_webhook_order_reaches_the_live_panel_within_ten_seconds(app_store, mo
     body = json.dumps(order).encode()
     headers = {"x-shopify-topic": "orders/create", "x-shopify-hmac-sha256": webhook.signature(body, SECRET),
                "x-shopify-shop-domain": "apple.myshopify.com", "x-shopify-webhook-id": str(uuid.uuid4()),
-               "x-shopify-api-version": "2025-07", "content-type": "application/json"}
+               "x-shopify-api-version": "2026-10", "content-type": "application/json"}
 
     wh = shared()  # the warehouse the page reads, as server.py hands it to the routes
     with TestClient(Starlette(routes=webhook_routes(shared))) as client:

@@ -29,19 +29,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import shopify
-from graphql import build_schema, parse, validate_schema
+from graphql import parse
 
 from analytics.metrics import sales_summary
 from connectors.shopify import ShopifySource, source_from_settings
 from connectors.shopify import normalize as n
 from connectors.shopify import queries as q
 from connectors.shopify.client import ShopAddress, ShopifyGraphQL, estimate_cost, page_size
-from connectors.shopify.source import reassemble
+from connectors.shopify.source import DEFAULT_API_VERSION, reassemble
 from connectors.sync.retry import RetryPolicy
 from connectors.sync.runner import SyncError, run_sync, saved_cursor
+from data.settings import _BY_NAME as SETTINGS_BY_NAME
 from data.warehouse import connect
 from tests.emulators import shopify as emulator_module
-from tests.emulators.shopify import BASE_SCHEMA, KNOWN_SCHEMA_ERRORS, ShopifyEmulator, bulk_problems, query_problems
+from tests.emulators.shopify import SCHEMA_VERSION, ShopifyEmulator, bulk_problems, query_problems, schema
 from tests.emulators.shopify_store import money_set, now_rest
 
 STORE = "shopify:apple"
@@ -109,9 +110,10 @@ def assert_hand_worked_figures(wh) -> None:
 
 # -- queries and schema ----------------------------------------------------------------
 
-def test_the_2022_07_schema_has_only_its_known_flaw():
-    problems = {e.message for e in validate_schema(build_schema(BASE_SCHEMA.read_text()))}
-    assert problems == KNOWN_SCHEMA_ERRORS
+def test_queries_are_checked_against_the_schema_of_the_default_api_version():
+    # Moving to the next version: its introspection in tests/fixtures/shopify, then the default.
+    assert SCHEMA_VERSION == DEFAULT_API_VERSION == SETTINGS_BY_NAME["SHOPIFY_API_VERSION"].default
+    assert "bulkOperations" in schema().query_type.fields
 
 
 @pytest.mark.parametrize("name", sorted(q.ALL))
@@ -121,11 +123,14 @@ def test_every_query_validates_and_uses_no_deprecated_field(name):
 
 @pytest.mark.parametrize("query, problem", [
     ("{ location(id: \"gid://shopify/Location/1\") { inventoryLevels(first: 1) { nodes { available } } } }",
-     "InventoryLevel.available"),
+     "Cannot query field 'available' on type 'InventoryLevel'"),
     ("{ orders(first: 1) { nodes { totalPrice } } }", "Order.totalPrice"),
     ("{ customers(first: 1) { nodes { email } } }", "Customer.email"),
+    ("{ inventoryItem(id: \"gid://shopify/InventoryItem/1\") { variant { id } } }", "InventoryItem.variant"),
+    ("{ currentBulkOperation { id } }", "QueryRoot.currentBulkOperation"),
     ("{ orders(first: 1) { nodes { noSuchField } } }", "Cannot query field 'noSuchField'"),
-], ids=["inventory-available", "order-total-price", "customer-email", "unknown-field"])
+], ids=["inventory-available", "order-total-price", "customer-email", "inventory-item-variant",
+        "current-bulk-operation", "unknown-field"])
 def test_the_schema_check_catches_deprecated_and_unknown_fields(query, problem):
     problems = query_problems(query)
     assert problems and problem in problems[0]
@@ -152,15 +157,15 @@ def test_page_sizes_keep_every_query_under_the_cost_limit():
 # -- the library's endpoint -----------------------------------------------------------
 
 @pytest.mark.parametrize("store, endpoint, name", [
-    ("acme.myshopify.com", "https://acme.myshopify.com/admin/api/2025-07/graphql.json", "acme"),
-    ("acme", "https://acme.myshopify.com/admin/api/2025-07/graphql.json", "acme"),
-    ("https://acme.myshopify.com/", "https://acme.myshopify.com/admin/api/2025-07/graphql.json", "acme"),
-    ("http://127.0.0.1:8123", "http://127.0.0.1:8123/admin/api/2025-07/graphql.json", "127.0.0.1"),
-    ("https://proxy.example/shop", "https://proxy.example/shop/admin/api/2025-07/graphql.json", "proxy.example"),
+    ("acme.myshopify.com", "https://acme.myshopify.com/admin/api/2026-10/graphql.json", "acme"),
+    ("acme", "https://acme.myshopify.com/admin/api/2026-10/graphql.json", "acme"),
+    ("https://acme.myshopify.com/", "https://acme.myshopify.com/admin/api/2026-10/graphql.json", "acme"),
+    ("http://127.0.0.1:8123", "http://127.0.0.1:8123/admin/api/2026-10/graphql.json", "127.0.0.1"),
+    ("https://proxy.example/shop", "https://proxy.example/shop/admin/api/2026-10/graphql.json", "proxy.example"),
 ], ids=["domain", "bare-name", "https-url", "local-emulator", "proxy-with-path"])
 def test_the_library_builds_the_endpoint(store, endpoint, name):
     address = ShopAddress.parse(store)
-    graphql = ShopifyGraphQL(address, "shpat_secret", "2025-07")
+    graphql = ShopifyGraphQL(address, "shpat_secret", "2026-10")
     assert address.name == name
     assert graphql.endpoint == endpoint
     assert graphql.headers["X-Shopify-Access-Token"] == "shpat_secret"
@@ -182,16 +187,16 @@ def test_settings_missing_or_wrong_are_named(monkeypatch):
     monkeypatch.setenv("SHOPIFY_API_VERSION", "latest")
     with pytest.raises(SyncError, match="SHOPIFY_API_VERSION"):
         source_from_settings()
-    monkeypatch.setenv("SHOPIFY_API_VERSION", "2024-10")
-    with pytest.raises(SyncError, match="SHOPIFY_API_VERSION 2024-10 is too old"):
-        source_from_settings()
     monkeypatch.setenv("SHOPIFY_API_VERSION", "2025-10")
+    with pytest.raises(SyncError, match="SHOPIFY_API_VERSION 2025-10 is too old: the connector needs 2026-01"):
+        source_from_settings()
+    monkeypatch.setenv("SHOPIFY_API_VERSION", "2026-01")
     monkeypatch.setenv("SHOPIFY_BULK_THRESHOLD", "lots")
     with pytest.raises(SyncError, match="SHOPIFY_BULK_THRESHOLD"):
         source_from_settings()
     monkeypatch.setenv("SHOPIFY_BULK_THRESHOLD", "500")
     source = source_from_settings()
-    assert (source.store_id, source.api_version, source.bulk_threshold) == ("shopify:acme", "2025-10", 500)
+    assert (source.store_id, source.api_version, source.bulk_threshold) == ("shopify:acme", "2026-01", 500)
     assert "shpat_secret" not in repr(source)
     assert source_from_settings(store_id="shopify:main").store_id == "shopify:main"
 
@@ -209,7 +214,7 @@ def test_a_first_sync_writes_the_hand_worked_figures(wh, emulator):
     assert all(r["status"] == 200 for r in emulator.requests)
     for request in emulator.requests:
         assert request["cost"] == estimate_cost(request["query"], request["variables"]) <= 1000
-    assert {r["version"] for r in emulator.requests} == {"2025-07"}
+    assert {r["version"] for r in emulator.requests} == {"2026-10"}
 
     assert wh.rows("SELECT store_id, platform, name, currency, timezone FROM stores") == [
         (STORE, "shopify", "Apple Computers", "USD", "America/New_York")]
@@ -473,9 +478,8 @@ def test_a_wrong_token_is_one_clear_sentence_without_the_token(duck, emulator):
 
 def test_the_emulator_refuses_a_deprecated_field(emulator):
     source = make_source(emulator)
-    query = "query Old { location(id: \"gid://shopify/Location/487838322\") { inventoryLevels(first: 5) " \
-            "{ nodes { available } } } }"
-    with pytest.raises(SyncError, match="InventoryLevel.available"):
+    query = "query Old { inventoryItem(id: \"gid://shopify/InventoryItem/808950810\") { variant { id } } }"
+    with pytest.raises(SyncError, match="InventoryItem.variant"):
         source.client.execute(query, what="old inventory")
 
 

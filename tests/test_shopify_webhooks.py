@@ -36,7 +36,7 @@ def delivery(topic: str, payload: dict, *, secret: str = SECRET, webhook_id: str
     headers = {
         "x-shopify-topic": topic, "x-shopify-hmac-sha256": webhook.signature(body, secret),
         "x-shopify-shop-domain": "apple.myshopify.com", "x-shopify-webhook-id": webhook_id or str(uuid.uuid4()),
-        "x-shopify-api-version": "2025-07", "content-type": "application/json",
+        "x-shopify-api-version": "2026-10", "content-type": "application/json",
     }
     return headers, body
 

@@ -6,8 +6,14 @@ takes Shopify's webhook deliveries.
 
 Settings: ``SHOPIFY_STORE`` (``acme.myshopify.com``, or a full http(s) address
 of a proxy or local emulator), ``SHOPIFY_ACCESS_TOKEN`` (secret),
-``SHOPIFY_API_VERSION`` (default 2025-07), ``SHOPIFY_BULK_THRESHOLD`` (default
+``SHOPIFY_API_VERSION`` (default 2026-10), ``SHOPIFY_BULK_THRESHOLD`` (default
 10000) and ``SHOPIFY_WEBHOOK_SECRET`` (secret).
+
+A new default API version: put Shopify's introspection of it in
+``tests/fixtures/shopify/admin-<version>.json.gz``, set ``SCHEMA_VERSION`` in
+``tests/emulators/shopify.py``, ``DEFAULT_API_VERSION`` in ``source.py`` and the
+setting's default, and run ``tests/test_shopify.py``: it validates every query
+of ``queries.py`` against that schema and refuses deprecated fields.
 """
 
 from __future__ import annotations

@@ -463,8 +463,14 @@ def add_location(rows: Rows, location: Mapping[str, Any]) -> None:
     })
 
 
+def variant_of_item(item: Mapping[str, Any] | None) -> str | None:
+    """The variant id of an inventory item read with ``variants(first: 1) { nodes { id } }``."""
+    found = nodes((item or {}).get("variants") or {})
+    return found[0].get("id") if found else None
+
+
 def add_inventory_level(rows: Rows, level: Mapping[str, Any], location_id: str) -> bool:
-    variant = ((level.get("item") or {}).get("variant") or {}).get("id")
+    variant = variant_of_item(level.get("item"))
     available = next((q.get("quantity") for q in level.get("quantities") or () if q.get("name") == "available"),
                      None)
     if variant is None or available is None:

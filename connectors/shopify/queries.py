@@ -1,8 +1,8 @@
 """Every GraphQL document the Shopify connector sends.
 
-Each constant is validated by the tests against the 2022-07 Admin schema in
-the fixtures plus ``schema_extension.graphql`` (the newer fields used here),
-and checked for deprecated fields. Nested page sizes are literal so the
+Each constant is validated by the tests against the Admin schema of the
+default API version (Shopify's own introspection of 2026-10, in the test
+fixtures) and checked for deprecated fields. Nested page sizes are literal so the
 query cost (see :mod:`connectors.shopify.client`) stays well under Shopify's
 single-query limit of 1000 points; the outer ``$first`` is chosen from it.
 """
@@ -29,13 +29,6 @@ query Shop {
 ORDERS_COUNT = """
 query OrdersCount($limit: Int) {
   ordersCount(limit: $limit) { count precision }
-}
-"""
-
-# API versions before 2025-07 have no ``limit`` argument (the count stops at 10000).
-ORDERS_COUNT_CAPPED = """
-query OrdersCountCapped {
-  ordersCount { count precision }
 }
 """
 
@@ -255,6 +248,7 @@ query Locations($first: Int!, $after: String) {
 }
 """
 
+# An inventory item belongs to one variant; the API lists it as a connection (``variants``).
 INVENTORY_LEVELS = """
 query InventoryLevels($location: ID!, $first: Int!, $after: String, $query: String) {
   location(id: $location) {
@@ -263,7 +257,7 @@ query InventoryLevels($location: ID!, $first: Int!, $after: String, $query: Stri
       pageInfo { hasNextPage endCursor }
       nodes {
         id updatedAt
-        item { id variant { id } }
+        item { id variants(first: 1) { nodes { id } } }
         quantities(names: ["available"]) { name quantity updatedAt }
       }
     }
@@ -273,7 +267,7 @@ query InventoryLevels($location: ID!, $first: Int!, $after: String, $query: Stri
 
 INVENTORY_ITEM_VARIANT = """
 query InventoryItemVariant($id: ID!) {
-  inventoryItem(id: $id) { id variant { id } }
+  inventoryItem(id: $id) { id variants(first: 1) { nodes { id } } }
 }
 """
 
@@ -308,9 +302,12 @@ mutation BulkRun($query: String!) {
 }
 """
 
-CURRENT_BULK_OPERATION = """
-query CurrentBulkOperation {
-  currentBulkOperation(type: QUERY) { id status errorCode objectCount url partialDataUrl query }
+# The app's latest bulk queries, newest first (Shopify's default order).
+RECENT_BULK_OPERATIONS = """
+query RecentBulkOperations {
+  bulkOperations(first: 5, query: "operation_type:query") {
+    nodes { id status errorCode objectCount url partialDataUrl query }
+  }
 }
 """
 

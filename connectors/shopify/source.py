@@ -41,8 +41,8 @@ from connectors.sync.runner import Batch, Stream, SyncContext, SyncError
 log = logging.getLogger(__name__)
 
 UTC = dt.timezone.utc
-DEFAULT_API_VERSION = "2025-07"
-OLDEST_API_VERSION = "2025-04"  # Customer.defaultEmailAddress, ordersCount, Refund.refundShippingLines
+DEFAULT_API_VERSION = "2026-10"
+OLDEST_API_VERSION = "2026-01"  # QueryRoot.bulkOperations; ordersCount(limit:) since 2025-07
 DEFAULT_BULK_THRESHOLD = 10000
 BULK_BATCH = 250
 API_VERSION_FORMAT = re.compile(r"^(\d{4}-\d{2}|unstable)$")
@@ -241,10 +241,7 @@ class ShopifySource:
 
     # -- orders ----------------------------------------------------------------
     def orders_count(self) -> tuple[int, str]:
-        if self.api_version == "unstable" or self.api_version >= "2025-07":
-            data = self.client.execute(q.ORDERS_COUNT, {"limit": self.bulk_threshold + 1}, what="order count")
-        else:
-            data = self.client.execute(q.ORDERS_COUNT_CAPPED, what="order count")
+        data = self.client.execute(q.ORDERS_COUNT, {"limit": self.bulk_threshold + 1}, what="order count")
         found = data.get("ordersCount") or {}
         return int(found.get("count") or 0), str(found.get("precision") or "EXACT")
 
@@ -349,8 +346,7 @@ class ShopifySource:
     def variant_of_inventory_item(self, item_id: str) -> str | None:
         data = self.client.execute(q.INVENTORY_ITEM_VARIANT, {"id": n.gid("InventoryItem", item_id)},
                                    what=f"inventory item {item_id}")
-        item = data.get("inventoryItem") or {}
-        return n.numeric_id((item.get("variant") or {}).get("id"))
+        return n.numeric_id(n.variant_of_item(data.get("inventoryItem")))
 
     # -- bulk ------------------------------------------------------------------
     def read_orders_bulk(self, note: str | None = None) -> Iterator[Batch]:
@@ -367,14 +363,15 @@ class ShopifySource:
 
     def run_bulk(self, query: str, what: str) -> str | None:
         """Start (or pick up) a bulk query, wait for it, and return its file's URL (None when empty)."""
-        current = self.client.execute(q.CURRENT_BULK_OPERATION, what="current bulk operation")
-        running = current.get("currentBulkOperation")
-        if running and running.get("status") in ("CREATED", "RUNNING"):
-            if _same_query(running.get("query"), query):
-                operation_id = running["id"]  # ours, left running by an interrupted sync
-            else:
-                raise SyncError("Another bulk operation is running on the Shopify store; "
-                                "run the sync again once it has finished.")
+        recent = self.client.execute(q.RECENT_BULK_OPERATIONS, what="recent bulk operations")
+        running = [op for op in n.nodes((recent.get("bulkOperations") or {}))
+                   if op.get("status") in ("CREATED", "RUNNING")]
+        ours = next((op for op in running if _same_query(op.get("query"), query)), None)
+        if ours is not None:
+            operation_id = ours["id"]  # left running by an interrupted sync
+        elif running:
+            raise SyncError("Another bulk operation is running on the Shopify store; "
+                            "run the sync again once it has finished.")
         else:
             started = self.client.execute(q.BULK_RUN, {"query": query}, what=f"bulk {what} start")
             result = started.get("bulkOperationRunQuery") or {}

@@ -5,10 +5,9 @@ in ``tests/fixtures/shopify/*.json`` (they double as webhook payloads); each
 request sees them converted to the GraphQL shapes. The server:
 
 - checks ``X-Shopify-Access-Token`` (401 otherwise);
-- parses and validates every query against the 2022-07 Admin schema in the
-  fixtures plus ``connectors/shopify/schema_extension.graphql``, and refuses
-  deprecated fields (including ones deprecated after 2022-07, such as
-  ``InventoryLevel.available``) with a GraphQL error;
+- parses and validates every query against the Admin schema of API version
+  2026-10 (Shopify's introspection, ``tests/fixtures/shopify/admin-2026-10.json.gz``),
+  and refuses deprecated fields, arguments and enum values with a GraphQL error;
 - executes it with graphql-core over the records: connections page with
   ``first``/``after`` (at most 250, cursors that survive records changing),
   ``query: "updated_at:>='…'"`` filters and ``sortKey: UPDATED_AT``;
@@ -16,7 +15,7 @@ request sees them converted to the GraphQL shapes. The server:
   0, connections 2 + first × node) from a leaky bucket, answers
   ``MAX_COST_EXCEEDED`` over 1000 and ``THROTTLED`` when the bucket is short,
   and reports ``extensions.cost.throttleStatus``;
-- runs bulk operations (``bulkOperationRunQuery``, ``currentBulkOperation``,
+- runs bulk operations (``bulkOperationRunQuery``, ``bulkOperations``,
   ``node(id:)``) with Shopify's restrictions, and serves their JSONL files;
 - injects faults on demand: HTTP 429 with ``Retry-After``, 5xx bursts, slow
   answers, forced ``THROTTLED`` answers.
@@ -26,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import gzip
 import json
 import re
 import threading
@@ -41,7 +41,7 @@ from graphql import (
     TypeInfo,
     TypeInfoVisitor,
     Visitor,
-    build_schema,
+    build_client_schema,
     execute,
     get_named_type,
     graphql_sync,
@@ -56,7 +56,6 @@ from graphql.type import GraphQLNonNull
 
 from tests.emulators.shopify_store import (
     FIXTURES,
-    ROOT,
     Store,
     build_store,
     customer_node,
@@ -68,27 +67,10 @@ from tests.emulators.shopify_store import (
     product_node,
 )
 
-BASE_SCHEMA = FIXTURES / "admin-2022-07.graphql"
-EXTENSION = ROOT / "connectors" / "shopify" / "schema_extension.graphql"
+# The API version the connector asks for by default, and Shopify's introspection of its schema.
+SCHEMA_VERSION = "2026-10"
+SCHEMA_FILE = FIXTURES / f"admin-{SCHEMA_VERSION}.json.gz"
 UTC = dt.timezone.utc
-
-# Fields deprecated in Shopify's current API versions that the 2022-07 schema does not mark.
-DEPRECATED_SINCE_2022_07 = {
-    "InventoryLevel.available": "use quantities(names: [\"available\"])",
-    "InventoryLevel.incoming": "use quantities(names: [\"incoming\"])",
-    "Customer.email": "use defaultEmailAddress.emailAddress",
-    "Customer.phone": "use defaultPhoneNumber.phoneNumber",
-    "Customer.emailMarketingConsent": "use defaultEmailAddress.marketingState",
-    "Order.email": "use customer.defaultEmailAddress",
-    "ProductVariant.inventoryQuantity": "use inventoryItem.inventoryLevels",
-    "Shop.customers": "use QueryRoot.customers",
-}
-# The 2022-07 schema as Shopify served it breaks one rule graphql-core checks
-# (a deprecated Node.id implementation); nothing else is wrong with it.
-KNOWN_SCHEMA_ERRORS = {
-    "Interface field Node.id is not deprecated, so implementation field DiscountAutomaticBxgy.id must not be "
-    "deprecated."
-}
 
 MAX_COST = 1000
 MAX_PAGE = 250
@@ -96,8 +78,14 @@ MAX_PAGE = 250
 
 @lru_cache(maxsize=1)
 def schema() -> GraphQLSchema:
-    """The 2022-07 Admin schema plus the connector's extension of newer fields."""
-    return build_schema(BASE_SCHEMA.read_text() + "\n" + EXTENSION.read_text(), assume_valid=True)
+    """The Admin schema of :data:`SCHEMA_VERSION`.
+
+    ``assume_valid``: Shopify deprecates some interface fields on their implementations
+    only, which graphql-core's schema validation rejects; queries are validated all the same.
+    """
+    with gzip.open(SCHEMA_FILE, "rt", encoding="utf-8") as fh:
+        introspection = json.load(fh)
+    return build_client_schema(introspection["data"], assume_valid=True)
 
 
 def deprecated_usages(document, the_schema: GraphQLSchema | None = None) -> list[str]:
@@ -115,8 +103,6 @@ def deprecated_usages(document, the_schema: GraphQLSchema | None = None) -> list
             name = f"{parent.name}.{node.name.value}"
             if definition.deprecation_reason:
                 found.append(f"{name} ({definition.deprecation_reason})")
-            elif name in DEPRECATED_SINCE_2022_07:
-                found.append(f"{name} ({DEPRECATED_SINCE_2022_07[name]})")
 
         def enter_argument(self, node, *_):
             argument = type_info.get_argument()
@@ -371,21 +357,26 @@ def bulk_problems(text: str) -> list[str]:
     return problems
 
 
-def jsonl(data: dict) -> tuple[bytes, int]:
-    """A bulk result flattened the way Shopify writes it: nested connection nodes as their own lines."""
-    lines: list[str] = []
+def jsonl(data: dict, grouped: bool = False) -> tuple[bytes, int]:
+    """A bulk result flattened the way Shopify writes it: nested connection nodes as their own lines.
+
+    ``grouped`` (``groupObjects: true``) writes each object's children right after it; by
+    default (since 2026-01) the lines are not grouped: here, every order first, then the children.
+    """
+    parents: list[str] = []
+    children: list[str] = []
 
     def emit(obj: dict, parent: str | None) -> None:
-        record, children = {}, []
+        record, connections = {}, []
         for key, value in obj.items():
             if isinstance(value, dict) and ("edges" in value or "nodes" in value):
-                children.append(value)
+                connections.append(value)
             else:
                 record[key] = value
         if parent is not None:
             record["__parentId"] = parent
-        lines.append(json.dumps(record))
-        for child_connection in children:
+        (parents if parent is None or grouped else children).append(json.dumps(record))
+        for child_connection in connections:
             items = child_connection.get("nodes") or [e["node"] for e in child_connection.get("edges") or ()]
             for child in items:
                 emit(child, obj.get("id"))
@@ -394,6 +385,7 @@ def jsonl(data: dict) -> tuple[bytes, int]:
         items = top.get("nodes") or [e["node"] for e in top.get("edges") or ()]
         for item in items:
             emit(item, None)
+    lines = parents + children
     return ("\n".join(lines) + ("\n" if lines else "")).encode(), len(lines)
 
 
@@ -661,11 +653,16 @@ class ShopifyEmulator:
                 return self._advance(found)
             return found
 
-        def run_bulk(info, query):
-            return self.start_bulk(query)
+        def run_bulk(info, query, groupObjects=False):  # noqa: N803 - the API's argument
+            return self.start_bulk(query, grouped=groupObjects)
 
-        def current(info, type="QUERY"):  # noqa: A002
-            return self._advance(self.bulk_operations[-1]) if self.bulk_operations else None
+        def recent(info, first=None, query=None, **_):
+            # Shopify's order (newest first) and filters (``operation_type:``, ``status:``).
+            terms = dict(re.findall(r"(\w+):(\w+)", query or ""))
+            found = [self._advance(op) for op in reversed(self.bulk_operations)
+                     if terms.get("operation_type", "query").upper() == op["type"]]
+            found = [op for op in found if terms.get("status", op["status"]).upper() == op["status"]]
+            return connection(found, {"first": first}, root=False, bulk=False)
 
         return Root({
             "shop": {"__typename": "Shop", "id": gid("Shop", shop["id"]), "name": shop["name"],
@@ -683,11 +680,11 @@ class ShopifyEmulator:
             "inventoryItem": lambda info, id: items.get(id),  # noqa: A002
             "node": node,
             "nodes": lambda info, ids: [nodes.get(i) for i in ids],
-            "currentBulkOperation": current,
+            "bulkOperations": recent,
             "bulkOperationRunQuery": run_bulk,
         })
 
-    def start_bulk(self, query: str) -> dict:
+    def start_bulk(self, query: str, grouped: bool = False) -> dict:
         with self.lock:
             if any(op["status"] in ("CREATED", "RUNNING") for op in self.bulk_operations):
                 return {"bulkOperation": None, "userErrors": [{
@@ -700,7 +697,8 @@ class ShopifyEmulator:
             operation = {"__typename": "BulkOperation", "id": gid("BulkOperation", number), "status": "CREATED",
                          "query": query, "errorCode": None, "objectCount": "0", "rootObjectCount": "0",
                          "url": None, "partialDataUrl": None, "createdAt": iso(now_rest()), "completedAt": None,
-                         "type": "QUERY", "fileSize": None, "_polls": self.bulk_polls, "_number": str(number)}
+                         "type": "QUERY", "fileSize": None, "_polls": self.bulk_polls, "_number": str(number),
+                         "_grouped": grouped}
             self.bulk_operations.append(operation)
             return {"bulkOperation": operation, "userErrors": []}
 
@@ -720,7 +718,7 @@ class ShopifyEmulator:
         if result.errors:
             operation.update(status="FAILED", errorCode="INTERNAL_SERVER_ERROR")
             return
-        content, lines = jsonl(result.data)
+        content, lines = jsonl(result.data, grouped=operation["_grouped"])
         operation.update(status="COMPLETED", objectCount=str(lines), completedAt=iso(now_rest()),
                          fileSize=str(len(content)))
         if lines:

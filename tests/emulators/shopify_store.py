@@ -461,7 +461,7 @@ def variant_node(variant: dict, product: dict) -> dict:
         "product": {"id": gid("Product", product["id"])},
         "inventoryItem": {"id": gid("InventoryItem", variant["inventory_item_id"]),
                           "unitCost": {"amount": cost, "currencyCode": "USD"} if cost else None,
-                          "variant": {"id": gid("ProductVariant", variant["id"])}},
+                          "variants": [{"id": gid("ProductVariant", variant["id"])}]},
     }
 
 
@@ -475,7 +475,7 @@ def location_node(store: Store, location: dict) -> dict:
             "__typename": "InventoryLevel",
             "id": f"gid://shopify/InventoryLevel/{location_id}?inventory_item_id={item}",
             "updatedAt": iso(level["updated_at"]),
-            "item": {"id": gid("InventoryItem", item), "variant": {"id": gid("ProductVariant", variant["id"])}},
+            "item": {"id": gid("InventoryItem", item), "variants": [{"id": gid("ProductVariant", variant["id"])}]},
             "quantities": [
                 {"id": gid("InventoryQuantity", f"{item}-available"), "name": "available",
                  "quantity": level["available"], "updatedAt": iso(level["updated_at"])},
