@@ -28,6 +28,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from auth.keys import CookieKeyError, require_cookie_key
 from connectors.readiness import readiness_route
 from connectors.webhooks import webhook_routes
+from data.logs import configure_logging
 from data.settings import setting
 from data.warehouse import WarehouseError, close_shared, shared
 
@@ -132,6 +133,9 @@ async def lifespan(_app):
 # would get file names in the sidebar and no layout. Say up front that this
 # app routes itself.
 PagesManager.uses_pages_directory = False
+
+# Every record of the app's own modules and libraries, one line each on stderr (docker logs).
+configure_logging()
 
 # Nobody may see a figure without a login, and a login cookie signed with an
 # empty or published key could be forged: refuse to start, in one sentence.

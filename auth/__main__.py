@@ -11,6 +11,7 @@ import sys
 
 from auth.keys import CookieKeyError, ensure_cookie_key
 from auth.users import ROLES, UserError, UserStore
+from data.logs import configure_logging
 
 
 def _show_password(username: str, password: str, why: str) -> None:
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_logging()
     try:
         return int(args.func(args) or 0)
     except (UserError, CookieKeyError) as exc:

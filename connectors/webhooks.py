@@ -50,6 +50,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from connectors.webhook_errors import WebhookRejected
 from connectors.webhook_request import Refused, json_object_or_refuse, read_delivery
 from data.health import unreachable
 from data.settings import setting
@@ -127,6 +128,7 @@ def apply_delivery(wh: Warehouse, module: ModuleType, platform: str, event_id: s
         source = platform_source(platform) if topic != "ping" else None
         module.apply(wh, topic, payload, source=source)
         status = "applied"
+        log.info("%s webhook %s (%s) applied", platform, event_id, topic)
     except Exception as exc:  # noqa: BLE001 - kept on the event; the delivery is still acknowledged
         status = "failed"
         error = f"{exc.__class__.__name__}: {exc}"[:1000]
@@ -151,6 +153,7 @@ def webhook_routes(
             return PlainTextResponse(f"no webhooks for {platform}", status_code=404)
         secret = setting(module.SECRET_SETTING)
         if not secret:
+            log.warning("%s webhook refused: %s is not set", platform, module.SECRET_SETTING)
             return PlainTextResponse(
                 f"{platform} webhooks are not configured: set {module.SECRET_SETTING}", status_code=503)
         headers: Mapping[str, str] = {k.lower(): v for k, v in request.headers.items()}
@@ -165,7 +168,10 @@ def webhook_routes(
         try:
             module.verify(headers, body, secret)
         except Exception as exc:  # noqa: BLE001 - WebhookRejected or any failure to check: refused
-            log.info("%s webhook refused: %s", platform, exc.__class__.__name__)
+            # Our own sentences (WebhookRejected) say why; anything else only by its class.
+            why = str(exc) if isinstance(exc, WebhookRejected) else exc.__class__.__name__
+            log.warning("%s webhook from %s refused: %s", platform,
+                        request.client.host if request.client else "an unknown address", why)
             return PlainTextResponse("signature rejected", status_code=401)
         if not ping:
             try:
@@ -191,6 +197,7 @@ def webhook_routes(
             return PlainTextResponse("the warehouse is unreachable; retry later", status_code=503,
                                      headers={"retry-after": "60"})
         if not fresh:
+            log.info("%s webhook %s (%s) is a duplicate: already received", platform, event_id, topic)
             return PlainTextResponse("duplicate")
         task = asyncio.ensure_future(
             run_in_threadpool(apply_delivery, wh, module, platform, event_id, topic, json_object(body)))

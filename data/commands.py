@@ -3,6 +3,7 @@
 Each command lives in its own module exposing ``register(subparsers)``; the
 handler it sets as ``func`` takes the parsed arguments and returns an exit
 code. Errors a user can cause (``WarehouseError``) print one sentence and exit 2.
+Logging is configured once for every command (``data/logs.py``: ``LOG_LEVEL``, stderr).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import importlib
 import sys
 from typing import Sequence
 
+from data.logs import configure_logging
 from data.warehouse import WarehouseError
 
 
@@ -31,6 +33,7 @@ def build_parser(prog: str, description: str, modules: Sequence[str]) -> argpars
 
 def run_command(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
+    configure_logging()
     try:
         return int(args.func(args) or 0)
     except WarehouseError as exc:

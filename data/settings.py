@@ -57,6 +57,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SYNC_INTERVAL_MINUTES", "15",
             "Minutes between two automatic syncs of every configured store while the app runs (0: off; "
             "the Settings page and python -m connectors sync still sync on demand)."),
+    Setting("LOG_LEVEL", "INFO",
+            "How much the app, the worker and every command log to stderr (docker logs): DEBUG, INFO, WARNING or "
+            "ERROR. One line per event; DEBUG adds the traceback under a failure and each HTTP request the "
+            "platforms' libraries make. Secret values never appear."),
     Setting("WOOCOMMERCE_URL", None,
             "The WooCommerce site's address (https://shop.example); the REST API is read under /wp-json/wc/v3."),
     Setting("WOOCOMMERCE_KEY", None,

@@ -283,7 +283,9 @@ class GraphQLClient:
         if need <= have:
             return
         wait = min(self.max_wait, (need - have) / self.bucket.restore_rate)
-        log.info("Shopify query cost %s exceeds the %.0f points available; waiting %.2f s", cost, have, wait)
+        # A wait of a second or more is worth a line at INFO; shorter ones pace every large sync.
+        log.log(logging.INFO if wait >= 1 else logging.DEBUG,
+                "Shopify query cost %s exceeds the %.0f points available; waiting %.2f s", cost, have, wait)
         self.waits.append(wait)
         self.sleep(wait)
 

@@ -49,13 +49,17 @@ def _sources(platform: str, store_id: str | None) -> list:
 
 
 class _Progress:
+    """Records read so far, on a terminal only. The line ends in ``\r``: the next count, or the
+    next log line, writes over it."""
+
     def __init__(self) -> None:
         self.last = 0.0
+        self.shown = sys.stderr.isatty()
 
     def __call__(self, stream: str, rows: int) -> None:
         now = time.monotonic()
-        if now - self.last > 0.2:
-            print(f"\r  {stream}: {rows:,} records", end="", file=sys.stderr, flush=True)
+        if self.shown and now - self.last > 0.2:
+            print(f"  {stream}: {rows:,} records\r", end="", file=sys.stderr, flush=True)
             self.last = now
 
 
@@ -72,10 +76,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             results = run_sync(wh, source, full=args.full, progress=_Progress())
         except SyncError as exc:
-            print(f"\nerror: {exc} (what was read before is kept; run the sync again to resume)", file=sys.stderr)
+            print(f"error: {exc} (what was read before is kept; run the sync again to resume)", file=sys.stderr)
             status = 1
             continue
-        print("", file=sys.stderr)
         for r in results:
             print(f"{r.store_id} {r.stream}: {r.rows_read:,} read, {r.rows_written:,} written")
             for note in r.notes:

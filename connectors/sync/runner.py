@@ -434,6 +434,8 @@ def run_stream(
             raise
         raise SyncError(f"{store_id} {stream.name}: {result.error}") from exc
     _record_run(wh, result, started_at, finished=True)
+    log.info("sync of %s/%s: %d records read, %d rows written", store_id, stream.name, result.rows_read,
+             result.rows_written)
     return result
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from data.warehouse import connect, default_url, redact_url
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from connectors.worker import worker_app
 
     wh = connect(url)
-    print(f"worker on http://{args.host}:{args.port} for {redact_url(url)}", file=sys.stderr)
-    uvicorn.run(worker_app(wh), host=args.host, port=args.port, log_level="warning")
+    log.info("worker on http://%s:%s for %s", args.host, args.port, redact_url(url))
+    # log_config=None: uvicorn's records go through the one logging configuration (data/logs.py).
+    uvicorn.run(worker_app(wh), host=args.host, port=args.port, log_config=None)
     return 0
