@@ -15,8 +15,9 @@ WORKDIR /app
 COPY scripts/install-system.sh scripts/install-system.sh
 RUN INSTALL_SYSTEM_CLEAN=1 bash scripts/install-system.sh
 
-COPY requirements.txt .
-RUN pip install -r requirements.txt
+# The app's packages only (no test runner, browser driver or linter), each pinned with its hashes.
+COPY requirements.lock .
+RUN pip install --require-hashes --no-deps -r requirements.lock
 
 COPY . .
 

@@ -5,15 +5,27 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 DEMO_ORDERS ?= 30000
 
-.PHONY: install run demo setup test bench clean-demo
+# pyproject.toml names the dependencies; `make lock` pins them, every transitive package
+# included, with hashes: requirements.lock (the app: the Docker image) and
+# requirements-test.lock (the app, the tests and the linter: this venv).
+LOCK_OPTIONS := --generate-hashes --universal --python-version 3.11 --quiet
+
+.PHONY: install run demo setup test lint lock bench clean-demo
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements-test.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-test.lock
 	touch $@
+
+## Pin pyproject.toml's dependencies again (after adding or changing one). Pins already in the
+## lock files are kept where they still fit; `make lock UPGRADE=--upgrade` moves every package
+## to its newest release.
+lock: install
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --extra dev $(LOCK_OPTIONS) $(UPGRADE) \
+		-o requirements-test.lock
+	$(VENV)/bin/uv pip compile pyproject.toml $(LOCK_OPTIONS) -c requirements-test.lock -o requirements.lock
 
 ## Build the demo store when the warehouse has no store yet.
 demo: install
@@ -30,6 +42,10 @@ run: demo setup
 
 test: install
 	$(PY) -m pytest -n 2
+
+## ruff, configured in pyproject.toml; every `# noqa` must silence something (RUF100).
+lint: install
+	$(VENV)/bin/ruff check .
 
 bench: install
 	$(PY) -m bench

@@ -179,7 +179,7 @@ def figures_to_png(figures: Sequence[Any], width: int = 1200, height: int = 600,
     try:
         import kaleido
     except ImportError:  # pragma: no cover - kaleido is a pinned dependency
-        raise ExportError("PNG export needs the kaleido package: pip install -r requirements.txt.") from None
+        raise ExportError("PNG export needs the kaleido package: make install (or pip install -r requirements.lock).") from None
     opts = {"format": "png", "width": int(width), "height": int(height), "scale": scale}
 
     async def render() -> list[bytes]:

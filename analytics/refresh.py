@@ -271,7 +271,7 @@ def run_refresh_loop(wh: Warehouse, stop: threading.Event, hours_fn: Callable[[]
                              ", ".join(f"{r.kind} {r.status} in {r.seconds:.1f} s" for r in runs))
                 if not stop.is_set():
                     digests.send(wh, store)
-        except Exception:  # noqa: BLE001 - the loop goes on; the next check tries again
+        except Exception:  # the loop goes on; the next check tries again
             log.exception("background refresh failed")
         stop.wait(check_seconds)
     log.info("background refresh stopped")

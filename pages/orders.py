@@ -12,7 +12,6 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-import polars as pl
 import streamlit as st
 
 from analytics.formatting import format_count, format_money

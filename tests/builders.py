@@ -63,7 +63,8 @@ def add_order(
     the line's own discount plus its share of order-level discounts, as the
     connectors write it. Order totals are worked out from the lines.
     """
-    rows = [(int(l[0]), Decimal(l[1]), Decimal(l[2]), bool(l[3]) if len(l) > 3 else False) for l in lines]
+    rows = [(int(line[0]), Decimal(line[1]), Decimal(line[2]), bool(line[3]) if len(line) > 3 else False)
+            for line in lines]
     gross = sum((q * p for q, p, _, _ in rows), Decimal(0))
     discounts = sum((d for _, _, d, _ in rows), Decimal(0))
     total = gross - discounts + Decimal(shipping) + Decimal(tax) + Decimal(duties)

@@ -78,7 +78,7 @@ def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        missing("Playwright is not installed (pip install -r requirements.txt)")
+        missing("Playwright is not installed (make install)")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
         yield chromium

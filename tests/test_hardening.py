@@ -139,6 +139,39 @@ def test_the_image_is_slim_installs_through_the_ci_script_runs_as_a_user_and_che
     assert "python -m auth setup" in entry and "server.py" in entry and "connectors worker" in entry
 
 
+def _pins(name: str) -> dict[str, str]:
+    text = (ROOT / name).read_text()
+    return {m[0].lower(): m[1] for m in re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", text, re.M)}
+
+
+def test_the_image_installs_only_the_apps_locked_packages_with_their_hashes():
+    installs = [line for line in dockerfile() if line.startswith("RUN pip install")]
+    assert installs == ["RUN pip install --require-hashes --no-deps -r requirements.lock"]
+    runtime, everything = _pins("requirements.lock"), _pins("requirements-test.lock")
+    # every package pinned, each with a hash; the app's pins are the tests' pins
+    blocks = re.split(r"\n(?=[A-Za-z])", (ROOT / "requirements.lock").read_text())[1:]
+    assert len(blocks) == len(runtime) > 50
+    assert all("==" in block and "--hash=sha256:" in block for block in blocks)
+    assert {k: everything[k] for k in runtime} == runtime
+    for test_only in ("pytest", "pytest-xdist", "playwright", "aiosmtpd", "ruff", "uv"):
+        assert test_only in everything and test_only not in runtime, test_only
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {"tests", "bench", "requirements-test.lock"} <= set(ignored)
+
+
+def test_the_lock_files_pin_every_dependency_pyproject_names_at_its_version():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    runtime, everything = _pins("requirements.lock"), _pins("requirements-test.lock")
+    for lock, requirements in ((runtime, project["dependencies"]),
+                               (everything, project["dependencies"] + extras["test"] + extras["dev"])):
+        for requirement in requirements:
+            name, version = re.fullmatch(r"([A-Za-z0-9_.\-]+)(?:\[\w+\])?==(\S+)", requirement).groups()
+            assert lock.get(name.lower()) == version, f"{requirement}: run make lock"
+
+
 def test_compose_runs_the_app_timescaledb_and_the_worker_with_data_in_volumes():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]

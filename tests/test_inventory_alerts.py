@@ -37,7 +37,7 @@ def smtp_sink():
         def __init__(self):
             self.messages = []
 
-        async def handle_DATA(self, server, session, envelope):
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's handler hook
             self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content)))
             return "250 OK"
 

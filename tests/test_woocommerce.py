@@ -37,7 +37,7 @@ from analytics.metrics import sales_summary
 from connectors.sync.retry import RetryPolicy
 from connectors.sync.runner import SyncError, run_sync, saved_cursor
 from connectors.woocommerce import WooCommerceSource, source_from_settings
-from connectors.woocommerce import normalize as N
+from connectors.woocommerce import normalize as N  # noqa: N812 - the short name every WooCommerce module uses
 from connectors.woocommerce import webhook
 from connectors.woocommerce.client import store_id_for
 from connectors.woocommerce.source import site_timezone

@@ -30,7 +30,7 @@ def section(what: str) -> Iterator[None]:
         yield
     except WarehouseError as exc:
         st.error(f"{what} could not be shown: {exc}", icon=":material/error:")
-    except Exception:  # noqa: BLE001 - shown as one sentence, logged in full
+    except Exception:  # shown as one sentence, logged in full
         log.exception("%s failed", what)
         st.error(f"{what} could not be shown because of an unexpected error. Reload the page; if it keeps "
                  "happening, the server log has the details.", icon=":material/error:")

@@ -449,7 +449,7 @@ def run_feed(wh, stop: threading.Event, interval: float = 5.0, store_id: str = "
     """
     try:
         exists = wh.scalar("SELECT count(*) FROM stores WHERE store_id = :s", {"s": store_id})
-    except Exception:  # noqa: BLE001 - the feed must never take the app down
+    except Exception:  # the feed must never take the app down
         log.exception("live demo feed: cannot read the warehouse; not starting")
         return
     if not exists:
@@ -462,7 +462,7 @@ def run_feed(wh, stop: threading.Event, interval: float = 5.0, store_id: str = "
             result = feed.tick()
             failures = 0
             log.debug("live demo feed: %s", result)
-        except Exception:  # noqa: BLE001 - logged, and the next tick tries again
+        except Exception:  # logged, and the next tick tries again
             failures += 1
             log.exception("live demo feed: tick failed (%d in a row)", failures)
         stop.wait(interval if failures == 0 else min(interval * 2 ** min(failures, 8), 300.0))

@@ -425,7 +425,7 @@ def run_stream(
             if new_cursor is not None:
                 result.cursor = new_cursor
         result.status = "succeeded"
-    except Exception as exc:  # noqa: BLE001 - recorded, then re-raised as one sentence
+    except Exception as exc:  # recorded, then re-raised as one sentence
         result.status = "failed"
         result.error = str(exc) or exc.__class__.__name__
         _record_run(wh, result, started_at, finished=True)

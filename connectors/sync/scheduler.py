@@ -49,7 +49,7 @@ def sync_configured(wh: Warehouse, platforms: list[str] | None = None) -> dict[s
     outcome: dict[str, str] = {}
     try:
         names = configured_platforms() if platforms is None else platforms
-    except Exception:  # noqa: BLE001 - the scheduler never stops over one pass
+    except Exception:  # the scheduler never stops over one pass
         log.exception("automatic sync: the configured platforms could not be read")
         return outcome
     for platform in names:
@@ -59,7 +59,7 @@ def sync_configured(wh: Warehouse, platforms: list[str] | None = None) -> dict[s
             log.warning("automatic %s sync failed: %s", platform, exc)
             outcome[platform] = str(exc)
             continue
-        except Exception as exc:  # noqa: BLE001 - logged in full, the loop goes on
+        except Exception as exc:  # logged in full, the loop goes on
             log.exception("automatic %s sync failed", platform)
             outcome[platform] = f"unexpected error ({exc.__class__.__name__})"
             continue
@@ -88,7 +88,7 @@ def run_scheduler(
     while not stop.is_set():
         try:
             minutes = float(interval_minutes_fn())
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("sync scheduler: the interval could not be read")
             minutes = DEFAULT_INTERVAL_MINUTES
         if minutes <= 0:

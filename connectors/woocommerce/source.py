@@ -11,7 +11,7 @@ import polars as pl
 
 from connectors.sync.retry import RetryPolicy
 from connectors.sync.runner import Batch, Stream, SyncContext
-from connectors.woocommerce import normalize as N
+from connectors.woocommerce import normalize as N  # noqa: N812 - the short name every WooCommerce module uses
 from connectors.woocommerce.client import WooClient, store_id_for
 
 log = logging.getLogger(__name__)

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 from connectors.webhook_errors import WebhookRejected
 from connectors.webhooks import json_object
-from connectors.woocommerce import normalize as N
+from connectors.woocommerce import normalize as N  # noqa: N812 - the short name every WooCommerce module uses
 from connectors.woocommerce.client import store_id_for
 from data.rollups import refresh_orders
 

@@ -446,12 +446,12 @@ class ShopifyEmulator:
             def log_message(self, *args):  # quiet
                 pass
 
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 emulator.handle_graphql(self, body)
 
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 emulator.handle_download(self)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -670,14 +670,14 @@ class ShopifyEmulator:
                      "ianaTimezone": shop["iana_timezone"], "createdAt": iso(shop["created_at"])},
             "ordersCount": count,
             "orders": lambda info, **_: orders,
-            "order": lambda info, id: nodes.get(id),  # noqa: A002
+            "order": lambda info, id: nodes.get(id),  # noqa: A006
             "customers": lambda info, **_: customers,
             "products": lambda info, **_: products,
-            "product": lambda info, id: nodes.get(id),  # noqa: A002
+            "product": lambda info, id: nodes.get(id),  # noqa: A006
             "productVariants": lambda info, **_: variants,
             "locations": lambda info, **_: locations,
-            "location": lambda info, id=None: nodes.get(id),  # noqa: A002
-            "inventoryItem": lambda info, id: items.get(id),  # noqa: A002
+            "location": lambda info, id=None: nodes.get(id),  # noqa: A006
+            "inventoryItem": lambda info, id: items.get(id),  # noqa: A006
             "node": node,
             "nodes": lambda info, ids: [nodes.get(i) for i in ids],
             "bulkOperations": recent,

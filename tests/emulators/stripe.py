@@ -90,7 +90,7 @@ class StripeEmulator:
         emulator = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:  # http.server's name
                 emulator._handle(self)
 
             def log_message(self, *args: Any) -> None:

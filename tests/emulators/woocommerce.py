@@ -199,7 +199,8 @@ class WooEmulator:
         return record
 
     def add_product(self, product_id: int, *, name: str, created: dt.datetime, modified: dt.datetime | None = None,
-                    type: str = "simple", sku: str = "", price: str = "", stock: int | None = None,
+                    type: str = "simple",  # noqa: A002 - WooCommerce's field
+                    sku: str = "", price: str = "", stock: int | None = None,
                     status: str = "publish", category: str | None = "Clothing", meta: dict[str, str] | None = None,
                     cost: str | None = None) -> dict:
         record = copy.deepcopy(_fixture("products__retrieve_a_product.json") or {})
@@ -472,10 +473,10 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
             self.close_connection = True
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._serve("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
