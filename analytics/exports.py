@@ -8,12 +8,14 @@ integer column is a number, not a formula), decimals are written exactly as
 stored, dates and times in ISO 8601.
 
 PNG charts are drawn by kaleido in a headless Chromium (Debian's
-``/usr/bin/chromium`` unless ``BROWSER_PATH`` names another).
+``/usr/bin/chromium`` unless ``BROWSER_PATH`` names another), one for the
+process, kept open between PNGs and closed after ten idle minutes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import datetime as dt
 import os
 import re
@@ -158,13 +160,98 @@ def chromium_path() -> str | None:
     return None
 
 
-# One Chromium at a time: each render starts a browser, and two at once on a
-# small server only make both slower.
-_render_lock = threading.Lock()
+# How long the browser may stay idle before it is closed (it starts again on the next PNG), and how long
+# one batch of figures may take.
+BROWSER_IDLE_SECONDS = 600.0
+RENDER_TIMEOUT_SECONDS = 120.0
+
+
+class _Browser:
+    """One kaleido session (one headless Chromium) for the process, kept open between PNGs.
+
+    Starting Chromium is most of a PNG's cost, so the session lives in a thread of its own, with its
+    own event loop (an event loop already running in the caller, Streamlit's server or a notebook,
+    is never in the way), and renders one batch at a time. It is closed after
+    ``BROWSER_IDLE_SECONDS`` without work and at exit; a render that fails closes it, and the batch
+    is tried once more in a new one (a browser that died is replaced).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # one batch at a time
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._session: Any = None
+        self._path: str | None = None
+        self._idle: asyncio.TimerHandle | None = None
+        self.starts = 0  # browsers started so far (the tests and the benchmark read it)
+
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="png-export", daemon=True).start()
+            self._loop = loop
+            atexit.register(self.close)
+        return self._loop
+
+    async def _open(self, path: str) -> Any:
+        import kaleido
+
+        if self._session is not None and self._path != path:
+            await self._close()
+        if self._session is None:
+            # mathjax=False: no network fetch for a formula renderer the charts never use.
+            session = kaleido.Kaleido(path=path, mathjax=False, timeout=60)
+            await session.__aenter__()
+            self._session, self._path = session, path
+            self.starts += 1
+        return self._session
+
+    async def _close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            try:
+                await session.__aexit__(None, None, None)
+            except Exception:  # noqa: BLE001 - a browser that already died has nothing left to close
+                pass
+
+    def _close_soon(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+        loop = self._loop
+        self._idle = loop.call_later(BROWSER_IDLE_SECONDS, lambda: loop.create_task(self._close()))
+
+    async def _render(self, path: str, figures: Sequence[Any], opts: dict) -> list[bytes]:
+        if self._idle is not None:
+            self._idle.cancel()
+        try:
+            for attempt in (1, 2):
+                session = await self._open(path)
+                try:
+                    return [await session.calc_fig(fig, opts=opts) for fig in figures]
+                except Exception:
+                    await self._close()
+                    if attempt == 2:
+                        raise
+        finally:
+            self._close_soon()
+        raise AssertionError("unreachable")
+
+    def render(self, path: str, figures: Sequence[Any], opts: dict) -> list[bytes]:
+        with self._lock:
+            future = asyncio.run_coroutine_threadsafe(self._render(path, figures, opts), self._ensure_loop())
+            return future.result(timeout=RENDER_TIMEOUT_SECONDS)
+
+    def close(self) -> None:
+        """Close the browser now (it starts again on the next PNG)."""
+        with self._lock:
+            if self._loop is not None and self._session is not None:
+                asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(timeout=30)
+
+
+_browser = _Browser()
 
 
 def figures_to_png(figures: Sequence[Any], width: int = 1200, height: int = 600, scale: float = 1) -> list[bytes]:
-    """PNG bytes of each plotly figure, ``width`` × ``height`` CSS pixels, drawn in one browser session.
+    """PNG bytes of each plotly figure, ``width`` × ``height`` CSS pixels, drawn in the process's browser.
 
     Raises :class:`ExportError` (one sentence) when no Chromium is found or
     the render fails.
@@ -177,33 +264,15 @@ def figures_to_png(figures: Sequence[Any], width: int = 1200, height: int = 600,
             "PNG export needs Chromium: install it (apt-get install chromium) or set BROWSER_PATH to a Chrome binary."
         )
     try:
-        import kaleido
+        import kaleido  # noqa: F401 - a clear sentence when it is missing
     except ImportError:  # pragma: no cover - kaleido is a pinned dependency
-        raise ExportError("PNG export needs the kaleido package: make install (or pip install -r requirements.lock).") from None
+        raise ExportError("PNG export needs the kaleido package: make install (or pip install -r requirements.lock)."
+                          ) from None
     opts = {"format": "png", "width": int(width), "height": int(height), "scale": scale}
-
-    async def render() -> list[bytes]:
-        # mathjax=False: no network fetch for a formula renderer the charts never use.
-        async with kaleido.Kaleido(path=browser, mathjax=False, timeout=60) as session:
-            return [await session.calc_fig(fig, opts=opts) for fig in figures]
-
-    results: list = []
-
-    def run() -> None:
-        # A thread of its own, so an event loop already running in the caller
-        # (Streamlit's server, a notebook) is never in the way.
-        try:
-            results.append(asyncio.run(render()))
-        except BaseException as exc:  # noqa: BLE001 - carried back to the caller's thread
-            results.append(exc)
-
-    with _render_lock:
-        worker = threading.Thread(target=run, name="png-export", daemon=True)
-        worker.start()
-        worker.join()
-    outcome = results[0]
-    if isinstance(outcome, BaseException):
-        raise ExportError(f"The chart could not be drawn as a PNG ({type(outcome).__name__}: {outcome}).") from outcome
+    try:
+        outcome = _browser.render(browser, figures, opts)
+    except Exception as exc:  # one sentence for the page or the report
+        raise ExportError(f"The chart could not be drawn as a PNG ({type(exc).__name__}: {exc}).") from exc
     for png in outcome:
         if not png.startswith(PNG_SIGNATURE):
             raise ExportError("The chart renderer returned something that is not a PNG.")

@@ -154,3 +154,24 @@ def test_a_missing_browser_is_one_sentence(monkeypatch, tmp_path):
     monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-chrome"))
     with pytest.raises(ExportError, match="needs Chromium"):
         figure_to_png(go.Figure())
+
+
+def test_one_browser_draws_every_png_and_one_that_died_is_replaced():
+    needs_chromium()
+    from analytics import exports
+
+    exports._browser.close()
+    started = exports._browser.starts
+    first = figure_to_png(go.Figure(go.Bar(y=[1, 2])), width=300, height=200)
+    second = figure_to_png(go.Figure(go.Bar(y=[2, 1])), width=300, height=200)
+    assert first != second and png_size(second) == (300, 200)
+    assert exports._browser.starts == started + 1  # the second PNG found the browser open
+
+    # Chromium killed under the app: the next PNG is drawn all the same, in a new browser.
+    process = exports._browser._session.subprocess
+    process.kill()
+    process.wait(timeout=10)
+    assert png_size(figure_to_png(go.Figure(go.Bar(y=[3, 1])), width=300, height=200)) == (300, 200)
+    assert exports._browser.starts == started + 2
+    exports._browser.close()
+    assert exports._browser._session is None
