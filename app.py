@@ -16,7 +16,8 @@ HERE = Path(__file__).resolve().parent
 
 st.set_page_config(
     page_title="Storefront Analytics",
-    page_icon=":material/storefront:",
+    # A file of the app's own: a :material/ icon would make the browser fetch it from Google's servers.
+    page_icon=str(HERE / "ui" / "assets" / "favicon.png"),
     layout="wide",
     initial_sidebar_state="auto",
 )

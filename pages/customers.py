@@ -83,7 +83,7 @@ def plot(fig, name: str, f: Filters, title: str, *, data: pl.DataFrame | None = 
          height: int = charts.HEIGHT) -> None:
     """A chart in the house style with its PNG download (and the CSV of what it shows)."""
     charts.style(fig, title, height=height)
-    st.plotly_chart(fig, key=f"chart_{name}", config=charts.chart_config(), theme=None)
+    charts.show(fig, key=f"chart_{name}")
     with st.container(horizontal=True, gap="small"):
         chart_download(fig, name, f)
         if data is not None:

@@ -93,7 +93,7 @@ def band_chart(wh, store_id: str, start: dt.date, end: dt.date, channels, curren
     charts.style(fig, title)
     fig.update_yaxes(**charts.money_axis(currency))
     fig.update_xaxes(tickformat="%-d %b")
-    st.plotly_chart(fig, key="chart_insights_net_sales_band", config=charts.chart_config(), theme=None)
+    charts.show(fig, key="chart_insights_net_sales_band")
     data = pl.DataFrame({"date": [b["date"] for b in bands], "net_sales": [b["actual"] for b in bands],
                          "expected": [b["expected"] for b in bands], "low": [b["low"] for b in bands],
                          "high": [b["high"] for b in bands], "outside": [b["outside"] for b in bands]},

@@ -175,7 +175,7 @@ def value_chart(health: pl.DataFrame, f: Filters) -> None:
     labels = [STATUSES[s] for s in rows]
     fig = charts.ranked_bars(labels, [v for v, _ in rows.values()], title=title, kind="money",
                              currency=f.currency, shares=[v / total for v, _ in rows.values()])
-    st.plotly_chart(fig, key="chart_inventory_value", config=charts.chart_config(), theme=None)
+    charts.show(fig, key="chart_inventory_value")
     data = pl.DataFrame({"status": list(rows), "inventory_value": [v for v, _ in rows.values()],
                          "variants": [c for _, c in rows.values()]},
                         schema={"status": pl.String, "inventory_value": pl.Decimal(38, 4), "variants": pl.Int64})
@@ -260,7 +260,7 @@ def forecast_section(wh, store: Store, health: pl.DataFrame, quality: ForecastQu
         start = f.end - dt.timedelta(days=90) if f.end else dt.date.today()
         history = cached_query(_history, wh, store.store_id, variant, start, f.end, stamp)
         fig = forecast_chart(history, ahead, row)
-        st.plotly_chart(fig, key="chart_forecast", config=charts.chart_config(), theme=None)
+        charts.show(fig, key="chart_forecast")
         with st.container(horizontal=True, gap="small"):
             chart_download(fig, f"inventory_forecast_{variant}", f)
             table_download(ahead, f"inventory_forecast_{variant}", None)

@@ -85,7 +85,7 @@ def show_table(frame: pl.DataFrame, f: Filters, *, first: dict[str, str], figure
 
 def plot(fig, name: str, f: Filters, *, data: pl.DataFrame | None = None) -> None:
     """A chart with its PNG download (and the CSV of what it shows)."""
-    st.plotly_chart(fig, key=f"chart_{name}", config=charts.chart_config(), theme=None)
+    charts.show(fig, key=f"chart_{name}")
     with st.container(horizontal=True, gap="small"):
         chart_download(fig, name, f)
         if data is not None:
@@ -264,7 +264,7 @@ def breakdown(frame: pl.DataFrame, f: Filters, *, label: str, title: str, name: 
     finding = f"{labels[0]} brought {format_percent(shares[0])} of net sales" if shares[0] is not None else title
     fig = charts.ranked_bars(labels, shown["net_sales"].to_list(), title=finding, kind="money",
                              currency=f.currency, shares=shares)
-    st.plotly_chart(fig, key=f"chart_{name}", config=charts.chart_config(), theme=None)
+    charts.show(fig, key=f"chart_{name}")
     show_table(shown, f, first={label: title}, figures=figures, key=f"table_{name}")
     with st.container(horizontal=True, gap="small"):
         chart_download(fig, name, f)

@@ -295,3 +295,39 @@ def test_a_png_download_arrives(app_url, browser, owner_state, tmp_path):
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"], ids=["light", "dark"])
+def test_charts_follow_the_browsers_theme_and_nothing_comes_from_the_internet(app_url, browser, owner_state,
+                                                                               scheme):
+    """A browser set to a light or dark colour scheme: the app follows it and so do its charts, whose text
+    and background are the theme's; every request the page makes (favicon, fonts, icons) goes to the app."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, color_scheme=scheme,
+                                  storage_state=owner_state)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    try:
+        page.goto(app_url)
+        settle(page)
+        page.wait_for_selector(".js-plotly-plot .main-svg", state="attached")  # a folded tab may hold it
+        colours = page.evaluate("""() => {
+            const svg = document.querySelector('.js-plotly-plot .main-svg');
+            const title = document.querySelector('.js-plotly-plot .gtitle');
+            return {paper: svg.style.background || getComputedStyle(svg).backgroundColor,
+                    title: title ? getComputedStyle(title).fill : null,
+                    app: getComputedStyle(document.querySelector('[data-testid="stApp"]')).backgroundColor};
+        }""")
+        if scheme == "dark":
+            assert colours["title"] == "rgb(250, 250, 250)", colours
+            assert colours["paper"] in ("rgba(0, 0, 0, 0)", "transparent"), colours
+        else:
+            assert colours["title"] == "rgb(38, 39, 48)", colours
+            assert colours["paper"] in ("rgb(255, 255, 255)", "white"), colours
+        favicon = page.evaluate("() => document.querySelector('link[rel~=\"icon\"]')?.href ?? ''")
+        assert favicon.startswith(app_url), favicon
+        outside = [url for url in requested if not url.startswith((app_url, "data:", "blob:"))]
+        assert not outside, outside
+    finally:
+        context.close()

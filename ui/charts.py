@@ -30,6 +30,7 @@ COMPARISON_OPACITY = 0.55
 HEAT_SCALE = "Blues"
 
 TEMPLATE_NAME = "storefront"
+DARK_TEMPLATE_NAME = "storefront_dark"
 HEIGHT = 340
 TITLE_WIDTH = 48  # characters per title line: keeps titles inside a 390 px phone screen
 
@@ -38,26 +39,38 @@ _DATE_FORMATS = {"hour": "%H:%M", "day": "%-d %b", "week": "%-d %b", "month": "%
 _HOVER_DATES = {"hour": "%a %-d %b %H:%M", "day": "%a %-d %b %Y", "week": "week of %-d %b %Y", "month": "%B %Y"}
 
 
-def _template() -> go.layout.Template:
-    axis = dict(showgrid=True, gridcolor="#E6E6E6", zeroline=False, linecolor="#BDBDBD", ticks="",
+# The two looks: light (the default, and every PNG) and dark, for a browser in a dark theme.
+# Dark keeps the palette (Okabe-Ito reads on both), swaps black for a light grey, and lets the
+# page's own background show through.
+_LOOKS = {
+    "light": dict(text="#262730", grid="#E6E6E6", line="#BDBDBD", paper="white", hover="white", ink=BLACK),
+    "dark": dict(text="#FAFAFA", grid="#31333F", line="#555867", paper="rgba(0,0,0,0)", hover="#262730",
+                 ink="#E6E6E6"),
+}
+
+
+def _template(look: str = "light") -> go.layout.Template:
+    colours = _LOOKS[look]
+    axis = dict(showgrid=True, gridcolor=colours["grid"], zeroline=False, linecolor=colours["line"], ticks="",
                 automargin=True, title=dict(standoff=8))
     return go.layout.Template(layout=go.Layout(
-        colorway=list(PALETTE),
-        font=dict(family="Source Sans Pro, Helvetica, Arial, sans-serif", size=13, color="#262730"),
+        colorway=[colours["ink"] if c == BLACK else c for c in PALETTE],
+        font=dict(family="Source Sans Pro, Helvetica, Arial, sans-serif", size=13, color=colours["text"]),
         title=dict(font=dict(size=15), x=0, xanchor="left", y=0.97, yanchor="top", pad=dict(l=8)),
-        paper_bgcolor="white", plot_bgcolor="white",
+        paper_bgcolor=colours["paper"], plot_bgcolor=colours["paper"],
         margin=dict(l=8, r=8, t=64, b=8),
         height=HEIGHT,
         xaxis=axis, yaxis=axis,
         # Below the plot: a legend that wraps on a phone then pushes the margin, not into the title.
         legend=dict(orientation="h", x=0, xanchor="left", y=-0.12, yanchor="top", title=dict(text="")),
-        hoverlabel=dict(bgcolor="white", font=dict(size=13)),
+        hoverlabel=dict(bgcolor=colours["hover"], font=dict(size=13, color=colours["text"])),
         hovermode="closest",
         separators=".,",
     ))
 
 
-pio.templates[TEMPLATE_NAME] = _template()
+pio.templates[TEMPLATE_NAME] = _template("light")
+pio.templates[DARK_TEMPLATE_NAME] = _template("dark")
 
 
 def wrap_title(title: str, width: int = TITLE_WIDTH) -> str:
@@ -215,6 +228,23 @@ def heatmap(frame: pl.DataFrame, *, title: str, value: str = "orders") -> go.Fig
 def chart_config() -> dict[str, Any]:
     """Plotly's browser options: no mode bar (downloads are buttons), no scroll-zoom on phones."""
     return {"displayModeBar": False, "scrollZoom": False, "responsive": True}
+
+
+def in_theme(fig: go.Figure, theme: str | None) -> go.Figure:
+    """``fig`` as the browser's theme shows it: a dark copy for ``"dark"``, ``fig`` itself otherwise
+    (so a PNG made from ``fig`` stays light whatever the screen)."""
+    if theme != "dark":
+        return fig
+    dark = go.Figure(fig)
+    dark.update_layout(template=DARK_TEMPLATE_NAME)
+    return dark
+
+
+def show(fig: go.Figure, key: str) -> None:
+    """Draw ``fig`` on the page in the browser's light or dark theme (read at each rerun)."""
+    import streamlit as st
+
+    st.plotly_chart(in_theme(fig, st.context.theme.type), key=key, config=chart_config(), theme=None)
 
 
 def _short(label: str, width: int = 24) -> str:
