@@ -245,7 +245,7 @@ def byte_limit(name: str) -> int:
     except ValueError:
         value = 0.0
     if not value > 0:
-        value = float(_BY_NAME[name].default or 0)
+        value = float(BY_NAME[name].default or 0)
     return int(value * unit)
 
 

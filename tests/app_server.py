@@ -52,7 +52,7 @@ def wait_until_up(url: str, server: subprocess.Popen, seconds: float = 45) -> No
         if server.poll() is not None:
             raise RuntimeError(f"the app stopped with exit code {server.returncode}")
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:  # noqa: S310 - the local app
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:

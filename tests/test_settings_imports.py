@@ -8,7 +8,6 @@ import tomllib
 import zipfile
 from decimal import Decimal
 
-import pytest
 
 from data.warehouse import shared
 from tests.app_support import app, app_store, texts  # noqa: F401 - app_store is a fixture

@@ -39,7 +39,7 @@ from connectors.shopify.client import ShopAddress, ShopifyGraphQL, estimate_cost
 from connectors.shopify.source import DEFAULT_API_VERSION, reassemble
 from connectors.sync.retry import RetryPolicy
 from connectors.sync.runner import SyncError, run_sync, saved_cursor
-from data.settings import _BY_NAME as SETTINGS_BY_NAME
+from data.settings import BY_NAME as SETTINGS_BY_NAME
 from data.warehouse import connect
 from tests.emulators import shopify as emulator_module
 from tests.emulators.shopify import SCHEMA_VERSION, ShopifyEmulator, bulk_problems, query_problems, schema

@@ -44,7 +44,7 @@ def export_once(wh: Warehouse, folder: str) -> bool:
 
     try:
         result = export_parquet(wh, folder)
-    except Exception:  # noqa: BLE001 - the loop goes on at the next interval
+    except Exception:  # the loop goes on at the next interval
         log.exception("Parquet export to %s failed", folder)
         return False
     log.info("Parquet export: %d rows in %d partitions to %s in %.1f s",
