@@ -1,4 +1,5 @@
-"""``python -m data COMMAND``: export the warehouse, give BI tools a read-only login."""
+"""``python -m data COMMAND``: export the warehouse, give BI tools a read-only login, erase a customer's
+contact details."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from data.commands import run_command
 COMMAND_MODULES = (
     "data.export.cli",
     "data.bi_user",
+    "data.erase",
 )
 
 
 def build_parser():
-    return _build_parser("python -m data", "Export the warehouse; give BI tools a read-only login.", COMMAND_MODULES)
+    return _build_parser("python -m data", "Export the warehouse; give BI tools a read-only login; erase a "
+                         "customer's contact details.", COMMAND_MODULES)
 
 
 def main(argv: list[str] | None = None) -> int:

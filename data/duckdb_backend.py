@@ -26,6 +26,7 @@ from data.warehouse import (
     check_columns,
     check_table,
     to_duckdb_params,
+    withheld,
 )
 
 _stage_ids = itertools.count()
@@ -109,7 +110,7 @@ class DuckDBWarehouse(Warehouse):
         return cur, name
 
     def insert(self, table: str, frame: pl.DataFrame) -> int:
-        if frame.height == 0:
+        if frame.height == 0 or withheld(table):
             return 0
         cols = ", ".join(check_columns(frame.columns))
         cur, stage = self._staged(frame)
@@ -120,7 +121,7 @@ class DuckDBWarehouse(Warehouse):
         return frame.height
 
     def upsert(self, table: str, frame: pl.DataFrame, keys: Sequence[str] | None = None) -> int:
-        if frame.height == 0:
+        if frame.height == 0 or withheld(table):
             return 0
         keys = list(keys or TABLE_KEYS[table])
         frame = frame.unique(subset=keys, keep="last", maintain_order=True)

@@ -3,6 +3,7 @@
 TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "stores": ("store_id",),
     "customers": ("store_id", "customer_id"),
+    "customer_contacts": ("store_id", "customer_id"),
     "products": ("store_id", "product_id"),
     "variants": ("store_id", "variant_id"),
     "locations": ("store_id", "location_id"),

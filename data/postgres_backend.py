@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 from data import timescale
 from data.keys import TABLE_KEYS
-from data.warehouse import Warehouse, WarehouseError, check_columns, check_table, redact_url
+from data.warehouse import Warehouse, WarehouseError, check_columns, check_table, redact_url, withheld
 
 _stage_ids = itertools.count()
 
@@ -183,7 +183,7 @@ class PostgresWarehouse(Warehouse):
                 del view
 
     def insert(self, table: str, frame: pl.DataFrame) -> int:
-        if frame.height == 0:
+        if frame.height == 0 or withheld(table):
             return 0
         if table in self.time_columns():
             return self._insert_timed(table, frame)
@@ -201,7 +201,7 @@ class PostgresWarehouse(Warehouse):
         return stage
 
     def upsert(self, table: str, frame: pl.DataFrame, keys: Sequence[str] | None = None) -> int:
-        if frame.height == 0:
+        if frame.height == 0 or withheld(table):
             return 0
         keys = check_columns(list(keys or TABLE_KEYS[table]))
         frame = frame.unique(subset=keys, keep="last", maintain_order=True)

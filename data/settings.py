@@ -53,6 +53,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Hours between two background refreshes of customer scores, lifetime value models and demand "
             "forecasts while the app runs (0: off; Settings > Run now, or python -m analytics refresh, runs one on "
             "demand). A store never refreshed is refreshed soon after the app starts."),
+    Setting("STORE_CUSTOMER_CONTACTS", "on",
+            "Keep each customer's name, email and phone (from the platforms and imports) in customer_contacts, "
+            "shown on Orders, Customers and in segment CSVs, never sent to an AI provider. Set to off to keep "
+            "only email hashes: nothing is written to the table (python -m data erase-customer --all empties "
+            "it)."),
     Setting("STORE_ID", None, "The store shown by default when the warehouse holds several."),
     Setting("SYNC_INTERVAL_MINUTES", "15",
             "Minutes between two automatic syncs of every configured store while the app runs (0: off; "

@@ -193,6 +193,16 @@ def check_table(table: str) -> str:
     return table
 
 
+def withheld(table: str) -> bool:
+    """Whether rows for ``table`` are left unwritten: ``customer_contacts`` while
+    ``STORE_CUSTOMER_CONTACTS`` is off (every write path goes through ``insert``/``upsert``)."""
+    if table != "customer_contacts":
+        return False
+    from data.contacts import contacts_stored
+
+    return not contacts_stored()
+
+
 def check_columns(columns: Sequence[str]) -> list[str]:
     for c in columns:
         if not re.fullmatch(r"_?[a-z][a-z0-9_]*", c):

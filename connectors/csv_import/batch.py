@@ -25,8 +25,10 @@ REFUND_LINE_MONEY = ("subtotal", "tax")
 ORDER_COLUMNS = (
     "order_id", "order_number", "customer_id", "email_hash", "accepts_marketing", "created_at", "processed_at",
     "cancelled_at", "currency", "financial_status", "fulfillment_status", "channel", "source_name", "country",
-    *ORDER_MONEY, "discount_codes",
+    *ORDER_MONEY, "discount_codes", "customer_name", "contact_email",
 )
+# Order columns that go to customer_contacts, not to orders.
+CONTACT_COLUMNS = ("customer_name", "contact_email")
 LINE_COLUMNS = ("line_id", "order_id", "variant_id", "product_id", "sku", "title", "quantity", *LINE_MONEY,
                 "created_at")
 REFUND_COLUMNS = ("refund_id", "order_id", "created_at", *REFUND_MONEY, "note")
@@ -62,6 +64,17 @@ class OrderBatch:
             .agg(pl.col("created_at").min(), *latest)
         )
 
+    def contacts(self) -> pl.DataFrame:
+        """One row per customer with a name or email in the file: the latest given of each."""
+        return (
+            self.orders.filter(pl.col("customer_id").is_not_null()
+                               & (pl.col("customer_name").is_not_null() | pl.col("contact_email").is_not_null()))
+            .sort("created_at", "order_id")
+            .group_by("customer_id")
+            .agg(pl.col("customer_name").drop_nulls().last().alias("name"),
+                 pl.col("contact_email").drop_nulls().last().alias("email"))
+        )
+
     def variants(self) -> pl.DataFrame:
         """One row per variant: its sku, the latest title and the latest unit price it sold at."""
         return (
@@ -92,12 +105,13 @@ class OrderBatch:
         return {
             "customers": frame(self.customers(), ["customer_id", "email_hash", "created_at", "country",
                                                   "accepts_marketing"], order=("created_at", "customer_id")),
+            "customer_contacts": frame(self.contacts(), ["customer_id", "name", "email"], order=("customer_id",)),
             "products": frame(products, ["product_id", "title"], order=("product_id",)),
             "variants": frame(variants, ["variant_id", "product_id", "sku", "title", "price"], ("price",),
                               order=("variant_id",)),
             "orders": frame(
                 self.orders,
-                [c for c in ORDER_COLUMNS if c not in ("email_hash", "accepts_marketing")]
+                [c for c in ORDER_COLUMNS if c not in ("email_hash", "accepts_marketing", *CONTACT_COLUMNS)]
                 + [pl.lit(False).alias("is_test")],
                 ORDER_MONEY,
                 order=("created_at", "order_id"),
@@ -112,6 +126,12 @@ class OrderBatch:
             "refund_lines": frame(self.refund_lines, list(REFUND_LINE_COLUMNS), REFUND_LINE_MONEY,
                                   order=("refund_id", "line_id")),
         }
+
+
+def with_contact_email(orders: pl.DataFrame) -> pl.DataFrame:
+    """``orders`` with ``contact_email``: the address as given, trimmed and lower-cased, for
+    ``customer_contacts`` (the ``email`` column itself is replaced by its hash)."""
+    return orders.with_columns(pl.col("email").str.strip_chars().str.to_lowercase().alias("contact_email"))
 
 
 def with_fallback_titles(products: pl.DataFrame) -> pl.DataFrame:

@@ -1,7 +1,7 @@
 """The generic order-lines CSV of SCHEMA.md: one row per order line.
 
 Required: ``order_id``, ``created_at``, ``sku``, ``quantity``, ``unit_price``.
-Optional: ``customer_id``, ``email``, ``product_title``, ``currency``,
+Optional: ``customer_id``, ``email``, ``customer_name``, ``product_title``, ``currency``,
 ``discount`` and ``tax`` (the line's), ``shipping`` and ``shipping_tax``
 (order level), ``country``, ``channel``, ``financial_status``.
 
@@ -10,10 +10,10 @@ Rules the import applies:
 - ``created_at`` without an offset is a wall-clock time in the store's
   timezone; with one (``Z``, ``+01:00``) it is that instant.
 - Order-level values (``shipping``, ``shipping_tax``, ``financial_status``,
-  ``customer_id``, ``email``, ``country``, ``channel``, and the ``created_at``
-  of its sale rows) must agree on every row of an order that gives them; an
-  empty cell takes the order's value. A line that repeats another cell for
-  cell is refused (it would count the sale twice).
+  ``customer_id``, ``email``, ``customer_name``, ``country``, ``channel``, and
+  the ``created_at`` of its sale rows) must agree on every row of an order that
+  gives them; an empty cell takes the order's value. A line that repeats
+  another cell for cell is refused (it would count the sale twice).
 - An order is created at its sale rows' ``created_at``; its lines are its sale
   rows in file order, numbered ``<order_id>:1``, ``<order_id>:2``, ...
 - A row with a negative quantity returns that many units of its sku from the
@@ -40,6 +40,7 @@ from connectors.csv_import.batch import (
     OrderBatch,
     customer_id_of,
     variant_id_of,
+    with_contact_email,
 )
 from connectors.csv_import.cells import (
     FINANCIAL_STATUSES,
@@ -72,13 +73,14 @@ from connectors.csv_import.cells import (
 )
 
 REQUIRED = ("order_id", "created_at", "sku", "quantity", "unit_price")
-OPTIONAL = ("customer_id", "email", "product_title", "currency", "discount", "tax", "shipping", "shipping_tax",
-            "country", "channel", "financial_status")
+OPTIONAL = ("customer_id", "email", "customer_name", "product_title", "currency", "discount", "tax", "shipping",
+            "shipping_tax", "country", "channel", "financial_status")
 MONEY_COLUMNS = ("unit_price", "discount", "tax", "shipping", "shipping_tax")
 # Order-level columns and the parsed column compared across an order's rows (created_at: its sale rows').
 ORDER_LEVEL = {
     "created_at": "_sale_created", "shipping": "_shipping", "shipping_tax": "_shipping_tax",
-    "financial_status": "_status", "customer_id": "customer_id", "email": "_email", "country": "_country",
+    "financial_status": "_status", "customer_id": "customer_id", "email": "_email",
+    "customer_name": "_customer_name", "country": "_country",
     "channel": "_channel_raw",
 }
 
@@ -99,6 +101,7 @@ def build(frame: pl.DataFrame, *, timezone: str, currency: str) -> OrderBatch:
         **{f"_{c}": money(c) for c in MONEY_COLUMNS},
         _status=lower_words("financial_status"),
         _email=pl.col("email").str.to_lowercase(),
+        _customer_name=pl.col("customer_name").str.strip_chars(),
         _country=country_code("country"),
         _channel_raw=pl.col("channel"),
     )
@@ -186,13 +189,14 @@ def _orders(rows: pl.DataFrame, currency: str) -> pl.DataFrame:
         pl.col("_created").filter(sale).min().alias("created_at"),
         first_given("customer_id"),
         first_given("_email").alias("email"),
+        first_given("_customer_name").alias("customer_name"),
         first_given("_status").alias("financial_status"),
         first_given("_channel_raw").alias("source_name"),
         first_given("_country").alias("country"),
         first_given("_shipping").alias("total_shipping"),
         first_given("_shipping_tax").alias("_shipping_tax"),
     )
-    orders = email_hashes(orders, "email")
+    orders = email_hashes(with_contact_email(orders), "email")
     return orders.with_columns(
         order_number=pl.col("order_id"),
         customer_id=customer_id_of(pl.col("customer_id"), pl.col("email_hash")),

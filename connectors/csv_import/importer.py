@@ -222,6 +222,8 @@ def keep_known_details(wh: Warehouse, store_id: str, tables: dict[str, pl.DataFr
     )
     tables["customers"] = _merge(tables["customers"], known, "customer_id",
                                  coalesce=("email_hash", "country", "accepts_marketing"), earliest=("created_at",))
+    known = wh.query("SELECT customer_id, name, email FROM customer_contacts WHERE store_id = :s", params)
+    tables["customer_contacts"] = _merge(tables["customer_contacts"], known, "customer_id", coalesce=("name", "email"))
     known = wh.query("SELECT product_id, title FROM products WHERE store_id = :s", params)
     tables["products"] = _merge(tables["products"], known, "product_id", coalesce=("title",))
     known = wh.query("SELECT variant_id, title FROM variants WHERE store_id = :s", params)

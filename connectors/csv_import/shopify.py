@@ -43,6 +43,7 @@ from connectors.csv_import.batch import (
     OrderBatch,
     customer_id_of,
     variant_id_of,
+    with_contact_email,
 )
 from connectors.csv_import.cells import (
     FINANCIAL_STATUSES,
@@ -81,6 +82,7 @@ COLUMNS = {
     "Name": "name",
     "Id": "id",
     "Email": "email",
+    "Billing Name": "customer_name",
     "Financial Status": "financial_status",
     "Fulfillment Status": "fulfillment_status",
     "Accepts Marketing": "accepts_marketing",
@@ -210,7 +212,7 @@ def _orders(rows: pl.DataFrame, currency: str) -> pl.DataFrame:
     """One row per order from the order-level fields of its first row (the first value given)."""
     orders = rows.group_by("name").agg(
         pl.col(ROW).min().alias("_first_row"),
-        first_given("id"), first_given("email"),
+        first_given("id"), first_given("email"), first_given("customer_name"),
         first_given("_created").alias("created_at"), first_given("_cancelled").alias("cancelled_at"),
         first_given("_financial").alias("financial_status"), first_given("_fulfillment").alias("fulfillment_status"),
         first_given("_marketing").alias("accepts_marketing"), first_given("source").alias("source_name"),
@@ -223,7 +225,7 @@ def _orders(rows: pl.DataFrame, currency: str) -> pl.DataFrame:
         order = missing.row(0, named=True)
         raise CsvImportError(f"row {order['_first_row']}, column Created at: the first row of order "
                              f"{order['name']} has no creation time")
-    orders = email_hashes(orders, "email").with_columns(
+    orders = email_hashes(with_contact_email(orders), "email").with_columns(
         order_id=pl.coalesce("id", "name"),
         order_number=pl.col("name"),
         customer_id=customer_id_of(pl.lit(None, dtype=pl.String), pl.col("email_hash")),

@@ -19,7 +19,8 @@ Both shapes give the same rows for the same order, by SCHEMA.md's rules:
   every tax paid back (lines and shipping), ``total_refunded`` the money paid
   back;
 - statuses and channels take SCHEMA.md's values, the raw source name is kept;
-- customers keep only the sha256 of their trimmed, lower-cased email.
+- customers keep only the sha256 of their trimmed, lower-cased email; the
+  name, address and phone go to ``customer_contacts`` (see data/contacts.py).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
 import polars as pl
+
+from data.contacts import SCHEMA as CONTACTS_SCHEMA
+from data.contacts import contact_row, person_name
 
 UTC = dt.timezone.utc
 PLACES = Decimal("0.0001")
@@ -45,6 +49,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "customers": {"store_id": pl.String, "customer_id": pl.String, "email_hash": pl.String, "created_at": TIME,
                   "country": pl.String, "accepts_marketing": pl.Boolean, "tags": pl.String, "updated_at": TIME,
                   "_synced_at": TIME},
+    "customer_contacts": CONTACTS_SCHEMA,
     "products": {"store_id": pl.String, "product_id": pl.String, "title": pl.String, "product_type": pl.String,
                  "vendor": pl.String, "status": pl.String, "created_at": TIME, "updated_at": TIME,
                  "_synced_at": TIME},
@@ -433,6 +438,17 @@ def add_customer(rows: Rows, customer: Mapping[str, Any]) -> None:
         "tags": ", ".join(customer.get("tags") or []) or None,
         "updated_at": timestamp(customer.get("updatedAt")),
     })
+    add_contact(rows, numeric_id(customer["id"]),
+                name=person_name(customer.get("firstName"), customer.get("lastName")),
+                email=email.get("emailAddress"), phone=(customer.get("defaultPhoneNumber") or {}).get("phoneNumber"),
+                updated_at=timestamp(customer.get("updatedAt")))
+
+
+def add_contact(rows: Rows, customer_id: str | None, **details: Any) -> None:
+    """The customer's name, email and phone, when any is given (data/contacts.py)."""
+    row = contact_row(rows.store_id, customer_id, **details)
+    if row is not None:
+        rows.add("customer_contacts", {k: v for k, v in row.items() if k not in ("store_id", "_synced_at")})
 
 
 def add_product(rows: Rows, product: Mapping[str, Any]) -> None:

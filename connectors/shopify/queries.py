@@ -187,8 +187,9 @@ query Customers($first: Int!, $after: String, $query: String) {
   customers(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {
     pageInfo { hasNextPage endCursor }
     nodes {
-      id createdAt updatedAt tags
+      id createdAt updatedAt tags firstName lastName
       defaultEmailAddress { emailAddress marketingState }
+      defaultPhoneNumber { phoneNumber }
       defaultAddress { countryCodeV2 }
     }
   }

@@ -15,6 +15,7 @@ from connectors.shopify.normalize import (
     PLACES,
     ZERO,
     Rows,
+    add_contact,
     decimal,
     email_hash,
     merge_refund_line,
@@ -25,6 +26,7 @@ from connectors.shopify.normalize import (
     rest_money,
     timestamp,
 )
+from data.contacts import person_name
 
 
 def _lines_total(items: Iterable[Mapping[str, Any]], name: str) -> Decimal:
@@ -151,6 +153,10 @@ def add_customer(rows: Rows, customer: Mapping[str, Any]) -> None:
         "accepts_marketing": accepts, "tags": customer.get("tags") or None,
         "updated_at": timestamp(customer.get("updated_at")),
     })
+    add_contact(rows, numeric_id(customer["id"]),
+                name=person_name(customer.get("first_name"), customer.get("last_name")),
+                email=customer.get("email"), phone=customer.get("phone"),
+                updated_at=timestamp(customer.get("updated_at")))
 
 
 def add_product(rows: Rows, product: Mapping[str, Any]) -> None:

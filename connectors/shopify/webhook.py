@@ -52,6 +52,7 @@ TOPICS = ORDER_TOPICS | REFUND_TOPICS | PRODUCT_TOPICS | CUSTOMER_TOPICS | INVEN
 GUARDED = {
     "orders": ("order_id",),
     "customers": ("customer_id",),
+    "customer_contacts": ("customer_id",),
     "products": ("product_id",),
     "variants": ("variant_id",),
     "inventory_levels": ("variant_id", "location_id"),

@@ -40,6 +40,9 @@ from typing import Any, Iterable, Mapping
 
 import polars as pl
 
+from data.contacts import SCHEMA as CONTACTS_SCHEMA
+from data.contacts import contact_row
+
 from connectors.stripe.money import currency_code, from_minor_units
 
 UTC = dt.timezone.utc
@@ -70,6 +73,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "store_id": pl.String, "customer_id": pl.String, "email_hash": pl.String, "created_at": TIMESTAMP,
         "country": pl.String, "updated_at": TIMESTAMP, "_synced_at": TIMESTAMP,
     },
+    "customer_contacts": CONTACTS_SCHEMA,
 }
 
 # The column each table's rows are ordered by: an older state never overwrites a newer one.
@@ -266,11 +270,18 @@ def customer_rows(customer: Mapping[str, Any], store_id: str, updated_at: dt.dat
     if customer.get("deleted"):
         return {}
     address = customer.get("address") or ((customer.get("shipping") or {}).get("address")) or {}
-    return {"customers": [{
+    rows: Rows = {"customers": [{
         "store_id": store_id, "customer_id": customer["id"], "email_hash": email_hash(customer.get("email")),
         "created_at": timestamp(customer.get("created")), "country": address.get("country"),
         "updated_at": updated_at,
     }]}
+    shipping = customer.get("shipping") or {}
+    contact = contact_row(store_id, customer["id"], name=customer.get("name") or shipping.get("name"),
+                          email=customer.get("email"), phone=customer.get("phone") or shipping.get("phone"),
+                          updated_at=updated_at)
+    if contact is not None:
+        rows["customer_contacts"] = [{k: v for k, v in contact.items() if k != "_synced_at"}]
+    return rows
 
 
 ROWS_OF = {

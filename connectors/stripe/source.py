@@ -200,7 +200,8 @@ class StripeSource:
                 # Newest first: a deletion hides the same customer's older updates (``seen``).
                 gone = [customer_id for event in page if (customer_id := normalize.deleted_customer(event, seen))]
                 if gone:
-                    yield Batch(deletes={"customers": normalize.customer_keys(self.store_id, gone)})
+                    keys = normalize.customer_keys(self.store_id, gone)
+                    yield Batch(deletes={"customers": keys, "customer_contacts": keys})
                 rows = normalize.merge_rows(self.event_rows(event, seen) for event in page)
                 yield from self._batches(rows, cursor if last else None, note if last else None,
                                          rows_read=len(page))

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 SECRET_SETTING = "STRIPE_WEBHOOK_SECRET"
 SIGNATURE_HEADER = "stripe-signature"
 TOLERANCE_SECONDS = 300
-WRITE_ORDER = ("transactions", "disputes", "payouts", "customers")
+WRITE_ORDER = ("transactions", "disputes", "payouts", "customers", "customer_contacts")
 
 
 def _signature_parts(header: str) -> tuple[int | None, list[str]]:
@@ -156,7 +156,9 @@ def apply(wh: "Warehouse", topic: str, payload: dict, *, source: "StripeSource |
     store = source.store_id if source is not None else _store_of(wh, payload)
     gone = normalize.deleted_customer(payload)
     if gone:
-        wh.delete_keys("customers", normalize.customer_keys(store, [gone]))
+        with wh.transaction():
+            for table in ("customer_contacts", "customers"):
+                wh.delete_keys(table, normalize.customer_keys(store, [gone]))
         return []
     if source is not None:
         rows = source.event_rows(payload, with_refunds=True)

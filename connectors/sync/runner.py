@@ -41,7 +41,7 @@ UTC = dt.timezone.utc
 
 # Parents before children, so a batch never points at a row not yet written.
 WRITE_ORDER = (
-    "stores", "locations", "customers", "products", "variants", "orders", "order_lines", "refunds",
+    "stores", "locations", "customers", "customer_contacts", "products", "variants", "orders", "order_lines", "refunds",
     "refund_lines", "transactions", "payouts", "disputes", "inventory_levels", "inventory_snapshots",
     "web_events",
 )

@@ -13,6 +13,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import polars as pl
 
+from data.contacts import SCHEMA as CONTACTS_SCHEMA
+from data.contacts import contact_row, person_name
+
 UTC = dt.timezone.utc
 MONEY = pl.Decimal(18, 4)
 TIMESTAMP = pl.Datetime("us", "UTC")
@@ -57,6 +60,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "store_id": pl.String, "customer_id": pl.String, "email_hash": pl.String, "country": pl.String,
         "_synced_at": TIMESTAMP,
     },
+    "customer_contacts": CONTACTS_SCHEMA,
     "products": {
         "store_id": pl.String, "product_id": pl.String, "title": pl.String, "product_type": pl.String,
         "vendor": pl.String, "status": pl.String, "created_at": TIMESTAMP, "updated_at": TIMESTAMP,
@@ -295,7 +299,7 @@ def order_tables(
     ship_to = order.get("shipping") or {}
     country = (ship_to.get("country") or billing.get("country") or None)
     customer_id = text_id(order.get("customer_id"))
-    tables: dict[str, list[dict]] = {"customers": []}
+    tables: dict[str, list[dict]] = {"customers": [], "customer_contacts": []}
     if customer_id is None:
         guest = email_hash(billing.get("email"))
         if guest:
@@ -304,6 +308,9 @@ def order_tables(
                 "store_id": store_id, "customer_id": customer_id, "email_hash": guest,
                 "country": billing.get("country") or country, "_synced_at": synced_at,
             })
+            # A guest is known only by their orders: the billing details are their contact.
+            tables["customer_contacts"] = [r for r in [billing_contact(store_id, customer_id, billing, modified,
+                                                                        synced_at)] if r]
     codes = [c.get("code") for c in order.get("coupon_lines") or () if c.get("code")]
     total_price = money(order.get("total"))
     tables["orders"] = [{
@@ -386,6 +393,25 @@ def customer_row(store_id: str, customer: Mapping[str, Any], synced_at: dt.datet
         "tags": customer.get("role") or None, "updated_at": record_time(customer, "date_modified") or created,
         "_synced_at": synced_at,
     }
+
+
+def billing_contact(store_id: str, customer_id: str, billing: Mapping[str, Any], updated_at: dt.datetime | None,
+                    synced_at: dt.datetime, email: Any = None) -> dict | None:
+    """The ``customer_contacts`` row of a billing address (name, email, phone), or ``None``."""
+    return contact_row(store_id, customer_id, name=person_name(billing.get("first_name"), billing.get("last_name")),
+                       email=email or billing.get("email"), phone=billing.get("phone"), updated_at=updated_at,
+                       synced_at=synced_at)
+
+
+def customer_contact(store_id: str, customer: Mapping[str, Any], synced_at: dt.datetime) -> dict | None:
+    """A registered customer's contact: their account name, else their billing name."""
+    billing = customer.get("billing") or {}
+    row = billing_contact(store_id, str(customer["id"]), billing, record_time(customer, "date_modified")
+                          or record_time(customer, "date_created"), synced_at, email=customer.get("email"))
+    name = person_name(customer.get("first_name"), customer.get("last_name"))
+    if row is not None and name:
+        row["name"] = name
+    return row
 
 
 # -- catalogue ----------------------------------------------------------------

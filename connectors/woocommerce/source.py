@@ -225,13 +225,16 @@ class WooCommerceSource:
         params = {"orderby": "id", "order": "asc"}
         for records, _page, _total in self.client.pages("customers", params, per_page=self.per_page):
             now = dt.datetime.now(UTC)
-            rows = []
+            rows, contacts = [], []
             for customer in records:
                 row = N.customer_row(self.store_id, customer, now)
                 latest = _later(latest, row["updated_at"])
                 if since is None or row["updated_at"] is None or row["updated_at"] >= since:
                     rows.append(row)
-            yield Batch(tables={"customers": N.frame("customers", rows)}, cursor=None, rows_read=len(records))
+                    contacts.append(N.customer_contact(self.store_id, customer, now))
+            yield Batch(tables={"customers": N.frame("customers", rows),
+                                "customer_contacts": N.frame("customer_contacts", [c for c in contacts if c])},
+                        cursor=None, rows_read=len(records))
         if latest is not None:
             yield Batch(cursor=_iso(latest), rows_read=0)
 
@@ -240,7 +243,7 @@ class WooCommerceSource:
         for records, latest in self._walk_modified("orders", context):
             now = dt.datetime.now(UTC)
             tables: dict[str, list[dict]] = {"orders": [], "order_lines": [], "refunds": [], "refund_lines": [],
-                                             "customers": []}
+                                             "customers": [], "customer_contacts": []}
             for order in records:
                 refunds = self.order_refunds(order)
                 for table, rows in N.order_tables(self.store_id, order, refunds, now).items():

@@ -219,6 +219,8 @@ def _apply_order(wh, store: str, event: str, payload: dict, source) -> list[str]
         wh.upsert("orders", N.frame("orders", tables["orders"]))
         if tables["customers"]:
             wh.upsert("customers", N.frame("guest_customers", tables["customers"]))
+        if tables["customer_contacts"]:
+            wh.upsert("customer_contacts", N.frame("customer_contacts", tables["customer_contacts"]))
         for table in ("order_lines", "refunds", "refund_lines"):
             if tables[table]:
                 wh.upsert(table, N.frame(table, tables[table]))
@@ -266,7 +268,8 @@ def _apply_customer(wh, store: str, event: str, payload: dict, source) -> None:
     customer_id = str(payload["id"])
     if event == "deleted":
         with _writing(wh):
-            wh.delete_keys("customers", N.key_frame(store, "customer_id", [customer_id]), ["store_id", "customer_id"])
+            for table in ("customer_contacts", "customers"):
+                wh.delete_keys(table, N.key_frame(store, "customer_id", [customer_id]), ["store_id", "customer_id"])
         return
     row = N.customer_row(store, payload, dt.datetime.now(UTC))
     _ensure_store(wh, store, source)
@@ -274,3 +277,6 @@ def _apply_customer(wh, store: str, event: str, payload: dict, source) -> None:
         if _is_stale(_stored_time(wh, "customers", "customer_id", store, customer_id), row["updated_at"]):
             return
         wh.upsert("customers", N.frame("customers", [row]))
+        contact = N.customer_contact(store, payload, row["_synced_at"])
+        if contact:
+            wh.upsert("customer_contacts", N.frame("customer_contacts", [contact]))

@@ -440,6 +440,9 @@ def customer_node(customer: dict) -> dict:
         "defaultEmailAddress": ({"emailAddress": customer["email"], "marketingState": state.upper()}
                                 if customer.get("email") else None),
         "defaultAddress": {"countryCodeV2": address.get("country_code")} if address else None,
+        "firstName": customer.get("first_name"), "lastName": customer.get("last_name"),
+        "defaultPhoneNumber": ({"phoneNumber": customer["phone"], "marketingState": "NOT_SUBSCRIBED"}
+                               if customer.get("phone") else None),
     }
 
 
