@@ -78,7 +78,8 @@ SORT_LABELS = {
     "fulfillment_status": "Fulfillment status",
 }
 
-LIST_COLUMNS = ("order_id", "order_number", "placed_at", "customer_id", "items", "total", "currency",
+LIST_COLUMNS = ("order_id", "order_number", "placed_at", "customer_id", "customer_name", "customer_email", "items",
+                "total", "currency",
                 "financial_status", "fulfillment_status", "channel")
 
 
@@ -182,6 +183,9 @@ def _where(query: OrderQuery) -> tuple[str, dict[str, Any]]:
             "o.order_number LIKE :search_like ESCAPE '\\'",
             "o.order_id = :search",
             "o.customer_id LIKE :search_like ESCAPE '\\'",
+            # A name or address kept in customer_contacts (empty when STORE_CUSTOMER_CONTACTS is off).
+            "o.customer_id IN (SELECT cc.customer_id FROM customer_contacts cc WHERE cc.store_id = :store_id "
+            "AND (LOWER(cc.name) LIKE LOWER(:search_like) ESCAPE '\\' OR cc.email = LOWER(:search)))",
         ]
         if "@" in text:
             params["search_email_hash"] = hashlib.sha256(text.lower().encode("utf-8")).hexdigest()
@@ -215,7 +219,11 @@ WITH listed AS (
 -- (a freshly loaded PostgreSQL table has none until it is analyzed).
 SELECT listed.*,
        COALESCE((SELECT CAST(SUM(l.quantity) AS BIGINT) FROM order_lines l
-                 WHERE l.store_id = :store_id AND l.order_id = listed.order_id), 0) AS items
+                 WHERE l.store_id = :store_id AND l.order_id = listed.order_id), 0) AS items,
+       (SELECT cc.name FROM customer_contacts cc
+        WHERE cc.store_id = :store_id AND cc.customer_id = listed.customer_id) AS customer_name,
+       (SELECT cc.email FROM customer_contacts cc
+        WHERE cc.store_id = :store_id AND cc.customer_id = listed.customer_id) AS customer_email
 FROM listed
 ORDER BY {order_by}
 """
@@ -232,8 +240,8 @@ def _local_naive(frame: pl.DataFrame, column: str, timezone: str, alias: str) ->
 def _empty_list() -> pl.DataFrame:
     return pl.DataFrame(schema={
         "order_id": pl.String, "order_number": pl.String, "placed_at": pl.Datetime("us"),
-        "customer_id": pl.String, "items": pl.Int64, "total": pl.Decimal(18, 4), "currency": pl.String,
-        "financial_status": pl.String, "fulfillment_status": pl.String, "channel": pl.String,
+        "customer_id": pl.String, "customer_name": pl.String, "customer_email": pl.String, "items": pl.Int64,
+        "total": pl.Decimal(18, 4), "currency": pl.String, "financial_status": pl.String, "fulfillment_status": pl.String, "channel": pl.String,
     })
 
 
@@ -246,7 +254,7 @@ def _list_frame(wh: Warehouse, query: OrderQuery, limit: str, params: dict[str, 
     return raw.select(
         "order_id", "order_number",
         _local_naive(raw, "created_at", query.timezone, "placed_at"),
-        "customer_id",
+        "customer_id", pl.col("customer_name").cast(pl.String), pl.col("customer_email").cast(pl.String),
         pl.col("items").cast(pl.Int64),
         pl.col("total_price").alias("total"),
         "currency", "financial_status", "fulfillment_status", "channel",
@@ -286,8 +294,9 @@ _ORDER_SQL = """
 SELECT o.order_id, o.order_number, o.created_at, o.cancelled_at, o.customer_id, o.channel, o.source_name,
        o.country, o.currency, o.financial_status, COALESCE(o.fulfillment_status, 'unfulfilled') AS fulfillment_status,
        o.subtotal, o.total_discounts, o.total_shipping, o.total_tax, o.total_duties, o.total_price,
-       o.discount_codes, o.is_test
+       o.discount_codes, o.is_test, cc.name AS customer_name, cc.email AS customer_email
 FROM orders o
+LEFT JOIN customer_contacts cc ON cc.store_id = o.store_id AND cc.customer_id = o.customer_id
 WHERE o.store_id = :store_id AND o.order_id = :order_id
 """
 

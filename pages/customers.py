@@ -51,9 +51,11 @@ QUESTION = ("Who your best customers are, who is slipping away, what a customer 
 REFRESH_NOW = "refresh the customer scores (Model settings, at the bottom of the page)"
 AT_RISK_ROWS = 15
 CLV_ROWS = 100
-EXPORT_COLUMNS = ("customer_id", "email_hash", "country", "accepts_marketing", "rfm_segment", "r_score", "f_score",
+EXPORT_COLUMNS = ("customer_id", "customer_name", "customer_email", "email_hash", "country", "accepts_marketing", "rfm_segment", "r_score", "f_score",
                   "m_score", "recency_days", "frequency", "monetary", "p_alive", "predicted_clv")
 HEATMAP_HEIGHT = 480
+CONTACT_HELP = ("The customer's name as the store or import gave it; – when none is kept "
+                "(STORE_CUSTOMER_CONTACTS off, or erased).")
 REPEAT_WINDOW_DAYS = 90
 DEFINITIONS = {
     "rfm": "Recency (days since the last order), frequency (orders) and monetary (net sales) over the window, "
@@ -104,12 +106,14 @@ def table(frame: pl.DataFrame, name: str, f: Filters, config: dict[str, Any], *,
 def value_columns(f: Filters, extra: str, extra_column: Any) -> dict[str, Any]:
     """The columns of a list of customers and their value, with one more before the predicted value."""
     return {
-        "customer_id": st.column_config.TextColumn("Customer"),
-        "rfm_segment": st.column_config.TextColumn("Segment"),
+        "customer_name": st.column_config.TextColumn("Customer", help=CONTACT_HELP),
         "historical_value": money_column("Historical value", f.currency, DEFINITIONS["historical"]),
+        "rfm_segment": st.column_config.TextColumn("Segment"),
         "p_alive": percent_column("P(alive)", DEFINITIONS["p_alive"]),
         extra: extra_column,
         "predicted_clv": money_column("Predicted value", f.currency, DEFINITIONS["predicted"]),
+        "customer_email": st.column_config.TextColumn("Email"),
+        "customer_id": st.column_config.TextColumn("Customer id"),
     }
 
 
@@ -199,8 +203,8 @@ def segments_section(wh, view: CustomerOverview, f: Filters, rfm_run: dict) -> N
     sizes = dict(summary.select("segment", "customers").iter_rows())
     present = [s for s in SEGMENTS if sizes.get(s)]
     chosen = st.selectbox("Export a segment for a campaign", present, key="customers_export_segment",
-                          help="A CSV of the segment's customers (id, email hash, country, scores) for an email or "
-                               "ads tool.")
+                          help="A CSV of the segment's customers (id, name, email, email hash, country, scores) for "
+                               "an email or ads tool.")
     st.caption(f"{sizes[chosen]:,} customers. {PLAYBOOKS[chosen]}")
     table_download(lambda: customer_table(wh, f.store_id, as_of, chosen).select(*EXPORT_COLUMNS),
                    f"customers_segment_{chosen}", f, label=f"Download {chosen} customers",

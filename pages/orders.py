@@ -60,7 +60,7 @@ def list_query(filters: Filters) -> OrderQuery:
     search_column, financial_column, fulfillment_column, sort_column, direction_column = st.columns(
         [2.2, 1.6, 1.6, 1.4, 1.4], gap="small", vertical_alignment="bottom")
     search = search_column.text_input(
-        "Search", key="orders_search", placeholder="Order number, customer id or email",
+        "Search", key="orders_search", placeholder="Order number, customer name, id or email",
         help="An order number (1001 finds #1001), an order or customer id, or a customer's email address "
              "(matched by its hash: addresses are never stored).", persist_state="session",
     )
@@ -135,13 +135,16 @@ def order_table(page: OrderPage, filters: Filters, query: OrderQuery) -> None:
     st.dataframe(
         shown, key=table_key, on_select=picked_from_table, selection_mode="single-row", hide_index=True,
         width="stretch", placeholder="–", height=min(rows.height, 15) * 35 + 38,
-        column_order=["order_number", "placed_at", "customer_id", "items", "total", "financial_status",
-                      "fulfillment_status", "channel"],
+        column_order=["order_number", "placed_at", "customer_name", "total", "items", "financial_status",
+                      "fulfillment_status", "channel", "customer_email", "customer_id"],
         column_config={
             "order_number": st.column_config.TextColumn("Order", pinned=True),
             "placed_at": time_column("Placed", "When the order was placed, store time."),
-            "customer_id": st.column_config.TextColumn(
-                "Customer", help="The customer's id in the store (never an email address); – for a guest."),
+            "customer_name": st.column_config.TextColumn(
+                "Customer", help="The customer's name as the store or import gave it; – for a guest or when "
+                                 "contact details are not kept (STORE_CUSTOMER_CONTACTS)."),
+            "customer_email": st.column_config.TextColumn("Email"),
+            "customer_id": st.column_config.TextColumn("Customer id", help="The customer's id in the store."),
             "items": count_column("Items", "Units on the order's lines."),
             "total": money_column("Total", filters.currency, TOTAL_HELP),
             "financial_status": st.column_config.TextColumn("Payment"),
@@ -187,6 +190,14 @@ def pick_order(page: OrderPage, filters: Filters) -> str | None:
                         placeholder="Choose an order on this page (or tap its row)")
 
 
+def customer_words(order: dict) -> str:
+    """``Ana Lima (ana@example.com)``, else the customer's id, else ``guest``."""
+    name, email = order.get("customer_name"), order.get("customer_email")
+    if name or email:
+        return f"customer {name or email}" + (f" ({email})" if name and email else "")
+    return f"customer {order['customer_id'] or 'guest'}"
+
+
 def detail_section(wh, filters: Filters, order_id: str) -> None:
     detail = cached_query(order_detail, wh, filters.store_id, order_id, filters.timezone)
     if detail is None:
@@ -197,7 +208,7 @@ def detail_section(wh, filters: Filters, order_id: str) -> None:
     st.subheader(f"Order {number}")
     facts = [
         f"Placed {order['placed_at']:%-d %b %Y %H:%M} (store time)",
-        f"customer {order['customer_id'] or 'guest'}",
+        customer_words(order),
         channel_name(order["channel"] or "other"),
     ]
     if order["cancelled_at"] is not None:

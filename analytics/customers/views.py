@@ -38,16 +38,23 @@ TOP_SEGMENTS = ("Champions", "Loyal", "Potential loyalist")
 CLV_BINS = 40
 
 # Every customer scored on the as-of day, with their orders to date and historical value (net sales to date),
-# as the refresh stored them (analytics/customers/history.py).
+# as the refresh stored them (analytics/customers/history.py), and their name and email where
+# customer_contacts keeps them.
 _ALL = """
-SELECT s.customer_id, c.email_hash, c.country, c.accepts_marketing, s.rfm_segment, s.r_score, s.f_score,
+SELECT s.customer_id,
+       (SELECT cc.name FROM customer_contacts cc
+        WHERE cc.store_id = s.store_id AND cc.customer_id = s.customer_id) AS customer_name,
+       (SELECT cc.email FROM customer_contacts cc
+        WHERE cc.store_id = s.store_id AND cc.customer_id = s.customer_id) AS customer_email,
+       c.email_hash, c.country, c.accepts_marketing, s.rfm_segment, s.r_score, s.f_score,
        s.m_score, s.recency_days, s.frequency, s.monetary, s.p_alive, s.expected_purchases, s.predicted_clv,
        s.predicted_clv_low, s.predicted_clv_high, s.horizon_days, s.orders_to_date, s.first_order, s.last_order, s.historical_value
 FROM customer_scores s
 LEFT JOIN customers c ON c.store_id = s.store_id AND c.customer_id = s.customer_id
 WHERE s.store_id = :store_id AND s.as_of = :as_of
 """
-_SCHEMA = {"customer_id": pl.String, "email_hash": pl.String, "country": pl.String, "accepts_marketing": pl.Boolean,
+_SCHEMA = {"customer_id": pl.String, "customer_name": pl.String, "customer_email": pl.String,
+           "email_hash": pl.String, "country": pl.String, "accepts_marketing": pl.Boolean,
            "rfm_segment": pl.String, "r_score": pl.Int64, "f_score": pl.Int64, "m_score": pl.Int64,
            "recency_days": pl.Int64, "frequency": pl.Int64, "monetary": pl.Decimal(38, 4), "p_alive": pl.Float64,
            "expected_purchases": pl.Float64, "predicted_clv": pl.Decimal(38, 4),

@@ -128,6 +128,13 @@ class OrderBatch:
         }
 
 
+def person_name(column: str | pl.Expr) -> pl.Expr:
+    """A name cell trimmed, runs of spaces made one, empty as null (as data/contacts.py cleans names)."""
+    value = pl.col(column) if isinstance(column, str) else column
+    cleaned = value.str.replace_all(r"\s+", " ").str.strip_chars()
+    return pl.when(cleaned == "").then(None).otherwise(cleaned)
+
+
 def with_contact_email(orders: pl.DataFrame) -> pl.DataFrame:
     """``orders`` with ``contact_email``: the address as given, trimmed and lower-cased, for
     ``customer_contacts`` (the ``email`` column itself is replaced by its hash)."""

@@ -40,6 +40,7 @@ from connectors.csv_import.batch import (
     OrderBatch,
     customer_id_of,
     variant_id_of,
+    person_name,
     with_contact_email,
 )
 from connectors.csv_import.cells import (
@@ -101,7 +102,7 @@ def build(frame: pl.DataFrame, *, timezone: str, currency: str) -> OrderBatch:
         **{f"_{c}": money(c) for c in MONEY_COLUMNS},
         _status=lower_words("financial_status"),
         _email=pl.col("email").str.to_lowercase(),
-        _customer_name=pl.col("customer_name").str.strip_chars(),
+        _customer_name=person_name("customer_name"),
         _country=country_code("country"),
         _channel_raw=pl.col("channel"),
     )

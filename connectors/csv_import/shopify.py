@@ -43,6 +43,7 @@ from connectors.csv_import.batch import (
     OrderBatch,
     customer_id_of,
     variant_id_of,
+    person_name,
     with_contact_email,
 )
 from connectors.csv_import.cells import (
@@ -212,7 +213,7 @@ def _orders(rows: pl.DataFrame, currency: str) -> pl.DataFrame:
     """One row per order from the order-level fields of its first row (the first value given)."""
     orders = rows.group_by("name").agg(
         pl.col(ROW).min().alias("_first_row"),
-        first_given("id"), first_given("email"), first_given("customer_name"),
+        first_given("id"), first_given("email"), person_name(first_given("customer_name")).alias("customer_name"),
         first_given("_created").alias("created_at"), first_given("_cancelled").alias("cancelled_at"),
         first_given("_financial").alias("financial_status"), first_given("_fulfillment").alias("fulfillment_status"),
         first_given("_marketing").alias("accepts_marketing"), first_given("source").alias("source_name"),

@@ -39,8 +39,9 @@ from connectors.demo.customers import (
     STORE_TAX,
     calibrated_purchases,
     customer_created_us,
+    contacts_frame,
     customers_frame,
-    email_hashes,
+    made_up_people,
 )
 from connectors.demo.inventory import inventory_frames, simulate_stock
 from connectors.demo.orders import (
@@ -153,6 +154,7 @@ def build_demo(wh, *, orders: int = 30000, days: int = 730, seed: int = 7, store
         "products": products,
         "variants": variants,
         "customers": sales.pop("customers"),
+        "customer_contacts": sales.pop("customer_contacts"),
         **inventory_frames(store_id, stock, catalogue, clock, variants["variant_id"]),
         "orders": None,
         "order_lines": sales.pop("order_lines"),
@@ -305,10 +307,12 @@ def _sales(rng: np.random.Generator, o, customers, catalogue, clock: StoreClock,
             for t, e, m in zip(tags, early.tolist(), customers.accepts_marketing.tolist())]
     tags = [((f"{t}, wholesale" if t else "wholesale") if h == OTHER else t)
             for t, h in zip(tags, customers.home_channel.tolist())]
-    cframe = customers_frame(store_id, numbers_c, email_hashes(rng, numbers_c), created, customers.country,
+    hashes, names, emails = made_up_people(rng, numbers_c)
+    cframe = customers_frame(store_id, numbers_c, hashes, created, customers.country,
                              customers.accepts_marketing, tags, np.maximum(last_order, created))
     return {"orders": orders, "order_lines": lines, "refunds": refunds, "refund_lines": refund_lines,
             "transactions": transactions, "customers": cframe, "order_index": order_index,
+            "customer_contacts": contacts_frame(store_id, numbers_c, names, emails, created),
             "presentment": presentment, "total_cents": money.total_price}
 
 

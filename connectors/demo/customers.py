@@ -49,7 +49,9 @@ FIRST_NAMES = ("james", "mary", "olivia", "liam", "emma", "noah", "ava", "elijah
 LAST_NAMES = ("smith", "johnson", "brown", "garcia", "miller", "davis", "lopez", "wilson", "martin", "lee",
               "walker", "young", "king", "wright", "scott", "green", "baker", "adams", "nelson", "hill",
               "tanaka", "mueller", "dubois", "jansen", "patel", "nguyen", "kim", "rossi", "silva", "cohen")
-DOMAINS = ("gmail.com", "yahoo.com", "outlook.com", "icloud.com", "hotmail.com", "proton.me", "aol.com")
+# Reserved names (RFC 2606): made-up addresses that can never reach anyone.
+DOMAINS = ("example.com", "example.net", "example.org", "mail.example", "post.example", "inbox.example",
+           "shop.example")
 
 
 @dataclass
@@ -147,16 +149,29 @@ def calibrated_purchases(rng: np.random.Generator, target_orders: int, op_total:
     return customers, who, when
 
 
-def email_hashes(rng: np.random.Generator, numbers: np.ndarray) -> list[str]:
-    """sha256 hex of a made-up address per customer (the address itself is never kept)."""
+def made_up_people(rng: np.random.Generator, numbers: np.ndarray) -> tuple[list[str], list[str], list[str]]:
+    """A made-up name and address per customer, and the sha256 hex of the address (what ``customers`` keeps;
+    the name and address go to ``customer_contacts``)."""
     first = rng.integers(len(FIRST_NAMES), size=len(numbers))
     last = rng.integers(len(LAST_NAMES), size=len(numbers))
     domain = rng.integers(len(DOMAINS), size=len(numbers))
+    names, emails = [], []
+    for f, s, n, d in zip(first.tolist(), last.tolist(), numbers.tolist(), domain.tolist()):
+        names.append(f"{FIRST_NAMES[f]} {LAST_NAMES[s]}")
+        emails.append(f"{FIRST_NAMES[f]}.{LAST_NAMES[s]}{n}@{DOMAINS[d]}".lower())
     sha = hashlib.sha256
-    return [
-        sha(f"{FIRST_NAMES[f]}.{LAST_NAMES[s]}{n}@{DOMAINS[d]}".encode()).hexdigest()
-        for f, s, n, d in zip(first.tolist(), last.tolist(), numbers.tolist(), domain.tolist())
-    ]
+    return [sha(e.encode()).hexdigest() for e in emails], names, emails
+
+
+def contacts_frame(store_id: str, numbers: np.ndarray, names: list[str], emails: list[str],
+                   updated_us: np.ndarray) -> pl.DataFrame:
+    return pl.DataFrame([
+        pl.Series("store_id", [store_id] * len(numbers), dtype=pl.String),
+        prefixed_ids("c", numbers, "customer_id"),
+        pl.Series("name", names, dtype=pl.String),
+        pl.Series("email", emails, dtype=pl.String),
+        timestamps(updated_us, "updated_at"),
+    ])
 
 
 def customer_created_us(rng: np.random.Generator, customers: Customers, first_order_us: np.ndarray,

@@ -45,8 +45,9 @@ from connectors.demo.customers import (
     US,
     US_TAX_RATES,
     US_TAX_SHARE,
+    contacts_frame,
     customers_frame,
-    email_hashes,
+    made_up_people,
 )
 from connectors.demo.feed_state import FeedState, Stock, load_state, to_cents
 from connectors.demo.frames import orders_frame, presentment_decimal, transactions_frame
@@ -332,10 +333,12 @@ class DemoFeed:
             return
         numbers = np.array([int(c[1:]) for c, _ in new])
         created = now_us - self.rng.integers(30, 1200, len(new)) * US_PER_SECOND
-        frame = customers_frame(self.store_id, numbers, email_hashes(self.rng, numbers), created,
+        hashes, names, emails = made_up_people(self.rng, numbers)
+        frame = customers_frame(self.store_id, numbers, hashes, created,
                                 np.array([c for _, c in new]), self.rng.random(len(new)) < 0.45,
                                 [None] * len(new), np.full(len(new), now_us))
         self.wh.insert("customers", frame)
+        self.wh.insert("customer_contacts", contacts_frame(self.store_id, numbers, names, emails, created))
 
     def _browsing_only(self, state: FeedState, now_us: int) -> dict:
         empty = Buyers(order_ids=pl.Series([], dtype=pl.String), customer_ids=pl.Series([], dtype=pl.String),
