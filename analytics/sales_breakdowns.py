@@ -50,6 +50,17 @@ LIVE_FIGURES = ("orders", "units_sold", "gross_sales", "discounts", "returns", "
 DIMENSIONS = {
     "channel": "COALESCE(channel, 'other')",
     "country": "COALESCE(country, 'unknown')",
+    # Who placed the order: a customer's first order ever (new), a later one (returning), or a guest's.
+    "customer_group": ("CASE WHEN customer_id IS NULL THEN 'guest' WHEN customer_order_index = 1 THEN 'new' "
+                       "ELSE 'returning' END"),
+}
+# A refund counts in its order's value; refund_facts carries channel and country, not the order's place
+# in the customer's history.
+REFUND_DIMENSIONS = {
+    **DIMENSIONS,
+    "customer_group": ("COALESCE((SELECT CASE WHEN o.customer_id IS NULL THEN 'guest' WHEN o.customer_order_index "
+                       "= 1 THEN 'new' ELSE 'returning' END FROM order_facts o WHERE o.store_id = "
+                       "refund_facts.store_id AND o.order_id = refund_facts.order_id), 'guest')"),
 }
 
 _RANGE = "store_id = :store_id AND local_date BETWEEN :start_date AND :end_date"
@@ -63,7 +74,7 @@ SELECT {dimension} AS label, COUNT(*),
        CAST(COALESCE(SUM(taxes), 0) AS DECIMAL(38,4)),
        CAST(COALESCE(SUM(duties), 0) AS DECIMAL(38,4))
 FROM order_facts WHERE {range} {segment}
-GROUP BY {dimension}
+GROUP BY 1
 """
 
 _REFUNDS_BY = """
@@ -73,7 +84,7 @@ SELECT {dimension} AS label,
        CAST(COALESCE(SUM(shipping_refunded), 0) AS DECIMAL(38,4)),
        CAST(COALESCE(SUM(tax_refunded), 0) AS DECIMAL(38,4))
 FROM refund_facts WHERE {range} {segment}
-GROUP BY {dimension}
+GROUP BY 1
 """
 _ORDER_SUMS = ("orders", "gross_sales", "discounts", "units_sold", "shipping_charged", "taxes_charged", "duties")
 _REFUND_SUMS = ("returns", "units_returned", "shipping_refunded", "tax_refunded")
@@ -158,7 +169,8 @@ def sales_by_dimension(
     *,
     channels: Iterable[str] | None = None,
 ) -> pl.DataFrame:
-    """Sales per value of an order dimension (``channel`` or ``country``).
+    """Sales per value of an order dimension (``channel``, ``country`` or ``customer_group``: ``new``,
+    ``returning`` or ``guest``).
 
     One row per value with any order or refund in the range; the first column
     is named after the dimension, then the figures of ``BREAKDOWN_FIGURES``
@@ -171,10 +183,10 @@ def sales_by_dimension(
         raise ValueError(f"dimension must be one of {', '.join(DIMENSIONS)}, not {dimension!r}")
     start, end = check_range(start, end)
     params, segment = filter_params(store_id, start, end, channels, None)
-    expression = DIMENSIONS[dimension]
     sums: dict[str, dict[str, Any]] = {}
-    for sql, fields in ((_ORDERS_BY, _ORDER_SUMS), (_REFUNDS_BY, _REFUND_SUMS)):
-        text = sql.format(dimension=expression, range=_RANGE, segment=segment)
+    for sql, fields, expressions in ((_ORDERS_BY, _ORDER_SUMS, DIMENSIONS), (_REFUNDS_BY, _REFUND_SUMS,
+                                                                             REFUND_DIMENSIONS)):
+        text = sql.format(dimension=expressions[dimension], range=_RANGE, segment=segment)
         for row in wh.rows(text, params):
             sums.setdefault(str(row[0]), {}).update(zip(fields, row[1:]))
     rows = [{dimension: label, **_pick(sales_figures(values), BREAKDOWN_FIGURES)} for label, values in sums.items()]

@@ -54,10 +54,11 @@ def kpi_section(facts: dict[str, Any], currency: str) -> None:
         cards.append(kpi(label, change["current"], kind=kind, currency=currency, change=change,
                          lower_is_better=key in LOWER_IS_BETTER, help=METRIC_DEFINITIONS[key]))
     anomalies = facts["anomalies"]
-    found = len(anomalies["days"]) + len(anomalies["segments"])
+    found = len(anomalies["events"]) + len(anomalies["segments"])
     cards.append(kpi("Anomalies", found, kind="count", currency=currency,
-                     help="Days of net sales or orders outside their weekly-seasonal range, and channels or "
-                          "countries that moved unlike the store (see METRICS.md)."))
+                     help="Runs of days of net sales or orders outside their weekly-seasonal range (consecutive "
+                          "days count once), and channels or countries that moved unlike the store (see "
+                          "METRICS.md)."))
     cards.append(kpi("Variants at risk", facts["stock_risks"]["at_risk"], kind="count", currency=currency,
                      help="Variants sold out, or whose days of cover are below their supplier lead time."))
     kpi_cards(cards, key="insights", delta_description="vs the period before")
@@ -106,11 +107,11 @@ def band_chart(wh, store_id: str, start: dt.date, end: dt.date, channels, curren
 
 def anomaly_table(facts: dict[str, Any]) -> pl.DataFrame:
     rows = []
-    for a in facts["anomalies"]["days"]:
-        rows.append({"what": "Day", "when_or_where": a["date"],
-                     "figure": "Net sales" if a["metric"] == "net_sales" else "Orders", "actual": str(a["actual"]),
-                     "expected": str(a["expected"]), "range": f"{a['low']} – {a['high']}",
-                     "direction": a["direction"]})
+    for a in facts["anomalies"]["events"]:
+        rows.append({"what": "Day" if a["days"] == 1 else f"{a['days']} days",
+                     "when_or_where": a["start"] if a["days"] == 1 else f"{a['start']} – {a['end']}",
+                     "figure": "Net sales", "actual": a["net_sales"], "expected": a["expected_net_sales"],
+                     "range": f"gap {a['net_sales_gap']}", "direction": a["direction"]})
     for a in facts["anomalies"]["segments"]:
         rows.append({"what": a["dimension"].capitalize(), "when_or_where": channel_name(a["segment"])
                      if a["dimension"] == "channel" else a["segment"], "figure": "Orders",

@@ -5,18 +5,28 @@ parts fill (METRICS.md definitions, exact money): nothing is estimated for the
 writer. The document holds, for a period and its comparison:
 
 - ``kpis``: the headline figures of ``sales_summary`` with ``with_change``;
-- ``movers``: channels, countries (net sales and orders, both periods) and
-  the products whose net sales rose or fell the most;
-- ``anomalies``: days of net sales or orders outside their weekly-seasonal
-  band, and channels or countries that moved unlike the store
-  (:mod:`analytics.insights.anomalies`);
+- ``movers``: channels, countries and customer groups (new, returning,
+  guest: net sales and orders, both periods) and the products whose net
+  sales rose or fell the most, each with its ``share_of_change``: its change
+  ÷ the store's net sales change (the drivers of the change);
+- ``anomalies``: ``events``, runs of consecutive days of net sales or orders
+  outside their weekly-seasonal band in the same direction, merged into one
+  event with its net sales, the expected net sales and the gap between them,
+  and the channels, countries and products that made the gap (each one's net
+  sales over the event − the expected net sales × its share of the
+  comparison period); and ``segments``, channels or countries that moved
+  unlike the store (:mod:`analytics.insights.anomalies`);
 - ``segment_shifts``: customers per RFM segment in the newest
   ``customer_scores`` run against the run before;
 - ``stock_risks``: variants sold out, or whose days of cover are below their
   supplier lead time, from ``inventory_levels`` and demand (the forecast when
   one exists, else units sold over the last 30 days of the range ÷ 30);
 - ``forecast``: the units forecast for the next 28 days, or
-  ``"no forecast yet"``.
+  ``"no forecast yet"``;
+- ``priorities``: what the summary should speak of, at most 10, ranked by
+  the money at stake (the net sales change, an event's gap, a segment's
+  change, the sales the stock risks may lose, the returns and discounts
+  changes), then the customer segment shifts.
 
 **Never any personal data**: no customer id, name, email or address enters
 the facts; customers appear only as counts. Product, channel and country
@@ -35,13 +45,13 @@ import json
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Iterable
 
-from analytics.insights.anomalies import daily_anomalies, segment_anomalies
+from analytics.insights.anomalies import daily_bands, segment_anomalies
 from analytics.metrics import sales_over_time, sales_summary, with_change
 from analytics.periods import check_range, previous_period, range_days
 from analytics.sales_breakdowns import sales_by_dimension, sales_by_product, variant_label
 from data.warehouse import Warehouse
 
-FACTS_VERSION = 1
+FACTS_VERSION = 2
 TOPICS = ("overview", "sales", "customers", "inventory")
 KPIS = ("total_sales", "net_sales", "orders", "aov", "units_sold", "customers", "new_customers",
         "returning_customer_rate", "discounts", "returns", "refund_rate")
@@ -50,6 +60,8 @@ RATIOS = {"returning_customer_rate", "refund_rate", "repeat_purchase_rate"}
 TOP_MOVERS = 3
 TOP_SEGMENTS = 5
 TOP_STOCK_RISKS = 5
+TOP_DRIVERS = 2
+MAX_PRIORITIES = 10
 HISTORY_WEEKS = 8
 DEMAND_DAYS = 30
 OUTLOOK_DAYS = 28
@@ -85,7 +97,7 @@ def build_facts(
     current = sales_summary(wh, store_id, start, end, channels=channels)
     previous = sales_summary(wh, store_id, compare_start, compare_end, channels=channels)
     changes = with_change(current, previous)
-    return {
+    facts = {
         "version": FACTS_VERSION,
         "topic": topic,
         "currency": store["currency"],
@@ -94,12 +106,15 @@ def build_facts(
         "comparison": {"start": compare_start.isoformat(), "end": compare_end.isoformat()},
         "channels_filter": list(channels) if channels else "all",
         "kpis": {name: _change_doc(name, changes[name]) for name in KPIS},
-        "movers": _movers(wh, store_id, start, end, compare_start, compare_end, channels),
+        "movers": _movers(wh, store_id, start, end, compare_start, compare_end, channels,
+                          Decimal(changes["net_sales"]["change"] or 0)),
         "anomalies": _anomalies(wh, store_id, start, end, compare_start, compare_end, channels),
         "segment_shifts": segment_shifts(wh, store_id, end),
         "stock_risks": stock_risks(wh, store_id, end),
         "forecast": forecast_outlook(wh, store_id, end),
     }
+    facts["priorities"] = priorities(facts)
+    return facts
 
 
 def facts_json(facts: dict[str, Any]) -> str:
@@ -157,13 +172,16 @@ def _change_doc(name: str, change: dict[str, Any]) -> dict[str, Any]:
 
 # -- movers --------------------------------------------------------------------------------------
 
-def _movers(wh, store_id, start, end, compare_start, compare_end, channels) -> dict[str, Any]:
+MOVER_DIMENSIONS = (("channel", "channels"), ("country", "countries"), ("customer_group", "customer_groups"))
+
+
+def _movers(wh, store_id, start, end, compare_start, compare_end, channels, total: Decimal) -> dict[str, Any]:
     movers: dict[str, Any] = {}
-    for dimension, key in (("channel", "channels"), ("country", "countries")):
+    for dimension, key in MOVER_DIMENSIONS:
         now = _by_label(sales_by_dimension(wh, store_id, start, end, dimension, channels=channels), dimension)
         before = _by_label(sales_by_dimension(wh, store_id, compare_start, compare_end, dimension,
                                               channels=channels), dimension)
-        rows = [_mover(label, now.get(label), before.get(label)) for label in set(now) | set(before)]
+        rows = [_mover(label, now.get(label), before.get(label), total) for label in set(now) | set(before)]
         rows.sort(key=lambda r: (-abs(Decimal(r["net_sales_change"])), r["name"]))
         movers[key] = rows[:TOP_SEGMENTS]
     now = _by_label(sales_by_product(wh, store_id, start, end, channels=channels), "product_id")
@@ -171,7 +189,7 @@ def _movers(wh, store_id, start, end, compare_start, compare_end, channels) -> d
     rows = []
     for key in set(now) | set(before):
         row = now.get(key) or before[key]
-        rows.append(_mover(row["product"], now.get(key), before.get(key)))
+        rows.append(_mover(row["product"], now.get(key), before.get(key), total))
     rising = sorted((r for r in rows if Decimal(r["net_sales_change"]) > 0),
                     key=lambda r: (-Decimal(r["net_sales_change"]), r["name"]))
     falling = sorted((r for r in rows if Decimal(r["net_sales_change"]) < 0),
@@ -185,7 +203,7 @@ def _by_label(frame, label: str) -> dict[Any, dict[str, Any]]:
     return {row[label]: row for row in frame.iter_rows(named=True)}
 
 
-def _mover(name: str, now: dict | None, before: dict | None) -> dict[str, Any]:
+def _mover(name: str, now: dict | None, before: dict | None, total_change: Decimal) -> dict[str, Any]:
     net_now = now["net_sales"] if now else Decimal(0)
     net_before = before["net_sales"] if before else Decimal(0)
     change = with_change({"n": net_now}, {"n": net_before})["n"]
@@ -195,6 +213,8 @@ def _mover(name: str, now: dict | None, before: dict | None) -> dict[str, Any]:
         "previous_net_sales": money(net_before),
         "net_sales_change": money(change["change"]),
         "relative_change": ratio(change["relative_change"]),
+        # Its part of the store's change: the rows of one dimension add up to 1.
+        "share_of_change": ratio(Decimal(change["change"]) / total_change) if total_change else None,
     }
     if "orders" in (now or before):
         row["orders"] = int(now["orders"]) if now else 0
@@ -210,26 +230,90 @@ def _mover(name: str, now: dict | None, before: dict | None) -> dict[str, Any]:
 def _anomalies(wh, store_id, start, end, compare_start, compare_end, channels) -> dict[str, Any]:
     history_start = start - dt.timedelta(days=7 * HISTORY_WEEKS)
     daily = sales_over_time(wh, store_id, history_start, end, "day", channels=channels)
-    days = []
-    for metric, floor in (("net_sales", Decimal(1)), ("orders", Decimal(1))):
-        series = dict(zip(daily["period"].to_list(), daily[metric].to_list()))
-        for found in daily_anomalies(series, start, end, metric=metric, weeks=HISTORY_WEEKS, floor=floor):
-            days.append({
-                "date": found["date"].isoformat(), "metric": metric, "direction": found["direction"],
-                **{name: (money(found[name]) if metric == "net_sales" else _count_or_tenths(found[name]))
-                   for name in ("actual", "expected", "low", "high")},
-            })
-    days.sort(key=lambda a: (a["date"], a["metric"]))
+    bands = {metric: {b["date"]: b for b in daily_bands(dict(zip(daily["period"].to_list(), daily[metric].to_list())),
+                                                         start, end, weeks=HISTORY_WEEKS)}
+             for metric in ("net_sales", "orders")}
+    events = []
+    for run in anomalous_runs(bands["net_sales"], bands["orders"]):
+        events.append(_event(wh, store_id, run, bands, compare_start, compare_end, channels))
     segments = []
     for dimension in ("channel", "country"):
         now = sales_by_dimension(wh, store_id, start, end, dimension, channels=channels)
         before = sales_by_dimension(wh, store_id, compare_start, compare_end, dimension, channels=channels)
+        net_now, net_before = dict(zip(now[dimension], now["net_sales"])), dict(zip(before[dimension],
+                                                                                    before["net_sales"]))
         for found in segment_anomalies(dict(zip(now[dimension], now["orders"])),
                                        dict(zip(before[dimension], before["orders"])), dimension=dimension):
-            segments.append({**found, "expected_orders": str(found["expected_orders"]), "z": str(found["z"])})
-    return {"method": "weekly-seasonal median ± 3 × MAD band (days); Poisson z-score > 3 against the store's "
-                      "change (segments)",
-            "days": days, "segments": segments}
+            change = Decimal(net_now.get(found["segment"], 0)) - Decimal(net_before.get(found["segment"], 0))
+            segments.append({**found, "expected_orders": str(found["expected_orders"]), "z": str(found["z"]),
+                             "net_sales": money(net_now.get(found["segment"], 0)),
+                             "net_sales_change": money(change)})
+    return {"method": "weekly-seasonal median ± 3 × MAD band (days; consecutive days outside it in the same "
+                      "direction make one event); Poisson z-score > 3 against the store's change (segments)",
+            "events": events, "segments": segments}
+
+
+def _event(wh, store_id, run: list[dt.date], bands, compare_start, compare_end, channels) -> dict[str, Any]:
+    """One run of anomalous days: its figures summed over the days, and what made its gap."""
+    first, last = run[0], run[-1]
+    sales = [bands["net_sales"][d] for d in run if d in bands["net_sales"]]
+    orders = [bands["orders"][d] for d in run if d in bands["orders"]]
+    actual = sum((Decimal(b["actual"]) for b in sales), Decimal(0))
+    expected = sum((b["expected"] for b in sales), Decimal(0))
+    outside = [b for b in sales if b["outside"]] or [b for b in orders if b["outside"]]
+    direction = "above" if Decimal(outside[0]["actual"]) > outside[0]["high"] else "below"
+    drivers = {}
+    for key, now, before, label in (
+        ("channels", sales_by_dimension(wh, store_id, first, last, "channel", channels=channels),
+         sales_by_dimension(wh, store_id, compare_start, compare_end, "channel", channels=channels), "channel"),
+        ("countries", sales_by_dimension(wh, store_id, first, last, "country", channels=channels),
+         sales_by_dimension(wh, store_id, compare_start, compare_end, "country", channels=channels), "country"),
+        ("products", sales_by_product(wh, store_id, first, last, channels=channels),
+         sales_by_product(wh, store_id, compare_start, compare_end, channels=channels), "product"),
+    ):
+        drivers[key] = event_drivers(dict(zip(now[label], now["net_sales"])),
+                                     dict(zip(before[label], before["net_sales"])), expected, actual - expected)
+    return {
+        "start": first.isoformat(), "end": last.isoformat(), "days": len(run), "direction": direction,
+        "net_sales": money(actual), "expected_net_sales": money(expected), "net_sales_gap": money(actual - expected),
+        "orders": int(sum(Decimal(b["actual"]) for b in orders)),
+        "expected_orders": _count_or_tenths(sum((b["expected"] for b in orders), Decimal(0))),
+        "drivers": drivers,
+    }
+
+
+def anomalous_runs(net_sales: dict[dt.date, dict], orders: dict[dt.date, dict]) -> list[list[dt.date]]:
+    """Runs of consecutive days outside the band of net sales or of orders, each run in one direction
+    (the net sales' direction where they are outside, else the orders')."""
+    directions = {}
+    for day in sorted(set(net_sales) | set(orders)):
+        band = net_sales.get(day) if net_sales.get(day, {}).get("outside") else orders.get(day)
+        if band is not None and band["outside"]:
+            directions[day] = "above" if Decimal(band["actual"]) > band["high"] else "below"
+    runs: list[list[dt.date]] = []
+    for day in sorted(directions):
+        previous = runs[-1][-1] if runs else None
+        if previous == day - dt.timedelta(days=1) and directions[previous] == directions[day]:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return runs
+
+
+def event_drivers(now: dict[str, Any], before: dict[str, Any], expected: Decimal, gap: Decimal) -> list[dict]:
+    """What made an event's gap, largest part first in the gap's direction: each value's net sales over the
+    event minus the event's expected net sales × its share of the comparison period's net sales (so the
+    parts add up to the gap), and that part ÷ the gap."""
+    total_before = sum((Decimal(v) for v in before.values()), Decimal(0))
+    rows = []
+    for name in set(now) | set(before):
+        share = Decimal(before.get(name, 0)) / total_before if total_before else Decimal(0)
+        part = Decimal(now.get(name, 0)) - expected * share
+        rows.append({"name": name, "net_sales": money(now.get(name, 0)), "expected_net_sales": money(expected * share),
+                     "gap": money(part), "share_of_gap": ratio(part / gap) if gap else None})
+    sign = 1 if gap >= 0 else -1
+    rows.sort(key=lambda r: (-sign * Decimal(r["gap"]), r["name"]))
+    return [r for r in rows if sign * Decimal(r["gap"]) > 0][:TOP_DRIVERS]
 
 
 def _count_or_tenths(value: Decimal | int) -> int | str:
@@ -284,7 +368,7 @@ WITH stock AS (
     FROM supplier_items si LEFT JOIN suppliers sp ON sp.supplier_id = si.supplier_id
     WHERE si.store_id = :s GROUP BY si.variant_id
 )
-SELECT st.variant_id, p.title, v.title, v.sku, CAST(st.available AS BIGINT),
+SELECT st.variant_id, p.title, v.title, v.sku, v.price, CAST(st.available AS BIGINT),
        CAST(COALESCE(so.recent_units, 0) AS BIGINT), CAST(COALESCE(so.units_90, 0) AS BIGINT), l.lead_time_days
 FROM stock st
 LEFT JOIN sold so ON so.variant_id = st.variant_id
@@ -298,12 +382,14 @@ def stock_risks(wh: Warehouse, store_id: str, end: dt.date) -> dict[str, Any]:
     """Variants sold out (available ≤ 0 with sales in the 90 days to ``end``) or whose days of cover
     (available ÷ daily demand, capped at 365) are below their lead time (supplier item, else supplier,
     else 14 days). Daily demand is the forecast mean over the next 28 days where a forecast exists, else
-    units sold in the 30 days to ``end`` ÷ 30. Stock is the current ``inventory_levels`` (all locations)."""
+    units sold in the 30 days to ``end`` ÷ 30. Stock is the current ``inventory_levels`` (all locations).
+    Each one's ``sales_at_risk`` = daily demand × (lead time − days of cover) × its price: what it would
+    not sell between running out and a reorder placed today arriving; the document's is their sum."""
     forecast = _forecast_demand(wh, store_id, end)
     params = {"s": store_id, "end": end, "demand_from": end - dt.timedelta(days=DEMAND_DAYS),
               "sold_from": end - dt.timedelta(days=90)}
     risks = []
-    for variant_id, product, title, sku, available, recent, units_90, lead in wh.rows(_STOCK, params):
+    for variant_id, product, title, sku, price, available, recent, units_90, lead in wh.rows(_STOCK, params):
         demand, source = forecast.get(variant_id), "forecast"
         if demand is None:
             demand, source = Decimal(recent) / DEMAND_DAYS, "units sold in the last 30 days"
@@ -316,15 +402,50 @@ def stock_risks(wh: Warehouse, store_id: str, end: dt.date) -> dict[str, Any]:
             continue
         if cover >= lead:
             continue
+        # What it would not sell between running out and a reorder placed today arriving.
+        at_risk = demand * (lead - cover) * Decimal(price or 0)
         risks.append({
             "variant": variant_label(product, title, sku, variant_id), "available": int(available),
             "daily_demand": str(demand.quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)),
             "days_of_cover": str(cover.quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)),
             "lead_time_days": lead, "demand_from": source, "sold_out": available <= 0,
+            "sales_at_risk": money(at_risk),
         })
     risks.sort(key=lambda r: (Decimal(r["days_of_cover"]), r["variant"]))
     count = len(risks)
-    return {"at_risk": count, "items": risks[:TOP_STOCK_RISKS]}
+    total = sum((Decimal(r["sales_at_risk"]) for r in risks), Decimal(0))
+    return {"at_risk": count, "sales_at_risk": money(total), "items": risks[:TOP_STOCK_RISKS]}
+
+
+def priorities(facts: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a summary should speak of, largest money at stake first, at most :data:`MAX_PRIORITIES`.
+
+    Each entry names a ``kind`` and the figure it rests on (``money_at_stake``, a positive amount): the
+    net sales change (``net_sales``), each anomaly event (``event``, ``index`` into the events: its gap),
+    each segment anomaly (``segment``: its net sales change), the stock risks (``stock``: their sales at
+    risk), the returns and discounts changes; then customer segments whose count changed (``customers``,
+    no money at stake). Ties keep this order.
+    """
+    found: list[dict[str, Any]] = []
+
+    def add(kind: str, amount: Any, keep_zero: bool = False, **more: Any) -> None:
+        if amount is not None and (keep_zero or Decimal(amount) != 0):
+            found.append({"kind": kind, "money_at_stake": money(abs(Decimal(amount))), **more})
+
+    kpis = facts["kpis"]
+    add("net_sales", kpis["net_sales"]["change"])
+    for index, event in enumerate(facts["anomalies"]["events"]):
+        add("event", event["net_sales_gap"], index=index)
+    for index, segment in enumerate(facts["anomalies"]["segments"]):
+        add("segment", segment["net_sales_change"], index=index)
+    if facts["stock_risks"]["at_risk"]:
+        add("stock", facts["stock_risks"]["sales_at_risk"], keep_zero=True)  # unpriced variants: still a point
+    add("returns", kpis["returns"]["change"])
+    add("discounts", kpis["discounts"]["change"])
+    ranked = sorted(found, key=lambda p: -Decimal(p["money_at_stake"]))
+    if any(r.get("change") for r in facts["segment_shifts"].get("segments", [])):
+        ranked.append({"kind": "customers", "money_at_stake": None})
+    return ranked[:MAX_PRIORITIES]
 
 
 def _latest_forecast_rows(wh: Warehouse, store_id: str) -> str | None:

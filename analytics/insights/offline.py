@@ -14,13 +14,7 @@ from typing import Any
 
 from analytics.formatting import format_count, format_money, format_percent
 
-MODEL = "rules-v1"
-KPI_WORDS = {
-    "total_sales": "Total sales", "net_sales": "Net sales", "orders": "Orders", "aov": "Average order value",
-    "units_sold": "Units sold", "customers": "Customers", "new_customers": "New customers",
-    "returning_customer_rate": "Returning customer rate", "discounts": "Discounts", "returns": "Returns",
-    "refund_rate": "Refund rate",
-}
+MODEL = "rules-v2"
 RATIO_KPIS = {"returning_customer_rate", "refund_rate"}
 COUNT_KPIS = {"orders", "units_sold", "customers", "new_customers"}
 # Changes smaller than this (relative) are "about the same".
@@ -28,14 +22,13 @@ STEADY = Decimal("0.02")
 
 
 def write_offline(facts: dict[str, Any]) -> str:
-    """The summary in Markdown: Summary, What changed and why, Recommendations, Anomalies."""
+    """The summary in Markdown: a Summary, then What matters most: the facts' priorities in their order
+    (largest money at stake first), each with what moved it and what to do."""
     writer = _Writer(facts)
-    return "\n\n".join([
-        "### Summary\n\n" + writer.summary(),
-        "### What changed and why\n\n" + "\n".join(f"- {line}" for line in writer.changes()),
-        "### Recommendations\n\n" + "\n".join(f"- {line}" for line in writer.recommendations()),
-        "### Anomalies\n\n" + "\n".join(f"- {line}" for line in writer.anomalies()),
-    ]) + "\n"
+    points = writer.points()
+    listed = "\n".join(f"{i}. {point}" for i, point in enumerate(points, 1)) if points else (
+        "Nothing moved enough to act on: no change, unusual day or stock risk stands out.")
+    return "### Summary\n\n" + writer.summary() + "\n\n### What matters most\n\n" + listed + "\n"
 
 
 def day_words(iso: str) -> str:
@@ -103,98 +96,142 @@ class _Writer:
             f"({self.change('net_sales')} {self.compared()}) from {self.value('orders')} orders "
             f"({self.change('orders')}).",
             f"Average order value was {self.value('aov')} ({self.change('aov')}), "
-            f"{self.value('new_customers')} customers ordered for the first time ({self.change('new_customers')}), "
+            f"{self.value('new_customers')} new customer{'' if self.kpis['new_customers']['current'] == 1 else 's'} "
+            f"ordered ({self.change('new_customers')}), "
             f"and the refund rate was {self.value('refund_rate')} ({self.change('refund_rate')}).",
         ]
         return " ".join(parts)
 
-    def changes(self) -> list[str]:
-        lines = []
-        for name in ("total_sales", "units_sold", "customers", "returning_customer_rate", "discounts", "returns"):
-            lines.append(f"{KPI_WORDS[name]}: {self.value(name)}, {self.change(name)} "
-                         f"(was {self.value(name, 'previous')}).")
+    # -- the points ----------------------------------------------------------------------------
+    def points(self) -> list[str]:
+        write = {"net_sales": self.net_sales_point, "event": self.event_point, "segment": self.segment_point,
+                 "stock": self.stock_point, "returns": self.returns_point, "discounts": self.discounts_point,
+                 "customers": self.customers_point}
+        return [write[p["kind"]](p) for p in self.facts.get("priorities", [])]
+
+    def amount(self, value: str) -> str:
+        """``up $5.00`` / ``down $5.00`` for a signed amount of the facts."""
+        figure = Decimal(value)
+        return f"{'up' if figure > 0 else 'down'} {self.money(str(abs(figure)))}"
+
+    def net_sales_point(self, _: dict) -> str:
+        change = Decimal(self.kpis["net_sales"]["change"])
+        rising = change > 0
         movers = self.facts["movers"]
-        for key, noun in (("channels", "Channel"), ("countries", "Country")):
-            for row in movers[key][:2]:
-                lines.append(f"{noun} {_name(row['name'])}: {self.money(row['net_sales'])} of net sales, "
-                             f"{self._mover_change(row)}.")
-        for key, verb in (("products_rising", "rose"), ("products_falling", "fell")):
-            for row in movers[key][:2]:
-                lines.append(f"{row['name']} {verb} to {self.money(row['net_sales'])} of net sales, "
-                             f"{self._mover_change(row)}.")
-        shifts = self.facts["segment_shifts"]
-        for row in shifts.get("segments", [])[:2]:
-            if "change" in row and row["change"] != 0:
-                lines.append(f"Customer segment {row['segment']}: {format_count(row['customers'])} customers, "
-                             f"{'up' if row['change'] > 0 else 'down'} {format_count(abs(row['change']))} "
-                             f"since the scores of {day_words(shifts['previous_as_of'])}.")
-        return lines
-
-    def _mover_change(self, row: dict[str, Any]) -> str:
-        change = Decimal(row["net_sales_change"])
-        if row["relative_change"] is None:
-            return f"new this period (up {self.money(row['net_sales_change'])})"
-        direction = "up" if change > 0 else "down" if change < 0 else "unchanged"
-        if direction == "unchanged":
-            return "unchanged"
-        return (f"{direction} {self.money(str(abs(change)))} "
-                f"({format_percent(Decimal(row['relative_change']), signed=True)})")
-
-    def recommendations(self) -> list[str]:
-        lines = []
-        # Marketing: the channel that fell the most, else new customers.
-        falling = [r for r in self.facts["movers"]["channels"] if Decimal(r["net_sales_change"]) < 0]
-        if falling:
-            row = falling[0]
-            lines.append(f"Marketing: net sales through {_name(row['name'])} fell "
-                         f"{self.money(str(abs(Decimal(row['net_sales_change']))))}; check its campaigns, "
-                         "listings and tracking before spending more elsewhere.")
-        elif (self.relative("new_customers") or 0) < 0:
-            lines.append(f"Marketing: new customers went {self.change('new_customers')}; put budget behind the "
-                         "channels that bring first orders.")
+        parts, top = [], {}
+        for key, noun in (("channels", "channel"), ("countries", "country"), ("customer_groups", "customer"),
+                          ("products_rising" if rising else "products_falling", "product")):
+            row = next((r for r in movers.get(key, []) if (Decimal(r["net_sales_change"]) > 0) == rising
+                        and Decimal(r["net_sales_change"]) != 0), None)
+            if row is None:
+                continue
+            top[noun] = row
+            share = f", {format_percent(Decimal(row['share_of_change']))} of the change" \
+                if row.get("share_of_change") is not None else ""
+            parts.append(f"by {noun}, {self.group_name(noun, row['name'])} ({self.amount(row['net_sales_change'])}"
+                         f"{share})")
+        headline = (f"**Net sales {'rose' if rising else 'fell'} {self.money(str(abs(change)))} "
+                    f"({self.change('net_sales')}) {self.compared()}, to {self.value('net_sales')}.**")
+        why = f" The largest part {'of the rise' if rising else 'of the fall'}: {'; '.join(parts)}." if parts else ""
+        channel = self.group_name("channel", top["channel"]["name"]) if "channel" in top else "the main channel"
+        product = top["product"]["name"] if "product" in top else None
+        if rising:
+            todo = f"Put more behind {channel}, where most of the rise came from"
+            todo += f", and keep {product} in stock." if product else "."
         else:
-            lines.append("Marketing: no channel lost sales; keep the current mix and thank returning customers "
-                         "with an early offer.")
-        # Inventory: the stock risks.
+            todo = f"Start with {channel}: check its campaigns, listings and tracking"
+            todo += f", then why {product} sold less." if product else "."
+        return f"{headline}{why} *What to do:* {todo}"
+
+    def event_point(self, priority: dict) -> str:
+        event = self.facts["anomalies"]["events"][priority["index"]]
+        above = event["direction"] == "above"
+        when = day_words(event["start"]) if event["days"] == 1 else (
+            f"{range_words(event)} ({format_count(event['days'])} days in a row)")
+        gap = self.money(str(abs(Decimal(event["net_sales_gap"]))))
+        headline = (f"**{when}: net sales of {self.money(event['net_sales'])}, {gap} "
+                    f"{'above' if above else 'below'} the expected {self.money(event['expected_net_sales'])}** "
+                    f"({format_count(event['orders'])} orders where {event['expected_orders']} were expected).")
+        parts = []
+        for key, noun in (("channels", "channel"), ("products", "product"), ("countries", "country")):
+            for row in event["drivers"].get(key, [])[:1]:
+                share = f", {format_percent(Decimal(row['share_of_gap']))} of it" if row["share_of_gap"] else ""
+                parts.append(f"{self.group_name(noun, row['name'])} ({self.money(str(abs(Decimal(row['gap']))))}"
+                             f"{share})")
+        why = f" The gap came mostly from {', '.join(parts)}." if parts else ""
+        if above:
+            product = event["drivers"].get("products", [{}])[:1]
+            todo = ("Find what lifted it (a promotion, a mention, a marketplace feature), repeat it, and plan "
+                    "stock and staff for the next one")
+            todo += f"; check that {product[0]['name']} is stocked for it." if product else "."
+        else:
+            channel = event["drivers"].get("channels", [{}])[:1]
+            todo = "Check the site, checkout and payments on those days"
+            todo += (f", and whether {self.group_name('channel', channel[0]['name'])}'s campaigns or listings "
+                     "paused." if channel else ".")
+        return f"{headline}{why} *What to do:* {todo}"
+
+    def segment_point(self, priority: dict) -> str:
+        a = self.facts["anomalies"]["segments"][priority["index"]]
+        name = self.group_name(a["dimension"], a["segment"])
+        above = a["direction"] == "above"
+        headline = (f"**{a['dimension'].capitalize()} {name} moved unlike the store: {format_count(a['orders'])} "
+                    f"orders where {a['expected_orders']} were expected** (net sales "
+                    f"{self.amount(a['net_sales_change'])} to {self.money(a['net_sales'])}).")
+        why = f" It had {format_count(a['previous_orders'])} orders in the comparison period."
+        todo = ("Find out what worked there and give it more of the budget." if above else
+                "Check its campaigns, listings, payment options and delivery, the usual reasons one part of a "
+                "store falls while the rest holds.")
+        return f"{headline}{why} *What to do:* {todo}"
+
+    def stock_point(self, _: dict) -> str:
         stock = self.facts["stock_risks"]
-        if stock["items"]:
-            first = stock["items"][0]
-            lines.append(f"Inventory: {format_count(stock['at_risk'])} variants may run out before a reorder "
-                         f"arrives; start with {first['variant']} ({format_count(first['available'])} available, "
-                         f"{first['days_of_cover']} days of cover against a lead time of "
-                         f"{format_count(first['lead_time_days'])} days).")
-        else:
-            lines.append("Inventory: no variant is at risk of selling out within its lead time.")
-        # Pricing: discounts, average order value and refunds.
-        discounts, aov = self.relative("discounts"), self.relative("aov")
-        if discounts is not None and aov is not None and discounts > STEADY and aov <= 0:
-            lines.append(f"Pricing: discounts went {self.change('discounts')} while average order value went "
-                         f"{self.change('aov')}; review the codes in use and their limits.")
-        elif Decimal(self.kpis["refund_rate"]["change"]) > 0:
-            lines.append(f"Pricing: the refund rate went {self.change('refund_rate')}; check the products "
-                         "returned most for sizing, description or quality issues.")
-        else:
-            lines.append(f"Pricing: average order value went {self.change('aov')}; test a bundle or a "
-                         "free-shipping threshold just above it.")
-        return lines
+        first = stock["items"][0]
+        headline = (f"**{format_count(stock['at_risk'])} variants may run out before a reorder arrives, "
+                    f"{self.money(stock['sales_at_risk'])} of sales at risk.**")
+        why = (f" Start with {first['variant']}: {format_count(first['available'])} available, "
+               f"{first['days_of_cover']} days of cover against a lead time of "
+               f"{format_count(first['lead_time_days'])} days.")
+        return f"{headline}{why} *What to do:* Reorder them from the Inventory page today."
 
-    def anomalies(self) -> list[str]:
-        found = self.facts["anomalies"]
-        lines = []
-        for a in found["days"]:
-            if a["metric"] == "net_sales":
-                actual, low, high = self.money(a["actual"]), self.money(a["low"]), self.money(a["high"])
-                what = "Net sales"
-            else:
-                actual, low, high = str(a["actual"]), str(a["low"]), str(a["high"])
-                what = "Orders"
-            lines.append(f"{day_words(a['date'])}: {what} {actual}, {a['direction']} the expected range "
-                         f"{low} to {high}.")
-        for a in found["segments"]:
-            lines.append(f"{a['dimension'].capitalize()} {_name(a['segment'])}: {format_count(a['orders'])} orders "
-                         f"where {a['expected_orders']} were expected if it had moved with the store "
-                         f"({format_count(a['previous_orders'])} before).")
-        return lines or ["No day or segment was outside its expected range."]
+    def returns_point(self, _: dict) -> str:
+        up = Decimal(self.kpis["returns"]["change"]) > 0
+        headline = (f"**Returns {self.moved('returns')}**; the refund rate was "
+                    f"{self.value('refund_rate')} ({self.change('refund_rate')}).")
+        todo = ("Check the products returned most for sizing, description or quality issues." if up else
+                "Fewer returns: keep whatever changed in descriptions, sizing or packing.")
+        return f"{headline} *What to do:* {todo}"
+
+    def discounts_point(self, _: dict) -> str:
+        up = Decimal(self.kpis["discounts"]["change"]) > 0
+        headline = (f"**Discounts {self.moved('discounts')}**, while average order "
+                    f"value went {self.change('aov')} to {self.value('aov')}.")
+        todo = ("Review the codes in use and their limits: a discount that does not lift the order value only "
+                "gives margin away." if up else "Fewer discounts given: watch that orders hold up.")
+        return f"{headline} *What to do:* {todo}"
+
+    def customers_point(self, _: dict) -> str:
+        shifts = self.facts["segment_shifts"]
+        moved = [r for r in shifts["segments"] if r.get("change")][:3]
+        parts = [f"{r['segment']} {'up' if r['change'] > 0 else 'down'} {format_count(abs(r['change']))} to "
+                 f"{format_count(r['customers'])}" for r in moved]
+        return (f"**Customer segments since the scores of {day_words(shifts['previous_as_of'])}:** "
+                f"{'; '.join(parts)} customers. *What to do:* Send each segment its playbook from the Customers "
+                "page, At risk and Cannot lose first.")
+
+    def moved(self, name: str) -> str:
+        """``up 12.3% to $45.00``, or ``of $30.00 (none in 2–8 Nov 2026)`` when there was none before."""
+        if self.relative(name) is None:
+            return f"of {self.value(name)} (none in {range_words(self.facts['comparison'])})"
+        return f"{self.change(name)} to {self.value(name)}"
+
+    def group_name(self, noun: str, label: str) -> str:
+        if noun == "customer":
+            return GROUP_WORDS.get(label, label)
+        return _name(label) if noun in ("channel", "country") else label
+
+
+GROUP_WORDS = {"new": "new customers", "returning": "returning customers", "guest": "guest checkouts"}
 
 
 def _name(label: str) -> str:

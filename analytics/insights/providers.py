@@ -36,11 +36,13 @@ Rules:
   or averages of your own) and never estimate. If a figure you want is not in the facts, say it in words.
 - Write money with the currency symbol and two decimals as in the facts, ratios and relative changes
   (fractions such as 0.1234) as percentages with one decimal (12.3%), counts as they are.
-- Do not write dates other than the period, the comparison and the anomaly days of the facts.
+- Do not write dates other than the period, the comparison and the anomaly events' days of the facts.
 - "no forecast yet" or "no customer scores yet" means there is nothing to say on that subject.
-- Plain words, no jargon, under 250 words, in Markdown with these four headings:
-  ### Summary / ### What changed and why / ### Recommendations (one line each for marketing, inventory
-  and pricing) / ### Anomalies."""
+- Plain words, no jargon, under 300 words, in Markdown: "### Summary" (two or three sentences), then
+  "### What matters most": a numbered list with one point per entry of "priorities", in that order (they
+  are ranked by the money at stake), at most 10. Each point says what changed, why (the drivers the facts
+  give: the movers' share_of_change, an event's drivers and share_of_gap), then "What to do:" and one
+  concrete action. An anomaly event is one point however many days it spans."""
 
 TOPIC_FOCUS = {
     "overview": "the whole business",
