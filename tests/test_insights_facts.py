@@ -4,6 +4,7 @@ worked out by hand on the small store of tests/insights_store.py, on every backe
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal as D
 
 import polars as pl
 
@@ -32,7 +33,15 @@ def test_facts_figures_and_no_personal_data(wh):
             for r in facts["movers"]["channels"]] == [("pos", "45.00", "45.00", None),
                                                       ("online_store", "30.00", "-10.00", "-0.2500")]
     assert [r["name"] for r in facts["movers"]["countries"]] == ["GB", "US"]
-    assert facts["anomalies"]["days"] == [] and facts["anomalies"]["segments"] == []
+    assert facts["anomalies"]["events"] == [] and facts["anomalies"]["segments"] == []
+    # Customer groups: o2 is "Jane Doe"'s first order (new, 45), o1 jane.doe@'s second (returning, 60 − 30);
+    # before, o3 was her first (new, 40). Their shares of the +35: 30 ÷ 35 and 5 ÷ 35.
+    assert [(r["name"], r["net_sales_change"], r["share_of_change"]) for r in facts["movers"]["customer_groups"]
+            ] == [("returning", "30.00", "0.8571"), ("new", "5.00", "0.1429")]
+    # What to speak of, by money at stake: the +35 change, the returns of 30, the discounts of 5.
+    assert facts["priorities"] == [{"kind": "net_sales", "money_at_stake": "35.00"},
+                                   {"kind": "returns", "money_at_stake": "30.00"},
+                                   {"kind": "discounts", "money_at_stake": "5.00"}]
     assert facts["segment_shifts"] == {"status": "no customer scores yet"}
     assert facts["forecast"] == {"status": "no forecast yet"}
     text = facts_json(facts).lower()
@@ -61,12 +70,16 @@ def test_stock_risks_forecast_and_segment_shifts(wh):
                                         schema_overrides={"lead_time_days": pl.Int32}))
     wh.insert("supplier_items", pl.DataFrame({"supplier_id": ["sup"], "store_id": ["s"], "variant_id": ["v1"],
                                               "lead_time_days": [30]}, schema_overrides={"lead_time_days": pl.Int32}))
+    wh.upsert("variants", pl.DataFrame({"store_id": ["s"], "variant_id": ["v1"], "price": [D("10.00")]},
+                                       schema_overrides={"price": pl.Decimal(18, 4)}))
     facts = build_facts(wh, "s", START, END, compare=COMPARE)
     # v1: 3 available; 4 units sold in the 30 days to 15 Nov (o3 1, o1 2, o2 1) → 4 ÷ 30 = 0.133 a day,
     # cover 3 ÷ 0.1333 = 22.5 days < the item's lead time of 30. v2 has no stock and no sales: no risk.
-    assert facts["stock_risks"] == {"at_risk": 1, "items": [{
+    # Sales at risk: (30 − 22.5) days × 4 ÷ 30 a day × $10.00 = $10.00.
+    assert facts["stock_risks"] == {"at_risk": 1, "sales_at_risk": "10.00", "items": [{
         "variant": "v1", "available": 3, "daily_demand": "0.1", "days_of_cover": "22.5", "lead_time_days": 30,
-        "demand_from": "units sold in the last 30 days", "sold_out": False}]}
+        "demand_from": "units sold in the last 30 days", "sold_out": False, "sales_at_risk": "10.00"}]}
+    assert {"kind": "stock", "money_at_stake": "10.00"} in facts["priorities"]
 
     # A forecast of 1 unit a day on 16–20 Nov (and 100 on 20 Dec, past the 28 days): demand 1, cover 3.
     days = [dt.date(2026, 11, d) for d in range(16, 21)] + [dt.date(2026, 12, 20)]
@@ -76,6 +89,8 @@ def test_stock_risks_forecast_and_segment_shifts(wh):
     facts = build_facts(wh, "s", START, END, compare=COMPARE)
     (item,) = facts["stock_risks"]["items"]
     assert (item["daily_demand"], item["days_of_cover"], item["demand_from"]) == ("1.0", "3.0", "forecast")
+    # (30 − 3) days × 1 a day × $10.00.
+    assert item["sales_at_risk"] == "270.00"
     # 5 units forecast for the 28 days after 15 Nov against 4 sold in the 28 days to it: +25 %.
     assert facts["forecast"] == {"model": "ets", "days": 28, "units_forecast": 5, "units_sold_last_28_days": 4,
                                  "relative_change": "0.2500"}
@@ -105,12 +120,12 @@ def test_offline_insight_is_stored_once_and_written_to_the_report(wh, tmp_path):
     first = write_insight(wh, "s", START, END, compare=COMPARE, provider="offline")
     again = write_insight(wh, "s", START, END, compare=COMPARE, provider="offline")
     assert (first.provider, first.model, first.fallback_reason, first.ungrounded_numbers) == (
-        "offline", "rules-v1", None, ())
+        "offline", "rules-v2", None, ())
     assert again.cached and again.text == first.text
     assert wh.rows("SELECT provider, model, ungrounded_count, fallback_reason, facts_hash FROM insights") == [
-        ("offline", "rules-v1", 0, None, first.facts_hash)]
+        ("offline", "rules-v2", 0, None, first.facts_hash)]
     (store,) = list_stores(wh)
     write_report(wh, store, START, END, tmp_path, charts=False, sections=SECTIONS)
     written = (tmp_path / "insights.md").read_text()
-    assert written.startswith("# Insights: Store s, 9–15 Nov 2026\n\n> Written by offline (rules-v1)")
+    assert written.startswith("# Insights: Store s, 9–15 Nov 2026\n\n> Written by offline (rules-v2)")
     assert "In 9–15 Nov 2026 the store made $75.00 of net sales (up 87.5% against 2–8 Nov 2026)" in written

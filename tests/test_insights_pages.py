@@ -47,8 +47,9 @@ def test_insights_page_offline_summary(app_store, llm_env):
     # Net sales 75.00 against 40.00 (+87.5 %), 2 orders (+100 %): see tests/test_insights_facts.py.
     assert cards(at)["Net sales"] == ("$75.00", "+87.5%") and cards(at)["Orders"] == ("2", "+100.0%")
     assert r"In 9–15 Nov 2026 the store made \$75.00 of net sales (up 87.5% against 2–8 Nov 2026)" in shown
-    assert "Written by Offline writer (rules-v1)" in shown and "numbers checked against the figures" in shown
-    assert "No day or segment was outside its expected range." in shown
+    assert "Written by Offline writer (rules-v2)" in shown and "numbers checked against the figures" in shown
+    # Three points, largest money at stake first: the net sales change, returns, discounts.
+    assert r"1. **Net sales rose \$35.00 (up 87.5%) against 2–8 Nov 2026, to \$75.00.**" in shown
     assert not at.warning  # every number grounded, no fallback
     # The store is too new for a weekday baseline (8 weeks mostly empty), and the chart says so.
     (chart,) = at.get("plotly_chart")
