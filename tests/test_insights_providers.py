@@ -151,13 +151,13 @@ def test_sdk_retries_a_rate_limit_then_answers(llm, store):
 
 
 def test_invented_number_is_flagged(llm, store):
-    llm.reply = ["Net sales were $75.00 from 2 orders", " and 9,999 visitors came; AOV rose 14%."]
+    llm.reply = ["Net sales were $75.00 from 2 orders", " and 9,999 visitors came; AOV rose 17%."]
     insight, _ = write(store, "anthropic")
-    assert insight.ungrounded_numbers == ("9,999", "14%")
+    assert insight.ungrounded_numbers == ("9,999", "17%")
     facts = build_facts(store, "s", START, END, compare=COMPARE)
     assert flag(insight.text, check(insight.text, facts)) == (
         "Net sales were $75.00 from 2 orders and [9,999 ⚠ unverified] visitors came; "
-        "AOV rose [14% ⚠ unverified].\n")
+        "AOV rose [17% ⚠ unverified].\n")
     assert store.scalar("SELECT ungrounded_count FROM insights") == 2
 
 

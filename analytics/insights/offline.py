@@ -17,7 +17,7 @@ from analytics.formatting import format_count, format_money, format_percent
 MODEL = "rules-v2"
 RATIO_KPIS = {"returning_customer_rate", "refund_rate"}
 COUNT_KPIS = {"orders", "units_sold", "customers", "new_customers"}
-# Changes smaller than this (relative) are "about the same".
+# Changes smaller than this (relative) are "almost unchanged".
 STEADY = Decimal("0.02")
 
 
@@ -50,6 +50,7 @@ class _Writer:
         self.facts = facts
         self.currency = facts["currency"]
         self.kpis = facts["kpis"]
+        self.advised: set[str] = set()  # event directions whose full advice was written
 
     # -- formatting ------------------------------------------------------------------------
     def money(self, value: str | None) -> str:
@@ -68,7 +69,7 @@ class _Writer:
         return None if raw is None else Decimal(raw)
 
     def change(self, name: str) -> str:
-        """``up 12.3%``, ``down 1.2 pts`` (ratios), ``about the same``, or ``new`` (nothing before)."""
+        """``up 12.3%``, ``down 1.2 pts`` (ratios), ``almost unchanged, +1.2%``, ``about the same`` (ratios), or ``new this period``."""
         entry = self.kpis[name]
         if name in RATIO_KPIS:
             points = Decimal(entry["change"])
@@ -79,7 +80,7 @@ class _Writer:
         if relative is None:
             return "new this period" if Decimal(str(entry["current"])) != 0 else "none in either period"
         if abs(relative) < STEADY:
-            return f"about the same ({format_percent(relative, signed=True)})"
+            return f"almost unchanged, {format_percent(relative, signed=True)}"
         return f"{'up' if relative > 0 else 'down'} {format_percent(abs(relative))}"
 
     def compared(self) -> str:
@@ -159,14 +160,18 @@ class _Writer:
                 parts.append(f"{self.group_name(noun, row['name'])} ({self.money(str(abs(Decimal(row['gap']))))}"
                              f"{share})")
         why = f" The gap came mostly from {', '.join(parts)}." if parts else ""
+        first = event["direction"] not in self.advised
+        self.advised.add(event["direction"])
+        days = "those days" if event["days"] > 1 else "that day"
         if above:
             product = event["drivers"].get("products", [{}])[:1]
             todo = ("Find what lifted it (a promotion, a mention, a marketplace feature), repeat it, and plan "
-                    "stock and staff for the next one")
-            todo += f"; check that {product[0]['name']} is stocked for it." if product else "."
+                    "stock and staff for the next one" if first else
+                    f"See what ran on {days} (an email, a post, a code) and whether it is worth doing again")
+            todo += f"; check that {product[0]['name']} is stocked for it." if product and first else "."
         else:
             channel = event["drivers"].get("channels", [{}])[:1]
-            todo = "Check the site, checkout and payments on those days"
+            todo = f"Check the site, checkout and payments on {days}"
             todo += (f", and whether {self.group_name('channel', channel[0]['name'])}'s campaigns or listings "
                      "paused." if channel else ".")
         return f"{headline}{why} *What to do:* {todo}"
@@ -204,8 +209,8 @@ class _Writer:
 
     def discounts_point(self, _: dict) -> str:
         up = Decimal(self.kpis["discounts"]["change"]) > 0
-        headline = (f"**Discounts {self.moved('discounts')}**, while average order "
-                    f"value went {self.change('aov')} to {self.value('aov')}.")
+        headline = (f"**Discounts {self.moved('discounts')}**, while average order value was "
+                    f"{self.value('aov')} ({self.change('aov')}).")
         todo = ("Review the codes in use and their limits: a discount that does not lift the order value only "
                 "gives margin away." if up else "Fewer discounts given: watch that orders hold up.")
         return f"{headline} *What to do:* {todo}"
