@@ -82,6 +82,7 @@ def test_a_deleted_stripe_customer_is_removed_by_the_events_sync_and_charges_sta
         run_sync(wh, source)
 
     assert wh.rows("SELECT customer_id FROM customers") == [(kept["id"],)]
+    assert wh.rows("SELECT customer_id FROM customer_contacts") == [(kept["id"],)]  # their email too
     assert wh.scalar("SELECT count(*) FROM transactions") == charges == 1
 
 
@@ -95,3 +96,4 @@ def test_a_customer_deleted_webhook_removes_the_customer(wh):
         event = emu.delete_customer(gone["id"], at=now)
     assert stripe_webhook.apply(wh, event["type"], event) == []
     assert wh.rows("SELECT customer_id FROM customers") == [(kept["id"],)]
+    assert wh.rows("SELECT customer_id FROM customer_contacts") == [(kept["id"],)]

@@ -54,7 +54,8 @@ def test_the_first_page_newest_first(store):
     first = page.rows.row(ids(page.rows).index("o2"), named=True)
     assert first == {
         "order_id": "o2", "order_number": "#999", "placed_at": dt.datetime(2026, 3, 2, 23, 30),
-        "customer_id": "c2", "items": 1, "total": D("45.0000"), "currency": "USD",
+        "customer_id": "c2", "customer_name": None, "customer_email": None, "items": 1, "total": D("45.0000"),
+        "currency": "USD",
         "financial_status": "paid", "fulfillment_status": "unfulfilled", "channel": "pos",
     }
     assert page.rows["items"].to_list() == [4, 1, 3, 1, 3]
@@ -136,8 +137,9 @@ def test_filters_and_search(store, changes, expected):
 def test_an_empty_result_keeps_its_columns(store):
     page = order_page(store, query(search="nothing like this"))
     assert (page.total, page.page_count, page.page, page.first_row, page.last_row) == (0, 1, 1, 0, 0)
-    assert page.rows.columns == ["order_id", "order_number", "placed_at", "customer_id", "items", "total",
-                                 "currency", "financial_status", "fulfillment_status", "channel"]
+    assert page.rows.columns == ["order_id", "order_number", "placed_at", "customer_id", "customer_name",
+                                 "customer_email", "items", "total", "currency", "financial_status",
+                                 "fulfillment_status", "channel"]
 
 
 def test_the_export_holds_every_page(store):

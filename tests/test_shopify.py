@@ -261,6 +261,10 @@ def test_a_first_sync_writes_the_hand_worked_figures(wh, emulator):
                     "WHERE customer_id = '207119552'")
     assert alice == [(hashlib.sha256(b"alice.smith@example.com").hexdigest(), "DE", True, "vip, wholesale")]
     assert not wh.scalar("SELECT count(*) FROM customers WHERE email_hash LIKE '%@%' OR tags LIKE '%@%'")
+    # The name and address are kept in customer_contacts only (the fixture's customers have no phone).
+    assert wh.rows("SELECT customer_id, name, email, phone FROM customer_contacts ORDER BY customer_id") == [
+        ("207119551", "Bob Norman", "bob.norman@hostmail.com", None),
+        ("207119552", "Alice Smith", "alice.smith@example.com", None)]
     assert wh.rows("SELECT variant_id, product_id, sku, price, unit_cost FROM variants ORDER BY variant_id") == [
         ("39072856", "632910392", "IPOD2008GREEN", D("199.00"), D("122.00")),
         ("457924702", "632910392", "IPOD2008BLACK", D("199.00"), D("123.00")),

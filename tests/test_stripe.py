@@ -60,7 +60,8 @@ def build_account(emulator: StripeEmulator) -> dict[str, dict]:
     refund = emulator.add_refund(a["id"], amount=300, created=day + 2 * DAY)
     dispute = emulator.add_dispute(f["id"], created=day + 3 * DAY, fee=1500)
     payout = emulator.add_payout(amount=12000, created=day + 4 * DAY, arrival_date=day + 6 * DAY)
-    customer = emulator.add_customer(email="  Jane@Example.COM ", created=day, country="DE")
+    customer = emulator.add_customer(email="  Jane@Example.COM ", created=day, country="DE", name="Jane Roe",
+                                     phone="+49 30 123456")
     return {"a": a, "b": b, "d": d, "e": e, "f": f, "refund": refund, "dispute": dispute, "payout": payout,
             "customer": customer}
 
@@ -147,6 +148,9 @@ def test_first_sync_writes_fees_nets_and_amounts_exactly(wh, emulator):
     assert wh.rows("SELECT customer_id, email_hash, country FROM customers") == [
         (rec["customer"]["id"], hashlib.sha256(b"jane@example.com").hexdigest(), "DE")]
     assert "jane" not in str(wh.query("SELECT * FROM customers").rows()).lower()
+    # The name, address and phone are kept in customer_contacts only.
+    assert wh.rows("SELECT customer_id, name, email, phone FROM customer_contacts") == [
+        (rec["customer"]["id"], "Jane Roe", "jane@example.com", "+49 30 123456")]
 
 
 def test_payment_fees_metric_reads_the_stripe_fees(wh, emulator):

@@ -195,6 +195,11 @@ def test_orders_lines_and_refunds_are_normalized(wh, emu):
     assert customers[guest_id("guest@example.com")] == guest_id("guest@example.com")[6:]
     dump = str(wh.rows("SELECT * FROM customers")) + str(wh.rows("SELECT * FROM orders"))
     assert "@" not in dump
+    # Names and addresses go to customer_contacts only: the registered customer's account (the fixture's
+    # John Doe), the guest's billing details of order 102.
+    contacts = {c: (n, e) for c, n, e in wh.rows("SELECT customer_id, name, email FROM customer_contacts")}
+    assert contacts["7"] == ("John Doe", "ann@example.com")
+    assert contacts[guest_id("guest@example.com")][1] == "guest@example.com"
 
 
 def test_catalogue_costs_and_stock(wh, emu):

@@ -369,9 +369,10 @@ class StripeEmulator:
         self.emit("payout.paid" if status == "paid" else "payout.updated", payout, at)
         return payout
 
-    def add_customer(self, *, email: str | None, created: int, country: str | None = None) -> dict:
+    def add_customer(self, *, email: str | None, created: int, country: str | None = None, name: str | None = None,
+                     phone: str | None = None) -> dict:
         customer = copy.deepcopy(self.fixtures["customer"])
-        customer.update(id=self._new_id("customers"), email=email, created=created)
+        customer.update(id=self._new_id("customers"), email=email, created=created, name=name, phone=phone)
         customer["address"]["country"] = country
         self.objects["customers"][customer["id"]] = customer
         return customer
