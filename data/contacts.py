@@ -1,7 +1,7 @@
 """Customer contacts: the one table holding a person's name, email and phone.
 
 Connectors and imports add rows with :func:`contact_row` (the same cleaning
-for every source); pages read them with :func:`with_contacts`. While the
+for every source); the order and customer lists join them by customer id. While the
 ``STORE_CUSTOMER_CONTACTS`` setting is off the warehouse writes nothing to
 the table (see :func:`data.warehouse.withheld`). :func:`erase_customer`
 removes one person's contact details. Nothing here is ever part of what an AI
@@ -25,7 +25,6 @@ SCHEMA: dict[str, pl.DataType] = {
     "updated_at": pl.Datetime("us", "UTC"), "_synced_at": pl.Datetime("us", "UTC"),
 }
 OFF = ("0", "off", "false", "no")
-CHUNK = 1000  # customer ids per lookup
 
 
 def contacts_stored() -> bool:
@@ -66,23 +65,6 @@ def contacts_frame(rows: Iterable[Mapping[str, Any] | None]) -> pl.DataFrame:
     kept = [r for r in rows if r]
     frame = pl.DataFrame({c: [r.get(c) for r in kept] for c in SCHEMA}, schema=SCHEMA)
     return frame.unique(["store_id", "customer_id"], keep="last", maintain_order=True)
-
-
-def with_contacts(wh: Warehouse, store_id: str, frame: pl.DataFrame, on: str = "customer_id") -> pl.DataFrame:
-    """``frame`` with the ``name`` and ``email`` of the customer in column ``on`` (null where unknown)."""
-    ids = [i for i in frame[on].unique().to_list() if i is not None] if frame.height else []
-    schema = {on: pl.String, "name": pl.String, "email": pl.String}
-    parts = [pl.DataFrame(schema=schema)]
-    for at in range(0, len(ids), CHUNK):
-        chunk = ids[at:at + CHUNK]
-        params = {"s": store_id, **{f"c{i}": v for i, v in enumerate(chunk)}}
-        rows = wh.query(f"SELECT customer_id, name, email FROM {TABLE} WHERE store_id = :s AND customer_id IN "
-                        f"({', '.join(f':c{i}' for i in range(len(chunk)))})", params)
-        if rows.height:
-            parts.append(pl.DataFrame(rows.rows(), schema=schema, orient="row"))
-    found = pl.concat(parts)
-    frame = frame.drop([c for c in ("name", "email") if c in frame.columns])
-    return frame.join(found, on=on, how="left").select(frame.columns + ["name", "email"])
 
 
 def erase_customer(wh: Warehouse, store_id: str, *, customer_id: str | None = None,

@@ -21,7 +21,7 @@ from connectors.shopify import normalize as shopify
 from connectors.shopify import rest as shopify_rest
 from connectors.stripe import normalize as stripe
 from connectors.woocommerce import normalize as woo
-from data.contacts import contacts_frame, contact_row, erase_customer, with_contacts
+from data.contacts import contact_row, contacts_frame, erase_customer
 from data.warehouse import connect
 from tests.builders import add_order, add_store, local
 
@@ -219,5 +219,3 @@ def test_customer_lists_and_segment_export_carry_names(wh):
     assert table.select("customer_id", "customer_name", "customer_email").rows() == [
         ("c1", "Ana Lima", "ana@example.org"), ("c2", "Bob Ng", "bob@example.org")]
     assert customer_table(wh, "s", as_of, "At risk")["customer_name"].to_list() == ["Bob Ng"]
-    joined = with_contacts(wh, "s", pl.DataFrame({"customer_id": ["c2", "c9"], "x": [1, 2]}))
-    assert joined.rows() == [("c2", 1, "Bob Ng", "bob@example.org"), ("c9", 2, None, None)]
