@@ -265,8 +265,10 @@ def clv_section(wh, view: CustomerOverview, f: Filters, clv_run: dict | None, as
         fig = figures.clv_holdout_bars(holdout)
         plot(fig, "customers_clv_holdout", f, fig.layout.title.text)
     columns = value_columns(f, "expected_purchases", st.column_config.NumberColumn("Expected orders", format="%.2f"))
+    contact = {name: columns.pop(name) for name in ("customer_email", "customer_id")}  # they stay last
     columns.update({"predicted_clv_low": money_column("Low (90 % range)", f.currency, DEFINITIONS["range"]),
-                    "predicted_clv_high": money_column("High (90 % range)", f.currency, DEFINITIONS["range"])})
+                    "predicted_clv_high": money_column("High (90 % range)", f.currency, DEFINITIONS["range"]),
+                    **contact})
     table(view.clv_top, "customers_clv", f, columns, percent=("p_alive",),
           download=lambda: clv_ranking(wh, f.store_id, as_of))
 
