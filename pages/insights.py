@@ -54,7 +54,7 @@ def kpi_section(facts: dict[str, Any], currency: str) -> None:
         cards.append(kpi(label, change["current"], kind=kind, currency=currency, change=change,
                          lower_is_better=key in LOWER_IS_BETTER, help=METRIC_DEFINITIONS[key]))
     anomalies = facts["anomalies"]
-    found = len(anomalies["events"]) + len(anomalies["segments"])
+    found = anomalies["events_found"] + len(anomalies["segments"])
     cards.append(kpi("Anomalies", found, kind="count", currency=currency,
                      help="Runs of days of net sales or orders outside their weekly-seasonal range (consecutive "
                           "days count once), and channels or countries that moved unlike the store (see "

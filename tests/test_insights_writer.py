@@ -101,6 +101,7 @@ def test_a_two_day_spike_is_one_event_explained_by_its_drivers(spike_store):
     # 100 ± 3 × 10 and 0 to 4 orders. Thu and Fri sold $500 in 5 orders: one event of two days,
     # $1,000 against $200 expected, a gap of $800, 10 orders where 2 were expected.
     (event,) = facts["anomalies"]["events"]
+    assert facts["anomalies"]["events_found"] == 1
     assert {k: event[k] for k in ("start", "end", "days", "direction", "net_sales", "expected_net_sales",
                                   "net_sales_gap", "orders", "expected_orders")} == {
         "start": "2026-11-12", "end": "2026-11-13", "days": 2, "direction": "above", "net_sales": "1000.00",

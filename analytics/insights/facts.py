@@ -97,6 +97,7 @@ def build_facts(
     current = sales_summary(wh, store_id, start, end, channels=channels)
     previous = sales_summary(wh, store_id, compare_start, compare_end, channels=channels)
     changes = with_change(current, previous)
+    sales = _Sales(wh, store_id, channels)
     facts = {
         "version": FACTS_VERSION,
         "topic": topic,
@@ -106,9 +107,8 @@ def build_facts(
         "comparison": {"start": compare_start.isoformat(), "end": compare_end.isoformat()},
         "channels_filter": list(channels) if channels else "all",
         "kpis": {name: _change_doc(name, changes[name]) for name in KPIS},
-        "movers": _movers(wh, store_id, start, end, compare_start, compare_end, channels,
-                          Decimal(changes["net_sales"]["change"] or 0)),
-        "anomalies": _anomalies(wh, store_id, start, end, compare_start, compare_end, channels),
+        "movers": _movers(sales, start, end, compare_start, compare_end, Decimal(changes["net_sales"]["change"] or 0)),
+        "anomalies": _anomalies(wh, store_id, sales, start, end, compare_start, compare_end, channels),
         "segment_shifts": segment_shifts(wh, store_id, end),
         "stock_risks": stock_risks(wh, store_id, end),
         "forecast": forecast_outlook(wh, store_id, end),
@@ -172,20 +172,36 @@ def _change_doc(name: str, change: dict[str, Any]) -> dict[str, Any]:
 
 # -- movers --------------------------------------------------------------------------------------
 
+class _Sales:
+    """Net sales per channel, country, customer group or product over a range, each range read once
+    (the movers, the segment anomalies and the events ask for the comparison period's again and again)."""
+
+    def __init__(self, wh: Warehouse, store_id: str, channels) -> None:
+        self.wh, self.store_id, self.channels = wh, store_id, channels
+        self._read: dict[tuple, Any] = {}
+
+    def __call__(self, by: str, start: dt.date, end: dt.date):
+        key = (by, start, end)
+        if key not in self._read:
+            self._read[key] = (sales_by_product(self.wh, self.store_id, start, end, channels=self.channels)
+                               if by == "product" else
+                               sales_by_dimension(self.wh, self.store_id, start, end, by, channels=self.channels))
+        return self._read[key]
+
+
 MOVER_DIMENSIONS = (("channel", "channels"), ("country", "countries"), ("customer_group", "customer_groups"))
 
 
-def _movers(wh, store_id, start, end, compare_start, compare_end, channels, total: Decimal) -> dict[str, Any]:
+def _movers(sales: _Sales, start, end, compare_start, compare_end, total: Decimal) -> dict[str, Any]:
     movers: dict[str, Any] = {}
     for dimension, key in MOVER_DIMENSIONS:
-        now = _by_label(sales_by_dimension(wh, store_id, start, end, dimension, channels=channels), dimension)
-        before = _by_label(sales_by_dimension(wh, store_id, compare_start, compare_end, dimension,
-                                              channels=channels), dimension)
+        now = _by_label(sales(dimension, start, end), dimension)
+        before = _by_label(sales(dimension, compare_start, compare_end), dimension)
         rows = [_mover(label, now.get(label), before.get(label), total) for label in set(now) | set(before)]
         rows.sort(key=lambda r: (-abs(Decimal(r["net_sales_change"])), r["name"]))
         movers[key] = rows[:TOP_SEGMENTS]
-    now = _by_label(sales_by_product(wh, store_id, start, end, channels=channels), "product_id")
-    before = _by_label(sales_by_product(wh, store_id, compare_start, compare_end, channels=channels), "product_id")
+    now = _by_label(sales("product", start, end), "product_id")
+    before = _by_label(sales("product", compare_start, compare_end), "product_id")
     rows = []
     for key in set(now) | set(before):
         row = now.get(key) or before[key]
@@ -227,19 +243,23 @@ def _mover(name: str, now: dict | None, before: dict | None, total_change: Decim
 
 # -- anomalies ---------------------------------------------------------------------------------
 
-def _anomalies(wh, store_id, start, end, compare_start, compare_end, channels) -> dict[str, Any]:
+def _anomalies(wh, store_id, sales: _Sales, start, end, compare_start, compare_end, channels) -> dict[str, Any]:
     history_start = start - dt.timedelta(days=7 * HISTORY_WEEKS)
     daily = sales_over_time(wh, store_id, history_start, end, "day", channels=channels)
     bands = {metric: {b["date"]: b for b in daily_bands(dict(zip(daily["period"].to_list(), daily[metric].to_list())),
                                                          start, end, weeks=HISTORY_WEEKS)}
              for metric in ("net_sales", "orders")}
-    events = []
-    for run in anomalous_runs(bands["net_sales"], bands["orders"]):
-        events.append(_event(wh, store_id, run, bands, compare_start, compare_end, channels))
+    events = [_event(run, bands) for run in anomalous_runs(bands["net_sales"], bands["orders"])]
+    found = len(events)
+    # Only the events a summary can speak of (the largest gaps) are kept, in date order, with their drivers.
+    events = sorted(sorted(events, key=lambda e: -abs(Decimal(e["net_sales_gap"])))[:MAX_PRIORITIES],
+                    key=lambda e: e["start"])
+    for event in events:
+        event["drivers"] = _event_drivers(sales, event, compare_start, compare_end)
     segments = []
     for dimension in ("channel", "country"):
-        now = sales_by_dimension(wh, store_id, start, end, dimension, channels=channels)
-        before = sales_by_dimension(wh, store_id, compare_start, compare_end, dimension, channels=channels)
+        now = sales(dimension, start, end)
+        before = sales(dimension, compare_start, compare_end)
         net_now, net_before = dict(zip(now[dimension], now["net_sales"])), dict(zip(before[dimension],
                                                                                     before["net_sales"]))
         for found in segment_anomalies(dict(zip(now[dimension], now["orders"])),
@@ -250,36 +270,36 @@ def _anomalies(wh, store_id, start, end, compare_start, compare_end, channels) -
                              "net_sales_change": money(change)})
     return {"method": "weekly-seasonal median ± 3 × MAD band (days; consecutive days outside it in the same "
                       "direction make one event); Poisson z-score > 3 against the store's change (segments)",
-            "events": events, "segments": segments}
+            "events_found": found, "events": events, "segments": segments}
 
 
-def _event(wh, store_id, run: list[dt.date], bands, compare_start, compare_end, channels) -> dict[str, Any]:
-    """One run of anomalous days: its figures summed over the days, and what made its gap."""
-    first, last = run[0], run[-1]
+def _event(run: list[dt.date], bands) -> dict[str, Any]:
+    """One run of anomalous days: its figures summed over the days."""
     sales = [bands["net_sales"][d] for d in run if d in bands["net_sales"]]
     orders = [bands["orders"][d] for d in run if d in bands["orders"]]
     actual = sum((Decimal(b["actual"]) for b in sales), Decimal(0))
     expected = sum((b["expected"] for b in sales), Decimal(0))
     outside = [b for b in sales if b["outside"]] or [b for b in orders if b["outside"]]
-    direction = "above" if Decimal(outside[0]["actual"]) > outside[0]["high"] else "below"
-    drivers = {}
-    for key, now, before, label in (
-        ("channels", sales_by_dimension(wh, store_id, first, last, "channel", channels=channels),
-         sales_by_dimension(wh, store_id, compare_start, compare_end, "channel", channels=channels), "channel"),
-        ("countries", sales_by_dimension(wh, store_id, first, last, "country", channels=channels),
-         sales_by_dimension(wh, store_id, compare_start, compare_end, "country", channels=channels), "country"),
-        ("products", sales_by_product(wh, store_id, first, last, channels=channels),
-         sales_by_product(wh, store_id, compare_start, compare_end, channels=channels), "product"),
-    ):
-        drivers[key] = event_drivers(dict(zip(now[label], now["net_sales"])),
-                                     dict(zip(before[label], before["net_sales"])), expected, actual - expected)
     return {
-        "start": first.isoformat(), "end": last.isoformat(), "days": len(run), "direction": direction,
+        "start": run[0].isoformat(), "end": run[-1].isoformat(), "days": len(run),
+        "direction": "above" if Decimal(outside[0]["actual"]) > outside[0]["high"] else "below",
         "net_sales": money(actual), "expected_net_sales": money(expected), "net_sales_gap": money(actual - expected),
         "orders": int(sum(Decimal(b["actual"]) for b in orders)),
         "expected_orders": _count_or_tenths(sum((b["expected"] for b in orders), Decimal(0))),
-        "drivers": drivers,
     }
+
+
+def _event_drivers(sales: _Sales, event: dict[str, Any], compare_start, compare_end) -> dict[str, list]:
+    """The channels, countries and products that made an event's gap (:func:`event_drivers`)."""
+    first, last = dt.date.fromisoformat(event["start"]), dt.date.fromisoformat(event["end"])
+    expected, gap = Decimal(event["expected_net_sales"]), Decimal(event["net_sales_gap"])
+    drivers = {}
+    for key, by, label in (("channels", "channel", "channel"), ("countries", "country", "country"),
+                           ("products", "product", "product")):
+        now, before = sales(by, first, last), sales(by, compare_start, compare_end)
+        drivers[key] = event_drivers(dict(zip(now[label], now["net_sales"])),
+                                     dict(zip(before[label], before["net_sales"])), expected, gap)
+    return drivers
 
 
 def anomalous_runs(net_sales: dict[dt.date, dict], orders: dict[dt.date, dict]) -> list[list[dt.date]]:
