@@ -39,6 +39,7 @@ class DataVersion(NamedTuple):
     before ``today`` (store-local): new orders and refunds, which fall on
     today, leave it alone, so figures for ranges that end before today stay
     valid while the live feed runs; an edit to an older order changes it.
+    Both end with :attr:`contacts`, so a name synced or erased shows at once.
     """
 
     today: dt.date
@@ -46,6 +47,11 @@ class DataVersion(NamedTuple):
     history: tuple
     newest_order_at: dt.datetime | None
     newest_refund_at: dt.datetime | None
+
+    @property
+    def contacts(self) -> tuple:
+        """Fingerprint of the store's ``customer_contacts`` rows (their count and newest write)."""
+        return self.everything[-2:]
 
     @property
     def orders(self) -> int:
@@ -82,14 +88,17 @@ def store_channels(wh: Warehouse, store_id: str, since: dt.date | None = None,
 
 _ORDER_PRINT = "SELECT COUNT(*), SUM(gross_sales), SUM(discounts), SUM(shipping), SUM(taxes) FROM order_facts"
 _REFUND_PRINT = "SELECT COUNT(*), SUM(returns), SUM(shipping_refunded), SUM(tax_refunded) FROM refund_facts"
+# Names and emails are shown beside cached figures: an erased or renamed customer must not linger.
+_CONTACTS_PRINT = "SELECT COUNT(*), MAX(_synced_at) FROM customer_contacts WHERE store_id = :store_id"
 
 
 def data_version(wh: Warehouse, store_id: str, now: dt.datetime | None = None) -> DataVersion:
     """The store's :class:`DataVersion` at ``now`` (default: the current time).
 
     Column sums and counts of the two rollups, for every row and for the rows
-    before today (every row less today's): a few milliseconds at a million
-    orders on DuckDB, a fraction of a second on PostgreSQL.
+    before today (every row less today's), and the count and newest write of
+    the contact rows: a few milliseconds at a million orders on DuckDB, a
+    fraction of a second on PostgreSQL.
     """
     params: dict = {"store_id": store_id}
     zone = wh.scalar("SELECT timezone FROM stores WHERE store_id = :store_id", params)
@@ -108,6 +117,9 @@ def data_version(wh: Warehouse, store_id: str, now: dt.datetime | None = None) -
         everything.extend(_fingerprint(total))
         history.extend(_fingerprint(tuple((Decimal(a or 0) - Decimal(b or 0)).normalize()
                                            for a, b in zip(total, recent))))
+    contacts = _fingerprint(wh.rows(_CONTACTS_PRINT, params)[0])
+    everything.extend(contacts)
+    history.extend(contacts)
     return DataVersion(today, tuple(everything), tuple(history), _utc(newest[0]), _utc(newest[1]))
 
 

@@ -413,8 +413,10 @@ else:
                "drives the funnel, products bought together, new against returning customers and CAC.")
     view = None
     with section("The customer figures"):
-        # The scores change only with a refresh: new orders leave these figures cached until the next run.
-        runs = (rfm_run["run_id"], clv_run["run_id"] if clv_run else None)
+        # The scores change only with a refresh: new orders leave these figures cached until the next run
+        # (the names beside them follow customer_contacts at once: an erased customer never lingers).
+        runs = (rfm_run["run_id"], clv_run["run_id"] if clv_run else None,
+                cache.current_version(wh, filters.store_id).contacts)
         view = cache.cached_by(runs, customer_overview, wh, filters.store_id, as_of, AT_RISK_ROWS, CLV_ROWS)
     if view is not None and view.customers == 0:
         st.info(f"No customer had ordered by {as_of:%-d %b %Y}. Import orders or connect a store, then "

@@ -174,6 +174,20 @@ def test_erase_customer(wh, who, erased):
     assert wh.scalar("SELECT COUNT(*) FROM orders WHERE customer_id = 'c1'") == 1
 
 
+def test_an_erasure_changes_the_data_version_so_no_cached_page_shows_the_name(wh):
+    from analytics.store_state import data_version
+    from data.rollups import refresh_store
+
+    _store_with_people(wh)
+    refresh_store(wh, "s")
+    before = data_version(wh, "s")
+    assert before.contacts[0] == "2"
+    erase_customer(wh, "s", customer_id="c1")
+    after = data_version(wh, "s")
+    assert after.contacts[0] == "1" and after.everything != before.everything and after.history != before.history
+    assert after.orders == before.orders == 3
+
+
 def test_erase_customer_command(tmp_path):
     url = f"duckdb:///{tmp_path / 'w.duckdb'}"
     with connect(url) as wh:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import polars as pl
+
 from analytics.customers.steps import STEPS
 from analytics.refresh import run_refresh
 from analytics.store_state import Store
@@ -87,3 +89,21 @@ def test_an_analyst_sees_the_model_settings_but_cannot_change_them(app_store):
     owner = app(PAGE)
     owner.run()
     assert "customers_rfm_window" in {s.key for s in owner.selectbox}
+
+
+def test_the_lists_name_the_customers(app_store):
+    def with_contacts(wh) -> None:
+        refreshed(wh)
+        ids = [r[0] for r in wh.rows("SELECT DISTINCT customer_id FROM customer_scores WHERE store_id = 's'")]
+        wh.upsert("customer_contacts", pl.DataFrame({
+            "store_id": ["s"] * len(ids), "customer_id": ids, "name": [f"Name of {i}" for i in ids],
+            "email": [f"{i}@example.org" for i in ids]}))
+
+    app_store(with_contacts)
+    at = app(PAGE, **MARCH).run()
+    assert not at.exception and not at.error
+    (at_risk,) = [t.value for t in at.dataframe if "customer_name" in t.value.columns
+                  and "last_order" in t.value.columns]
+    assert len(at_risk) > 0
+    assert list(at_risk["customer_name"]) == [f"Name of {i}" for i in at_risk["customer_id"]]
+    assert list(at_risk["customer_email"]) == [f"{i}@example.org" for i in at_risk["customer_id"]]
