@@ -21,6 +21,7 @@ from ui.connections import in_words, settings_form, specs_named
 from ui.downloads import table_download
 from ui.errors import open_warehouse, section
 from ui.login import require_owner
+from ui.privacy import privacy_section
 from ui.uploads import imports_section
 from ui.users import users_section
 
@@ -126,6 +127,10 @@ st.subheader("Stock-alert digest", help="Where the daily stock-alert digest goes
              "a webhook (a Slack incoming webhook works), or both.")
 with section("The digest settings"):
     settings_form("digest", "stock-alert digest", specs_named(DIGEST_SETTINGS))
+
+st.subheader("Customer privacy", help="Whether customers' names and emails are kept, and erasing one person's.")
+with section("Customer privacy"):
+    privacy_section(open_warehouse())
 
 st.subheader("Users")
 with section("The users"):

@@ -23,7 +23,9 @@ from connectors.stripe import normalize as stripe
 from connectors.woocommerce import normalize as woo
 from data.contacts import contact_row, contacts_frame, erase_customer
 from data.warehouse import connect
+from tests.app_support import app_store  # noqa: F401 - a fixture
 from tests.builders import add_order, add_store, local
+from tests.test_settings_page import no_platform_env  # noqa: F401 - a fixture
 
 FIXTURES = Path("/work/shared/fixtures")
 ROOT = Path(__file__).resolve().parent.parent
@@ -233,3 +235,26 @@ def test_customer_lists_and_segment_export_carry_names(wh):
     assert table.select("customer_id", "customer_name", "customer_email").rows() == [
         ("c1", "Ana Lima", "ana@example.org"), ("c2", "Bob Ng", "bob@example.org")]
     assert customer_table(wh, "s", as_of, "At risk")["customer_name"].to_list() == ["Bob Ng"]
+
+
+def test_settings_erases_a_person_from_the_running_app(app_store, no_platform_env):  # noqa: F811 - fixtures
+    from data.warehouse import shared
+    from tests.test_settings_page import settings_page
+
+    app_store(_store_with_people)
+    at = settings_page()
+    assert "Names, emails and phones from the stores and imports are kept" in " ".join(c.value for c in at.caption)
+    at.form_submit_button[[b.label for b in at.form_submit_button].index("Erase their contact details")].click()
+    at.run()
+    assert [e.value for e in at.error] == ["Type the customer's id or email address first."]
+    at.text_input(key="privacy_who").input("Ana@Example.org")
+    at.form_submit_button[[b.label for b in at.form_submit_button].index("Erase their contact details")].click()
+    at.run()
+    assert not at.exception
+    assert [s.value for s in at.success][-1].startswith("Erased the name, email, phone and email hash of customer c1.")
+    wh = shared()
+    assert wh.rows("SELECT customer_id FROM customer_contacts") == [("c2",)]
+    at.text_input(key="privacy_who").input("c9")
+    at.form_submit_button[[b.label for b in at.form_submit_button].index("Erase their contact details")].click()
+    at.run()
+    assert [w.value for w in at.warning][-1] == "No customer of this store has that id or address; nothing was changed."
