@@ -15,8 +15,9 @@ or refund's). An export rewrites a partition when, since the last export:
 
 Tables without a time column are one partition per store; tables without a
 change column and without a month are rewritten at every export (all small).
-``app_settings`` (the app's own choices) and ``webhook_events`` (raw payloads
-with customers' addresses) are not exported.
+``app_settings`` (the app's own choices), ``webhook_events`` (raw payloads
+with customers' addresses) and ``customer_contacts`` (names, emails and
+phones: they stay where an erasure can reach them) are not exported.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from data.keys import TABLE_KEYS
 if TYPE_CHECKING:
     from data.warehouse import Warehouse
 
-NOT_EXPORTED = frozenset({"app_settings", "webhook_events"})
+NOT_EXPORTED = frozenset({"app_settings", "webhook_events", "customer_contacts"})
 OVERLAP = dt.timedelta(hours=1)
 
 
