@@ -445,8 +445,13 @@ def test_webhook_signature_ping_and_ids(emu):
     assert webhook.event_id(headers, body) == f"order:105:{payload['date_modified_gmt']}"
     assert webhook.store_id(headers, body) == f"woocommerce:{emu.host}"
 
+    # The ping WooCommerce sends when a webhook is created is an unsigned form body: recognised as a ping
+    # (answered without being stored), never taken as a signed delivery.
     ping_headers, ping = webhook_delivery(emu, "ping", "webhook_id=12", WEBHOOK_SECRET)
-    webhook.verify(ping_headers, ping, WEBHOOK_SECRET)
+    assert webhook.is_ping(ping_headers, ping)
+    with pytest.raises(WebhookRejected):
+        webhook.verify(ping_headers, ping, WEBHOOK_SECRET)
+    assert not webhook.is_ping(headers, body)
     assert (webhook.topic(ping_headers, ping), webhook.event_id(ping_headers, ping)) == ("ping", "ping:12")
     assert webhook.apply(None, "ping", {}) == []
 
