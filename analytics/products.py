@@ -18,20 +18,16 @@ store-local dates and, optionally, channels (an order without a channel is in
 - ``trend``: units sold per bucket over the range, oldest first (see
   :func:`trend_grain`), for a sparkline.
 
-Stock does not depend on the range or the channels; it is today's:
+Stock does not depend on the range or the channels; it is today's, from
+:func:`analytics.inventory.stock.stock_health` (the one definition of each
+stock figure, :mod:`analytics.inventory.figures`):
 
 - ``available``: Σ ``inventory_levels.available`` over locations (``None``
   when the variant's stock is not tracked);
-- ``daily_demand``: units sold in the 30 store-local days up to ``as_of``
-  (every channel) ÷ the days of those 30 it was in stock. A day counts as out
-  of stock when its inventory snapshot shows nothing available and nothing
-  sold; without snapshots every day counts;
-- ``days_of_cover`` = available ÷ daily demand, capped at 365 (``None``
-  without demand; 0 when nothing is available, and 0 for a stockout: nothing
-  available and units sold in the last 90 days, METRICS.md's definition, even
-  when the last 30 days sold nothing because there was nothing to sell);
-- ``low_stock``: days of cover below :data:`LOW_STOCK_DAYS` (14), which
-  includes every stockout.
+- ``daily_demand`` and ``days_of_cover``: the forecast's rate, else the last
+  30 days' in-stock rate; cover capped at 365, 0 for a stockout;
+- ``low_stock``: a stockout or a stockout risk (fewer days of cover than the
+  lead time).
 """
 
 from __future__ import annotations
@@ -42,30 +38,24 @@ from typing import Any, Iterable
 
 import polars as pl
 
+from analytics.inventory.choices import load_choices
+from analytics.inventory.figures import DEMAND_PLACES, STOCK_DEFINITIONS, days_of_cover
+from analytics.inventory.stock import stock_health
 from analytics.metrics import filter_params
 from analytics.periods import bucket_starts, check_range, range_days
 from analytics.sales_breakdowns import sales_by_variant, variant_label
 from data.warehouse import Warehouse
 
 __all__ = [
-    "DEMAND_WINDOW_DAYS",
-    "LOW_STOCK_DAYS",
-    "MAX_COVER_DAYS",
     "PRODUCT_DEFINITIONS",
     "low_stock",
     "product_performance",
-    "stock_cover",
     "trend_grain",
     "unit_return_rate",
     "variant_performance",
 ]
 
-LOW_STOCK_DAYS = 14
-DEMAND_WINDOW_DAYS = 30
-STOCKOUT_WINDOW_DAYS = 90
-MAX_COVER_DAYS = 365
 RATIO_PLACES = Decimal("0.0001")
-DEMAND_PLACES = Decimal("0.0001")
 COVER_PLACES = Decimal("0.1")
 
 PRODUCT_DEFINITIONS: dict[str, str] = {
@@ -75,12 +65,7 @@ PRODUCT_DEFINITIONS: dict[str, str] = {
     "return_rate": "Units returned ÷ units sold, in the range.",
     "margin": "Net sales − unit cost × units (net of returns). Cost unknown when a variant has no unit cost.",
     "trend": "Units sold per week over the range (per day when the range is four weeks or shorter).",
-    "available": "Units available now, summed over every location.",
-    "days_of_cover": (
-        "Units available ÷ average units sold per day over the last 30 days, counting only the days the item "
-        "was in stock; capped at 365."
-    ),
-    "low_stock": f"Fewer than {LOW_STOCK_DAYS} days of cover at the last 30 days' rate of sale.",
+    **{name: STOCK_DEFINITIONS[name] for name in ("available", "daily_demand", "days_of_cover", "low_stock")},
 }
 
 # Every variant's names and cost (variants without a row here are named from the sales rows).
@@ -98,48 +83,6 @@ WHERE store_id = :store_id AND local_date BETWEEN :start_date AND :end_date AND 
 GROUP BY variant_id, local_date
 """
 
-_STOCK_SQL = """
-WITH stock AS (
-    SELECT variant_id, SUM(available) AS available
-    FROM inventory_levels WHERE store_id = :store_id GROUP BY variant_id
-),
-sold AS (
-    SELECT variant_id, local_date, SUM(units_sold) AS units_sold
-    FROM variant_daily_sales
-    WHERE store_id = :store_id AND local_date BETWEEN :window_start AND :as_of
-    GROUP BY variant_id, local_date
-),
-sold_90 AS (
-    SELECT variant_id, SUM(units_sold) AS units_90d
-    FROM variant_daily_sales
-    WHERE store_id = :store_id AND local_date BETWEEN :recent_start AND :as_of
-    GROUP BY variant_id
-),
-stocked AS (
-    SELECT variant_id, day AS local_date, available
-    FROM daily_stock
-    WHERE store_id = :store_id AND day BETWEEN :window_start AND :as_of
-),
-days AS (
-    SELECT COALESCE(s.variant_id, k.variant_id) AS variant_id,
-           COALESCE(s.units_sold, 0) AS units_sold,
-           CASE WHEN k.available <= 0 AND COALESCE(s.units_sold, 0) = 0 THEN 1 ELSE 0 END AS out_of_stock
-    FROM sold s FULL OUTER JOIN stocked k ON k.variant_id = s.variant_id AND k.local_date = s.local_date
-),
-demand AS (
-    SELECT variant_id, SUM(units_sold) AS units_30d, SUM(out_of_stock) AS out_of_stock_days
-    FROM days GROUP BY variant_id
-)
-SELECT COALESCE(st.variant_id, d.variant_id) AS variant_id,
-       CAST(st.available AS BIGINT) AS available,
-       CAST(COALESCE(d.units_30d, 0) AS BIGINT) AS units_30d,
-       CAST(COALESCE(d.out_of_stock_days, 0) AS BIGINT) AS out_of_stock_days,
-       CAST(COALESCE(r.units_90d, 0) AS BIGINT) AS units_90d
-FROM stock st FULL OUTER JOIN demand d ON d.variant_id = st.variant_id
-LEFT JOIN sold_90 r ON r.variant_id = COALESCE(st.variant_id, d.variant_id)
-"""
-
-
 def _ratio(numerator: Any, denominator: Any, places: Decimal = RATIO_PLACES) -> Decimal | None:
     if numerator is None or not denominator:
         return None
@@ -156,57 +99,40 @@ def trend_grain(start: dt.date, end: dt.date) -> str:
     return "day" if range_days(start, end) <= 28 else "week"
 
 
-STOCK_SCHEMA = {
-    "variant_id": pl.String, "available": pl.Int64, "units_30d": pl.Int64, "units_90d": pl.Int64,
-    "in_stock_days": pl.Int64, "daily_demand": pl.Decimal(38, 4), "days_of_cover": pl.Decimal(38, 1),
-    "low_stock": pl.Boolean,
-}
-
-
 def _cover(available: int | None, demand: Decimal | None) -> Decimal | None:
-    if not demand or available is None:
-        return None
-    days = min(Decimal(max(available, 0)) / demand, Decimal(MAX_COVER_DAYS))
-    return days.quantize(COVER_PLACES, rounding=ROUND_HALF_EVEN)
+    """A product's cover from its variants' sums, by the rule of :func:`analytics.inventory.figures.days_of_cover`."""
+    cover = days_of_cover(available, float(demand) if demand else None, False)
+    return None if cover is None else Decimal(str(cover)).quantize(COVER_PLACES, rounding=ROUND_HALF_EVEN)
 
 
-def _is_low(cover: Decimal | None) -> bool:
-    return cover is not None and cover < LOW_STOCK_DAYS
+def _decimal(value: float | None, places: Decimal) -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(places, rounding=ROUND_HALF_EVEN)
 
 
 # -- stock -----------------------------------------------------------------------------
 
-def stock_cover(wh: Warehouse, store_id: str, as_of: dt.date) -> pl.DataFrame:
-    """Per variant with stock or sales in the 30 days up to ``as_of``: ``variant_id, available,
-    units_30d, units_90d, in_stock_days, daily_demand, days_of_cover, low_stock`` (see the module's
-    definitions)."""
-    params = {
-        "store_id": store_id, "as_of": as_of,
-        "window_start": as_of - dt.timedelta(days=DEMAND_WINDOW_DAYS - 1),
-        "recent_start": as_of - dt.timedelta(days=STOCKOUT_WINDOW_DAYS - 1),
-    }
-    rows = []
-    for row in wh.query(_STOCK_SQL, params).iter_rows(named=True):
-        in_stock_days = DEMAND_WINDOW_DAYS - int(row["out_of_stock_days"])
-        demand = _ratio(row["units_30d"], in_stock_days, DEMAND_PLACES) if row["units_30d"] > 0 else None
-        cover = _cover(row["available"], demand)
-        if cover is None and row["available"] is not None and row["available"] <= 0 and row["units_90d"] > 0:
-            cover = Decimal(0).quantize(COVER_PLACES)  # a stockout: sold lately, nothing left
-        rows.append({
-            "variant_id": row["variant_id"], "available": row["available"], "units_30d": row["units_30d"],
-            "units_90d": row["units_90d"], "in_stock_days": in_stock_days, "daily_demand": demand,
-            "days_of_cover": cover, "low_stock": _is_low(cover),
-        })
-    return pl.DataFrame(rows, schema=STOCK_SCHEMA)
+def stock_columns(wh: Warehouse, store_id: str, as_of: dt.date, health: pl.DataFrame | None = None) -> pl.DataFrame:
+    """``variant_id, product_id, available, daily_demand, days_of_cover, low_stock`` of every variant of
+    :func:`stock_health` (pass its frame as ``health`` to reuse it), demand and cover as exact decimals."""
+    if health is None:
+        health = stock_health(wh, store_id, as_of, load_choices(wh, store_id))
+    rows = [{"variant_id": r["variant_id"], "available": r["available"],
+             "daily_demand": _decimal(r["daily_demand"], DEMAND_PLACES),
+             "days_of_cover": _decimal(r["days_of_cover"], COVER_PLACES), "low_stock": r["low_stock"],
+             "status": r["status"]}
+            for r in health.iter_rows(named=True)]
+    return pl.DataFrame(rows, schema={"variant_id": pl.String, "available": pl.Int64,
+                                      "daily_demand": pl.Decimal(38, 4), "days_of_cover": pl.Decimal(38, 1),
+                                      "low_stock": pl.Boolean, "status": pl.String})
 
 
-def low_stock(wh: Warehouse, store_id: str, as_of: dt.date) -> pl.DataFrame:
-    """The variants to reorder: low stock (see :data:`LOW_STOCK_DAYS`), fewest days of cover first.
+def low_stock(wh: Warehouse, store_id: str, as_of: dt.date, health: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The variants low on stock (a stockout or a stockout risk), fewest days of cover first.
 
-    Columns: ``variant`` (how a person names it), ``product_title,
-    variant_title, sku, available, daily_demand, days_of_cover, variant_id``.
+    Columns: ``variant`` (how a person names it), ``product_title, variant_title, sku, available,
+    daily_demand, days_of_cover, status, variant_id``.
     """
-    flagged = stock_cover(wh, store_id, as_of).filter(pl.col("low_stock"))
+    flagged = stock_columns(wh, store_id, as_of, health).filter(pl.col("low_stock"))
     named = (
         flagged.join(_catalogue(wh, store_id), on="variant_id", how="left")
         .with_columns(pl.col("product_title").fill_null(pl.col("product_id")).fill_null(pl.col("variant_id")))
@@ -215,7 +141,7 @@ def low_stock(wh: Warehouse, store_id: str, as_of: dt.date) -> pl.DataFrame:
     labels = [variant_label(r["product_title"], r["variant_title"], r["sku"], r["variant_id"])
               for r in named.iter_rows(named=True)]
     return named.with_columns(pl.Series("variant", labels, dtype=pl.String)).select(
-        "variant", "product_title", "variant_title", "sku", "available", "daily_demand", "days_of_cover",
+        "variant", "product_title", "variant_title", "sku", "available", "daily_demand", "days_of_cover", "status",
         "variant_id")
 
 
@@ -269,6 +195,7 @@ def variant_performance(
     *,
     as_of: dt.date,
     channels: Iterable[str] | None = None,
+    health: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per variant sold or returned in the range, highest net sales first.
 
@@ -283,7 +210,7 @@ def variant_performance(
     grain = trend_grain(start, end)
     labels = bucket_starts(start, end, grain)
     trends = _trend_lists(_trend_long(wh, params, segment, grain), "variant_id", labels)
-    stock = stock_cover(wh, store_id, as_of)
+    stock = stock_columns(wh, store_id, as_of, health)
     catalogue = _catalogue(wh, store_id).select("variant_id", "product_title", "variant_title", "unit_cost")
     frame = (
         sales.join(catalogue, on="variant_id", how="left")
@@ -343,6 +270,7 @@ def product_performance(
     as_of: dt.date,
     channels: Iterable[str] | None = None,
     variants: pl.DataFrame | None = None,
+    health: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per product sold or returned in the range, highest net sales first.
 
@@ -356,8 +284,10 @@ def product_performance(
     ``days_of_cover`` from those sums, ``low_stock_variants`` (how many are
     low) and ``low_stock`` (any is).
     """
+    if health is None:
+        health = stock_health(wh, store_id, as_of, load_choices(wh, store_id))
     if variants is None:
-        variants = variant_performance(wh, store_id, start, end, as_of=as_of, channels=channels)
+        variants = variant_performance(wh, store_id, start, end, as_of=as_of, channels=channels, health=health)
     if variants.height == 0:
         return pl.DataFrame(schema=_PRODUCT_SCHEMA).select(PRODUCT_COLUMNS)
     sales = (
@@ -374,7 +304,7 @@ def product_performance(
         )
     )
     stock = (
-        stock_cover(wh, store_id, as_of)
+        stock_columns(wh, store_id, as_of, health)
         .join(_catalogue(wh, store_id).select("variant_id", "product_id"), on="variant_id", how="left")
         .with_columns(pl.col("product_id").fill_null(pl.col("variant_id")))
         .group_by("product_id")

@@ -15,6 +15,7 @@ from analytics.customers.affinity import first_product_choices, first_product_co
 from analytics.customers.funnel import BREAKDOWNS, funnel, funnel_sessions
 from analytics.customers.rfm import PLAYBOOKS, SEGMENTS
 from analytics.customers.clv_models import MODEL_NAMES
+from analytics.customers.definitions import CUSTOMER_DEFINITIONS
 from analytics.customers.choices import HORIZON_CHOICE, WINDOW_CHOICE, clv_horizon_days, rfm_window_days
 from analytics.customers.steps import MOVEMENT_DAYS
 from analytics.customers.views import (
@@ -57,26 +58,7 @@ HEATMAP_HEIGHT = 480
 CONTACT_HELP = ("The customer's name as the store or import gave it; – when none is kept "
                 "(STORE_CUSTOMER_CONTACTS off, or erased).")
 REPEAT_WINDOW_DAYS = 90
-DEFINITIONS = {
-    "rfm": "Recency (days since the last order), frequency (orders) and monetary (net sales) over the window, "
-           "each scored 1–5 by quintile (most recent = 5); segments from the grid of R's rfm package.",
-    "historical": "Historical CLV: net sales per customer up to the scores' day.",
-    "predicted": "Predicted CLV: the expected purchases over the horizon (BG/NBD, MBG/NBD or BG/NBD with priors, "
-                 "whichever predicted the held-out days best) × Gamma-Gamma expected spend per purchase, not "
-                 "discounted.",
-    "p_alive": "P(alive): the BG/NBD probability that the customer has not stopped buying.",
-    "range": "The 90 % range of the predicted value: how sure the model is of the customer's expected value "
-             "(its parameters' uncertainty), not how much one customer's spend can vary.",
-    "cohort": "Customers grouped by the month of their first order; retention in month k = share of the cohort "
-              "who ordered in month k; cumulative net sales per customer by month k.",
-    "funnel": "Sessions → viewed a product → added to cart → began checkout → purchased; a session counts at a "
-              "step when it reached it and every step before; each step as a share of sessions and of the step "
-              "before.",
-    "affinity": "Pairs bought in the same order: support = orders with both ÷ orders, confidence = orders with "
-                "both ÷ orders with the first, lift = confidence ÷ share of orders with the second.",
-    "cac": "CAC: ad spend ÷ new customers (first order ever in the range through that channel), where spend is "
-           "known.",
-}
+DEFINITIONS = CUSTOMER_DEFINITIONS
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -109,7 +91,7 @@ def value_columns(f: Filters, extra: str, extra_column: Any) -> dict[str, Any]:
         "customer_name": st.column_config.TextColumn("Customer", help=CONTACT_HELP),
         "historical_value": money_column("Historical value", f.currency, DEFINITIONS["historical"]),
         "rfm_segment": st.column_config.TextColumn("Segment"),
-        "p_alive": percent_column("P(alive)", DEFINITIONS["p_alive"]),
+        "p_alive": percent_column("Chance still active", DEFINITIONS["p_alive"]),
         extra: extra_column,
         "predicted_clv": money_column("Predicted value", f.currency, DEFINITIONS["predicted"]),
         "customer_email": st.column_config.TextColumn("Email"),
@@ -159,22 +141,21 @@ def kpi_section(view: CustomerOverview, f: Filters, clv_run: dict | None) -> Non
         kpi("Historical CLV per customer", view.historical_value / view.valued if view.valued else None,
             kind="money", currency=f.currency, help=DEFINITIONS["historical"]),
         kpi("High-value customers at risk", view.at_risk_count, kind="count", currency=f.currency,
-            help=f"The fifth of customers with the highest historical value whose P(alive) is below "
-                 f"{AT_RISK_P_ALIVE:.0%}."),
+            help=DEFINITIONS["at_risk"]),
     ]
     if view.predicted:
         cards.append(kpi(f"Predicted CLV, next {horizon} days", view.predicted_clv,
                          kind="money", currency=f.currency, help=DEFINITIONS["predicted"] + " All customers."))
         cards.append(kpi(f"Expected orders, next {horizon} days", int(round(view.expected_purchases)),
-                         kind="count", currency=f.currency, help="Σ BG/NBD expected purchases (purchase days) "
-                         "over the horizon, all customers."))
+                         kind="count", currency=f.currency, help="Sum of every customer's expected purchases "
+                         "(purchase days) over the horizon, from the BG/NBD model."))
     kpi_cards(cards, key="customers")
 
 
 def at_risk_section(wh, view: CustomerOverview, f: Filters, as_of: dt.date) -> None:
     if view.at_risk_count == 0:
-        st.caption("No high-value customer is at risk: none of the most valuable fifth has P(alive) below "
-                   f"{AT_RISK_P_ALIVE:.0%}.")
+        st.caption("No high-value customer is at risk: none of the most valuable fifth has a chance of still "
+                   f"being active below {AT_RISK_P_ALIVE:.0%}.")
         return
     st.caption(f"{view.at_risk_count:,} customers, the most valuable {view.at_risk.height} shown; the CSV "
                "holds them all. Send them the At risk or Cannot lose playbook first.")
@@ -426,8 +407,7 @@ else:
         with section("The key figures"):
             kpi_section(view, filters, clv_run)
         with section("High-value customers at risk"):
-            st.subheader("High-value customers at risk", help="Act on these first: the most valuable fifth "
-                         f"whose P(alive) is below {AT_RISK_P_ALIVE:.0%}.")
+            st.subheader("High-value customers at risk", help="Act on these first. " + DEFINITIONS["at_risk"])
             at_risk_section(wh, view, filters, as_of)
     settings_row(wh, filters)
 

@@ -12,6 +12,7 @@ import streamlit as st
 
 from analytics.insights.anomalies import daily_bands
 from analytics.insights.facts import HISTORY_WEEKS, build_facts, has_sales
+from analytics.inventory.figures import STOCK_DEFINITIONS
 from analytics.insights.store import insight_history
 from analytics.metrics import METRIC_DEFINITIONS, sales_over_time
 from analytics.periods import previous_period
@@ -59,8 +60,8 @@ def kpi_section(facts: dict[str, Any], currency: str) -> None:
                      help="Runs of days of net sales or orders outside their weekly-seasonal range (consecutive "
                           "days count once), and channels or countries that moved unlike the store (see "
                           "METRICS.md)."))
-    cards.append(kpi("Variants at risk", facts["stock_risks"]["at_risk"], kind="count", currency=currency,
-                     help="Variants sold out, or whose days of cover are below their supplier lead time."))
+    cards.append(kpi("Low on stock", facts["stock_risks"]["at_risk"], kind="count", currency=currency,
+                     help=STOCK_DEFINITIONS["low_stock"] + " Stock is today's, whatever the dates."))
     kpi_cards(cards, key="insights", delta_description="vs the period before")
 
 
@@ -222,9 +223,9 @@ LISTS = (
      "the 8 weeks before; channels and countries whose orders moved more than 3 standard deviations (Poisson) "
      "away from the store's own change.", lambda: anomaly_table(facts), "insights_anomalies",
      "No day or segment was outside its expected range."),
-    ("Stock risks", "Variants sold out (with sales in the last 90 days), or whose days of cover (available ÷ daily "
-     "demand) are below their supplier lead time (14 days when unknown). Stock is today's; demand is the "
-     "forecast where one exists, else the last 30 days' units ÷ 30.", lambda: stock_table(facts),
+    ("Stock risks", STOCK_DEFINITIONS["low_stock"] + " Days of cover: " + STOCK_DEFINITIONS["days_of_cover"]
+     + " Lead time: " + STOCK_DEFINITIONS["lead_time_days"] + " Stock is today's, as on the Inventory page.",
+     lambda: stock_table(facts),
      "insights_stock_risks", "No variant is at risk of selling out within its lead time."),
     ("What moved", "Net sales per channel and country (largest changes first) and the products whose net sales "
      "rose or fell the most, against the period before. " + METRIC_DEFINITIONS["net_sales"],
@@ -237,6 +238,10 @@ for title, help_text, frame, name, empty in LISTS:
     with section(title):
         st.subheader(title, help=help_text)
         table(frame(), name, period, empty=empty, currency=filters.currency)
+        risks = facts["stock_risks"]
+        if name == "insights_stock_risks" and risks["at_risk"] > len(risks["items"]):
+            st.caption(f"The {len(risks['items'])} with the fewest days of cover of {risks['at_risk']:,} low on "
+                       "stock; the Inventory page lists them all.")
         if name == "insights_stock_risks" and facts["forecast"].get("status"):
             st.caption("No forecast yet: demand is the last 30 days' sales. Forecasts appear once the refresh "
                        "has written them (in the background, or Compute forecasts now on the Inventory page).")

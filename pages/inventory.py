@@ -34,7 +34,6 @@ from analytics.inventory.stock import (
     levels_by_location,
     lost_sales,
     sell_through,
-    stock_health,
 )
 from analytics.inventory.suppliers import (
     Supplier,
@@ -53,6 +52,7 @@ from ui.errors import open_tab, open_tab_only, open_warehouse, section
 from ui.filters import Filters, describe_range, page_header, sidebar_filters, store_now
 from ui.kpis import kpi, kpi_cards
 from ui.login import OWNERS_ONLY, may_change
+from ui.stock import store_stock
 from ui.tables import count_column, for_display, money_column, percent_column
 from ui.uploads import supplier_items_upload
 
@@ -61,10 +61,6 @@ D = INVENTORY_DEFINITIONS
 
 
 # -- cached reads (keyed on the sales data version and the inventory fingerprint) ---------------------------
-
-def _health(wh, store_id: str, as_of: dt.date, choice_values: tuple, stamp: tuple) -> pl.DataFrame:
-    return stock_health(wh, store_id, as_of, InventoryChoices(*choice_values))
-
 
 def _forecast_rows(wh, store_id: str, stamp: tuple) -> pl.DataFrame:
     return wh.query("SELECT variant_id, ds, yhat, yhat_lo, yhat_hi, model, level FROM forecasts "
@@ -462,7 +458,7 @@ with section("The stock figures"):
     refresh_notice(wh, store, run)
     stamp = inventory_version(wh, store.store_id)
     with st.spinner("Reading stock"):
-        health = cached_query(_health, wh, store.store_id, today, tuple(vars(choices).values()), stamp)
+        health = store_stock(wh, store.store_id, today, choices, stamp)
 if health is None:
     st.stop()
 if health.height == 0:

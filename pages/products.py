@@ -12,7 +12,6 @@ import streamlit as st
 from analytics.formatting import format_money
 from analytics.metrics import sales_summary, with_change
 from analytics.products import (
-    LOW_STOCK_DAYS,
     PRODUCT_DEFINITIONS,
     low_stock,
     product_performance,
@@ -25,6 +24,7 @@ from ui.downloads import table_download
 from ui.errors import open_warehouse, section
 from ui.filters import Filters, describe_range, page_header, sidebar_filters
 from ui.kpis import kpi, kpi_cards
+from ui.stock import store_stock
 from ui.tables import count_column, for_display, money_column, percent_column, text_of
 
 QUESTION = "Which products sell, which come back, which make money, and which are about to run out."
@@ -88,15 +88,15 @@ def cards(wh, low: pl.DataFrame, f: Filters) -> None:
         kpi("Return rate", current["return_rate"], kind="ratio", currency=f.currency,
             change=changes.get("return_rate"), lower_is_better=True, help=PRODUCT_DEFINITIONS["return_rate"]),
         kpi("Low on stock", low.height, kind="count", currency=f.currency,
-            help=PRODUCT_DEFINITIONS["low_stock"] + " " + COVER_HELP),
+            help=PRODUCT_DEFINITIONS["low_stock"] + " Days of cover: " + COVER_HELP),
     ])
 
 
 def low_stock_section(low: pl.DataFrame, f: Filters) -> None:
-    st.subheader("Running out", help=f"Variants with fewer than {LOW_STOCK_DAYS} days of cover, today. "
-                 + COVER_HELP + " Stock does not depend on the dates or channels chosen.")
+    st.subheader("Running out", help=PRODUCT_DEFINITIONS["low_stock"] + " Days of cover: " + COVER_HELP
+                 + " Stock is today's: it does not depend on the dates or channels chosen.")
     if low.height == 0:
-        st.caption(f"No variant has fewer than {LOW_STOCK_DAYS} days of cover at the last 30 days' rate of sale.")
+        st.caption("No variant is out of stock or at risk of running out before a reorder arrives.")
         return
     st.dataframe(for_display(low), hide_index=True, width="stretch", placeholder="–", key="products_low_stock",
                  column_order=["variant", "sku", "available", "daily_demand", "days_of_cover"],
@@ -105,8 +105,7 @@ def low_stock_section(low: pl.DataFrame, f: Filters) -> None:
                      "sku": st.column_config.TextColumn("SKU"),
                      "available": count_column("Available", PRODUCT_DEFINITIONS["available"]),
                      "daily_demand": st.column_config.NumberColumn(
-                         "Sold a day", format="%.2f", help="Units sold a day over the last 30 days, on the days "
-                         "the variant was in stock."),
+                         "Sold a day", format="%.2f", help=PRODUCT_DEFINITIONS["daily_demand"]),
                      "days_of_cover": st.column_config.NumberColumn("Days of cover", format="%.1f",
                                                                     help=COVER_HELP),
                  })
@@ -153,7 +152,8 @@ today = filters.today()
 
 low: pl.DataFrame | None = None
 with section("The stock check"):
-    low = cached_query(low_stock, wh, filters.store_id, today)
+    health = store_stock(wh, filters.store_id, today)
+    low = low_stock(wh, filters.store_id, today, health)
 
 products: pl.DataFrame | None = None
 with section("Product sales"):

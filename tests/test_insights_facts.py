@@ -72,21 +72,23 @@ def test_stock_risks_forecast_and_segment_shifts(wh):
                                               "lead_time_days": [30]}, schema_overrides={"lead_time_days": pl.Int32}))
     wh.upsert("variants", pl.DataFrame({"store_id": ["s"], "variant_id": ["v1"], "price": [D("10.00")]},
                                        schema_overrides={"price": pl.Decimal(18, 4)}))
-    facts = build_facts(wh, "s", START, END, compare=COMPARE)
-    # v1: 3 available; 4 units sold in the 30 days to 15 Nov (o3 1, o1 2, o2 1) → 4 ÷ 30 = 0.133 a day,
-    # cover 3 ÷ 0.1333 = 22.5 days < the item's lead time of 30. v2 has no stock and no sales: no risk.
-    # Sales at risk: (30 − 22.5) days × 4 ÷ 30 a day × $10.00 = $10.00.
-    assert facts["stock_risks"] == {"at_risk": 1, "sales_at_risk": "10.00", "items": [{
+    facts = build_facts(wh, "s", START, END, compare=COMPARE, stock_as_of=END)
+    # v1: 3 available; 4 units sold in the 30 days to 15 Nov (o3 1, o1 2, o2 1), no snapshots so every day
+    # in stock → 4 ÷ 30 = 0.1333 a day, cover 3 ÷ 0.1333 = 22.5 days < the item's lead time of 30 (a stockout
+    # risk, the Inventory page's rule). v2 has no stock and no sales: no risk.
+    # Sales at risk: (30 − 22.5056) days × 0.1333 a day × $10.00 = $9.99.
+    assert facts["stock_risks"] == {"as_of": "2026-11-15", "at_risk": 1, "sales_at_risk": "9.99", "items": [{
         "variant": "v1", "available": 3, "daily_demand": "0.1", "days_of_cover": "22.5", "lead_time_days": 30,
-        "demand_from": "units sold in the last 30 days", "sold_out": False, "sales_at_risk": "10.00"}]}
-    assert {"kind": "stock", "money_at_stake": "10.00"} in facts["priorities"]
+        "demand_from": "units sold in the last 30 days on in-stock days", "sold_out": False,
+        "sales_at_risk": "9.99"}]}
+    assert {"kind": "stock", "money_at_stake": "9.99"} in facts["priorities"]
 
     # A forecast of 1 unit a day on 16–20 Nov (and 100 on 20 Dec, past the 28 days): demand 1, cover 3.
     days = [dt.date(2026, 11, d) for d in range(16, 21)] + [dt.date(2026, 12, 20)]
     wh.insert("forecasts", pl.DataFrame({
         "store_id": ["s"] * 6, "variant_id": ["v1"] * 6, "ds": days, "model": ["ets"] * 6,
         "yhat": [1.0] * 5 + [100.0], "generated_at": [local(TZ, 2026, 11, 16, 1)] * 6}))
-    facts = build_facts(wh, "s", START, END, compare=COMPARE)
+    facts = build_facts(wh, "s", START, END, compare=COMPARE, stock_as_of=END)
     (item,) = facts["stock_risks"]["items"]
     assert (item["daily_demand"], item["days_of_cover"], item["demand_from"]) == ("1.0", "3.0", "forecast")
     # (30 − 3) days × 1 a day × $10.00.

@@ -13,7 +13,8 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from analytics.products import low_stock, product_performance, stock_cover, trend_grain, variant_performance
+from analytics.inventory.figures import trailing_demand
+from analytics.products import low_stock, product_performance, stock_columns, trend_grain, variant_performance
 from data.warehouse import connect
 from tests.products_store import AS_OF, END, START, build_products_store
 
@@ -110,14 +111,17 @@ def test_a_short_range_has_a_daily_trend(store):
 
 
 def test_stock_cover_and_the_low_stock_list(store):
-    cover = by_id(stock_cover(store, "s", AS_OF), "variant_id")
-    assert {v: (c["available"], c["units_30d"], c["units_90d"], c["in_stock_days"], c["days_of_cover"],
-                c["low_stock"]) for v, c in cover.items()} == {
-        "v1": (5, 6, 11, 25, D("20.8"), False),
-        "v2": (0, 2, 2, 30, D("0"), True),
-        "v3": (None, 1, 1, 30, None, False),
-        "v4": (10, 0, 0, 30, None, False),
-        "v5": (0, 0, 1, 30, D("0"), True),
+    trailing = trailing_demand(store, "s", AS_OF)
+    assert {v: (t["units_30d"], t["in_stock_days"], t["daily_demand"]) for v, t in trailing.items()} == {
+        "v1": (6, 25, D("0.24")), "v2": (2, 30, D("0.0667")), "v3": (1, 30, D("0.0333"))}
+    cover = by_id(stock_columns(store, "s", AS_OF), "variant_id")
+    # No supplier: the default lead time of 14 days. v1's 20.8 days are enough; v4 never sold (dead stock).
+    assert {v: (c["available"], c["days_of_cover"], c["status"], c["low_stock"]) for v, c in cover.items()} == {
+        "v1": (5, D("20.8"), "ok", False),
+        "v2": (0, D("0"), "stockout", True),
+        "v3": (None, None, "ok", False),
+        "v4": (10, None, "dead_stock", False),
+        "v5": (0, D("0"), "stockout", True),
     }
     low = low_stock(store, "s", AS_OF)
     # Both have nothing left; the one with a known rate of sale comes first.

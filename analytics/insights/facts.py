@@ -18,9 +18,10 @@ writer. The document holds, for a period and its comparison:
   unlike the store (:mod:`analytics.insights.anomalies`);
 - ``segment_shifts``: customers per RFM segment in the newest
   ``customer_scores`` run against the run before;
-- ``stock_risks``: variants sold out, or whose days of cover are below their
-  supplier lead time, from ``inventory_levels`` and demand (the forecast when
-  one exists, else units sold over the last 30 days of the range ÷ 30);
+- ``stock_risks``: the variants low on stock today (sold
+  out, or fewer days of cover than their lead time), by the one definition of
+  :mod:`analytics.inventory.figures` that the Inventory and Products pages,
+  the report and the alert digest use;
 - ``forecast``: the units forecast for the next 28 days, or
   ``"no forecast yet"``;
 - ``priorities``: what the summary should speak of, at most 10, ranked by
@@ -44,11 +45,15 @@ import hashlib
 import json
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Iterable
+from zoneinfo import ZoneInfo
 
 from analytics.insights.anomalies import daily_bands, segment_anomalies
+from analytics.inventory.choices import load_choices
+from analytics.inventory.figures import low_stock_expr
+from analytics.inventory.stock import stock_health
 from analytics.metrics import sales_over_time, sales_summary, with_change
 from analytics.periods import check_range, previous_period, range_days
-from analytics.sales_breakdowns import sales_by_dimension, sales_by_product, variant_label
+from analytics.sales_breakdowns import sales_by_dimension, sales_by_product
 from data.warehouse import Warehouse
 
 FACTS_VERSION = 2
@@ -63,9 +68,8 @@ TOP_STOCK_RISKS = 5
 TOP_DRIVERS = 2
 MAX_PRIORITIES = 10
 HISTORY_WEEKS = 8
-DEMAND_DAYS = 30
 OUTLOOK_DAYS = 28
-DEFAULT_LEAD_TIME = 14
+DEMAND_FROM = {"forecast": "forecast", "trailing 30 days": "units sold in the last 30 days on in-stock days"}
 NO_FORECAST = "no forecast yet"
 NO_SCORES = "no customer scores yet"
 CENT = Decimal("0.01")
@@ -81,8 +85,12 @@ def build_facts(
     compare: tuple[dt.date, dt.date] | None = None,
     channels: Iterable[str] | None = None,
     topic: str = "overview",
+    stock_as_of: dt.date | None = None,
 ) -> dict[str, Any]:
     """The facts of one store over the inclusive store-local range, against ``compare``.
+
+    Stock risks are those of ``stock_as_of`` (default: the store's today, as on the Inventory and
+    Products pages: stock levels are only known now, whatever the period).
 
     ``compare`` defaults to the previous period of the same length. ``topic``
     (``overview``, ``sales``, ``customers``, ``inventory``) is recorded and
@@ -110,7 +118,7 @@ def build_facts(
         "movers": _movers(sales, start, end, compare_start, compare_end, Decimal(changes["net_sales"]["change"] or 0)),
         "anomalies": _anomalies(wh, store_id, sales, start, end, compare_start, compare_end, channels),
         "segment_shifts": segment_shifts(wh, store_id, end),
-        "stock_risks": stock_risks(wh, store_id, end),
+        "stock_risks": stock_risks(wh, store_id, stock_as_of or _today(store["timezone"])),
         "forecast": forecast_outlook(wh, store_id, end),
     }
     facts["priorities"] = priorities(facts)
@@ -372,69 +380,33 @@ def segment_shifts(wh: Warehouse, store_id: str, end: dt.date) -> dict[str, Any]
     return doc
 
 
-_STOCK = """
-WITH stock AS (
-    SELECT variant_id, SUM(available) AS available
-    FROM inventory_levels WHERE store_id = :s GROUP BY variant_id
-), sold AS (
-    SELECT variant_id,
-           SUM(CASE WHEN local_date > :demand_from THEN units_sold ELSE 0 END) AS recent_units,
-           SUM(units_sold) AS units_90
-    FROM variant_daily_sales
-    WHERE store_id = :s AND local_date > :sold_from AND local_date <= :end
-    GROUP BY variant_id
-), lead AS (
-    SELECT si.variant_id, MIN(COALESCE(si.lead_time_days, sp.lead_time_days)) AS lead_time_days
-    FROM supplier_items si LEFT JOIN suppliers sp ON sp.supplier_id = si.supplier_id
-    WHERE si.store_id = :s GROUP BY si.variant_id
-)
-SELECT st.variant_id, p.title, v.title, v.sku, v.price, CAST(st.available AS BIGINT),
-       CAST(COALESCE(so.recent_units, 0) AS BIGINT), CAST(COALESCE(so.units_90, 0) AS BIGINT), l.lead_time_days
-FROM stock st
-LEFT JOIN sold so ON so.variant_id = st.variant_id
-LEFT JOIN lead l ON l.variant_id = st.variant_id
-LEFT JOIN variants v ON v.store_id = :s AND v.variant_id = st.variant_id
-LEFT JOIN products p ON p.store_id = :s AND p.product_id = v.product_id
-"""
-
-
 def stock_risks(wh: Warehouse, store_id: str, end: dt.date) -> dict[str, Any]:
-    """Variants sold out (available ≤ 0 with sales in the 90 days to ``end``) or whose days of cover
-    (available ÷ daily demand, capped at 365) are below their lead time (supplier item, else supplier,
-    else 14 days). Daily demand is the forecast mean over the next 28 days where a forecast exists, else
-    units sold in the 30 days to ``end`` ÷ 30. Stock is the current ``inventory_levels`` (all locations).
-    Each one's ``sales_at_risk`` = daily demand × (lead time − days of cover) × its price: what it would
-    not sell between running out and a reorder placed today arriving; the document's is their sum."""
-    forecast = _forecast_demand(wh, store_id, end)
-    params = {"s": store_id, "end": end, "demand_from": end - dt.timedelta(days=DEMAND_DAYS),
-              "sold_from": end - dt.timedelta(days=90)}
+    """The variants low on stock on ``end`` (a stockout or a stockout risk,
+    :mod:`analytics.inventory.figures`: the same rows as the Inventory and Products pages), fewest days of
+    cover first: how many, and the first :data:`TOP_STOCK_RISKS`. Each one's ``sales_at_risk`` = daily
+    demand × (lead time − days of cover) × its price: what it would not sell between running out and a
+    reorder placed today arriving; the document's is their sum."""
+    health = stock_health(wh, store_id, end, load_choices(wh, store_id)).filter(low_stock_expr())
     risks = []
-    for variant_id, product, title, sku, price, available, recent, units_90, lead in wh.rows(_STOCK, params):
-        demand, source = forecast.get(variant_id), "forecast"
-        if demand is None:
-            demand, source = Decimal(recent) / DEMAND_DAYS, "units sold in the last 30 days"
-        lead = int(lead) if lead is not None else DEFAULT_LEAD_TIME
-        if available <= 0 and units_90 > 0:
-            cover = Decimal(0)
-        elif demand > 0:
-            cover = min(Decimal(available) / demand, Decimal(365))
-        else:
-            continue
-        if cover >= lead:
-            continue
-        # What it would not sell between running out and a reorder placed today arriving.
-        at_risk = demand * (lead - cover) * Decimal(price or 0)
+    for row in health.iter_rows(named=True):
+        demand = Decimal(str(row["daily_demand"] or 0))
+        cover = Decimal(str(row["days_of_cover"] or 0))
+        at_risk = demand * (int(row["lead_time_days"]) - cover) * Decimal(row["price"] or 0)
         risks.append({
-            "variant": variant_label(product, title, sku, variant_id), "available": int(available),
-            "daily_demand": str(demand.quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)),
-            "days_of_cover": str(cover.quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)),
-            "lead_time_days": lead, "demand_from": source, "sold_out": available <= 0,
-            "sales_at_risk": money(at_risk),
+            "variant": row["name"], "available": int(row["available"] or 0),
+            "daily_demand": _tenths(row["daily_demand"]), "days_of_cover": _tenths(row["days_of_cover"]),
+            "lead_time_days": int(row["lead_time_days"]),
+            "demand_from": DEMAND_FROM.get(row["demand_source"], "no sales in the last 30 days"),
+            "sold_out": row["status"] == "stockout", "sales_at_risk": money(max(at_risk, Decimal(0))),
         })
-    risks.sort(key=lambda r: (Decimal(r["days_of_cover"]), r["variant"]))
-    count = len(risks)
+    risks.sort(key=lambda r: (Decimal(r["days_of_cover"] or "0"), r["variant"]))
     total = sum((Decimal(r["sales_at_risk"]) for r in risks), Decimal(0))
-    return {"at_risk": count, "sales_at_risk": money(total), "items": risks[:TOP_STOCK_RISKS]}
+    return {"as_of": end.isoformat(), "at_risk": len(risks), "sales_at_risk": money(total),
+            "items": risks[:TOP_STOCK_RISKS]}
+
+
+def _tenths(value: float | None) -> str | None:
+    return None if value is None else str(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN))
 
 
 def priorities(facts: dict[str, Any]) -> list[dict[str, Any]]:
@@ -479,16 +451,6 @@ def _latest_forecast_rows(wh: Warehouse, store_id: str) -> str | None:
                      "model LIMIT 1", {"s": store_id})
 
 
-def _forecast_demand(wh: Warehouse, store_id: str, end: dt.date) -> dict[str, Decimal]:
-    model = _latest_forecast_rows(wh, store_id)
-    if model is None:
-        return {}
-    rows = wh.rows("SELECT variant_id, AVG(yhat) FROM forecasts WHERE store_id = :s AND model = :m "
-                   "AND ds > :end AND ds <= :until GROUP BY variant_id",
-                   {"s": store_id, "m": model, "end": end, "until": end + dt.timedelta(days=OUTLOOK_DAYS)})
-    return {variant: Decimal(str(max(mean, 0.0))) for variant, mean in rows if mean is not None}
-
-
 def forecast_outlook(wh: Warehouse, store_id: str, end: dt.date) -> dict[str, Any]:
     """Units forecast for the 28 days after ``end`` against units sold in the 28 days to ``end``."""
     model = _latest_forecast_rows(wh, store_id)
@@ -515,6 +477,10 @@ def _store(wh: Warehouse, store_id: str) -> dict[str, str]:
     if not rows:
         raise ValueError(f"there is no store {store_id!r} in the warehouse")
     return {"currency": rows[0][0], "timezone": rows[0][1]}
+
+
+def _today(timezone: str) -> dt.date:
+    return dt.datetime.now(ZoneInfo(timezone)).date()
 
 
 def _day(value: Any) -> dt.date:

@@ -1,7 +1,8 @@
 """Stock alerts and the daily digest (email and/or webhook).
 
 An alert is a variant in one of the lists to act on: stockout, stockout risk,
-a reorder due (suggested quantity > 0), dead stock, overstock. The digest is
+a reorder due, dead stock, overstock (the one definition of each,
+:mod:`analytics.inventory.figures`, as on the Inventory page). The digest is
 one message listing them (at most :data:`DIGEST_LINES` per kind), sent by
 SMTP to ``DIGEST_EMAIL_TO`` and/or posted as JSON ``{"text": ...}`` to
 ``DIGEST_WEBHOOK_URL`` (Slack's incoming-webhook format).
@@ -27,6 +28,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from analytics.inventory.choices import load_choices
+from analytics.inventory.figures import reorder_due_expr
 from analytics.inventory.stock import stock_health
 from analytics.store_state import Store
 from data.warehouse import Warehouse
@@ -36,7 +38,7 @@ UTC = dt.timezone.utc
 KINDS = (
     ("stockout", "Out of stock", pl.col("status") == "stockout"),
     ("stockout_risk", "Will run out before a reorder arrives", pl.col("status") == "stockout_risk"),
-    ("reorder", "Reorder now", pl.col("suggested_order_qty") > 0),
+    ("reorder", "Reorder now", reorder_due_expr()),
     ("dead_stock", "Dead stock", pl.col("status") == "dead_stock"),
     ("overstock", "Overstock", pl.col("status") == "overstock"),
 )

@@ -2,7 +2,8 @@
 
 - ``inventory.csv``: one row per variant of :func:`analytics.inventory.stock.stock_health` on the
   report's last day, columns :data:`INVENTORY_COLUMNS` (days of cover with one decimal, empty without
-  demand);
+  demand; ``status`` the code of :data:`analytics.inventory.figures.STATUSES`, ``low_stock`` and
+  ``reorder_due`` true or false, the definitions of :mod:`analytics.inventory.figures`);
 - ``forecast.csv``: the latest refresh's daily forecasts, columns :data:`FORECAST_COLUMNS` (units per
   day, three decimals); empty under its header when no refresh has run.
 """
@@ -18,8 +19,8 @@ from analytics.inventory.choices import load_choices
 from analytics.inventory.stock import STATUSES, health_summary, stock_health
 from analytics.report import ReportContext, ReportSection, SectionOutput, csv_file, html_table
 
-INVENTORY_COLUMNS = ("sku", "variant_id", "available", "days_of_cover", "abc_class", "reorder_point",
-                     "safety_stock", "suggested_order_qty", "status")
+INVENTORY_COLUMNS = ("sku", "variant_id", "available", "daily_demand", "days_of_cover", "abc_class",
+                     "reorder_point", "safety_stock", "suggested_order_qty", "status", "low_stock", "reorder_due")
 FORECAST_COLUMNS = ("variant_id", "sku", "ds", "yhat", "yhat_lo", "yhat_hi", "model")
 
 
@@ -37,13 +38,15 @@ def forecast_frame(wh, store_id: str) -> pl.DataFrame:
 
 def build(ctx: ReportContext) -> SectionOutput:
     health = stock_health(ctx.wh, ctx.store.store_id, ctx.end, load_choices(ctx.wh, ctx.store.store_id))
-    inventory = health.select(*INVENTORY_COLUMNS).with_columns(pl.col("days_of_cover").round(1))
+    inventory = health.select(*INVENTORY_COLUMNS).with_columns(pl.col("days_of_cover").round(1),
+                                                               pl.col("daily_demand").round(4))
     summary = health_summary(health)
     currency = ctx.store.currency
     rows = [
         ("Variants", format_count(summary["variants"])),
         ("Inventory value at cost", format_money(summary["inventory_value"], currency)),
         *((STATUSES[s], format_count(summary[s])) for s in ("stockout", "stockout_risk", "dead_stock", "overstock")),
+        ("Low on stock", format_count(summary["low_stock"])),
         ("Variants to reorder", format_count(summary["to_reorder"])),
         ("Suggested orders at cost", format_money(summary["reorder_value"], currency)),
     ]

@@ -4,22 +4,16 @@ One row per variant that has stock recorded, sold in the last 90 days or has
 a forecast. Stock is today's (``inventory_levels`` summed over locations);
 sales are store-local days up to ``as_of`` from ``variant_daily_sales``.
 
-- ``daily_demand``: the mean of the forecast's next days (``demand_source``
-  ``forecast``); without a forecast, units sold in the 30 days up to
-  ``as_of`` ÷ the days of those the variant was in stock (``trailing 30
-  days``, :func:`analytics.products.stock_cover`); ``None`` without demand;
-- ``days_of_cover`` = available ÷ daily demand, capped at 365; 0 when nothing
-  is available; ``None`` without demand;
+- ``daily_demand``, ``days_of_cover``, ``status``, ``low_stock`` and
+  ``reorder_due``: the one definition of each, :mod:`analytics.inventory.figures`
+  (``demand_source`` says whether demand is the forecast's or the trailing 30
+  days');
 - ``inventory_value`` = available × unit cost (exact; ``None`` when the cost
   is unknown, 0 when nothing is available);
 - ``abc_class``: variants ranked by net sales (gross − discounts − returns)
   over the 90 days up to ``as_of``; a variant is A while the cumulative
   share of the variants ranked above it is below 80 %, B below 95 %, else C
   (so the variant that crosses 80 % is still A); no net sales: C;
-- ``status``, the first that applies: ``stockout`` (available ≤ 0, sold in
-  the last 90 days), ``stockout_risk`` (days of cover < lead time),
-  ``dead_stock`` (available > 0, no sale in the last ``dead_stock_days``),
-  ``overstock`` (days of cover > ``overstock_days``), else ``ok``;
 - the supplier of a variant is its supplier item of lowest unit cost (then
   supplier id); its lead time is the item's, else the supplier's, else the
   store's default (``lead_time_source`` says which);
@@ -39,44 +33,26 @@ from typing import Any
 import polars as pl
 
 from analytics.inventory.choices import InventoryChoices
+from analytics.inventory.figures import (
+    FORECAST_DAYS,
+    STATUSES,
+    STOCK_DEFINITIONS,
+    daily_demand,
+    days_of_cover,
+    is_low_stock,
+    reorder_due_expr,
+    stock_counts,
+    stock_status,
+    trailing_demand,
+)
 from analytics.inventory.reorder import demand_over, reorder_point, safety_stock, service_z, suggested_order
-from analytics.products import stock_cover
 from data.warehouse import Warehouse
 
-COVER_CAP = 365
 ABC_WINDOW_DAYS = 90
-STATUSES = {
-    "stockout": "Stockout",
-    "stockout_risk": "Stockout risk",
-    "dead_stock": "Dead stock",
-    "overstock": "Overstock",
-    "ok": "OK",
-}
-
+# The help texts beside the inventory figures: the stock figures' own (one source with their rules,
+# analytics.inventory.figures) and the forecasts' accuracy.
 INVENTORY_DEFINITIONS = {
-    "available": "Units available now, summed over locations.",
-    "inventory_value": "Available × unit cost, in the store currency (unknown when the unit cost is missing).",
-    "daily_demand": "Forecast mean units per day over the next 28 days; without a forecast, units sold in the "
-                    "last 30 days ÷ the days of those the variant was in stock.",
-    "days_of_cover": "Available ÷ forecast mean daily demand over the next 28 days (else the trailing 30-day "
-                     "in-stock rate); none when there is no demand; capped at 365.",
-    "stockout": "Available ≤ 0 for a variant that sold in the last 90 days.",
-    "stockout_risk": "Days of cover < the supplier's lead time.",
-    "overstock": "Days of cover above the overstock threshold you set.",
-    "dead_stock": "Units in stock and no sale for the number of days you set.",
-    "sell_through": "Units sold in the range ÷ (units sold in the range + available at its end).",
-    "abc_class": "Variants ranked by net sales over the last 90 days: A up to 80 % of cumulative net sales, "
-                 "B up to 95 %, C the rest.",
-    "lost_sales": "Forecast demand on stockout days × unit price: the expected units of each day the variant "
-                  "was out of stock (mean of its in-stock days in the 28 days before) × its price.",
-    "reorder_point": "Forecast demand over the lead time + safety stock.",
-    "safety_stock": "z(service level) × σ of daily forecast error × √(lead time in days).",
-    "suggested_order_qty": "max(0, reorder point + demand over the review period − available − on order), "
-                           "rounded up to the pack size, at least the MOQ.",
-    "on_order": "Units on sent purchase orders not yet received.",
-    "mase": "Mean absolute error of the backtest ÷ the mean absolute error of a naive same-weekday-last-week "
-            "forecast in the history: below 1 beats the naive forecast.",
-    "bias": "Σ(forecast − actual) ÷ Σ actual over the backtest days: positive means the forecast ran high.",
+    **STOCK_DEFINITIONS,
     "vs_naive": "The chosen model's mean absolute error on the backtest ÷ the naive forecast's (the same "
                 "weekday last week) on the same days, − 1: −25 % is a quarter less error than the naive forecast.",
     "coverage": "Share of the backtest days whose units sold fell inside the 90 % prediction interval.",
@@ -84,6 +60,7 @@ INVENTORY_DEFINITIONS = {
                 "history, the 28 days after the same day last year, so the choice of model saw last year's "
                 "season and peaks.",
 }
+
 
 def _vs_naive(acc: dict) -> float | None:
     """The chosen model's backtest error ÷ seasonal naive's on the same days, − 1 (None without both)."""
@@ -106,9 +83,10 @@ FROM variant_daily_sales
 WHERE store_id = :store_id AND local_date <= :as_of AND variant_id IS NOT NULL
 GROUP BY variant_id
 """
+# The days after ``as_of`` of the newest forecast (a forecast older than its horizon gives none).
 _FORECAST_SQL = """
 SELECT f.variant_id, f.ds, f.yhat FROM forecasts f
-WHERE f.store_id = :store_id ORDER BY f.variant_id, f.ds
+WHERE f.store_id = :store_id AND f.ds > :as_of AND f.ds <= :horizon_end ORDER BY f.variant_id, f.ds
 """
 _ACCURACY_SQL = """
 SELECT a.variant_id, a.model, a.mase, a.bias, a.error_sd, a.series_kind, a.generated_at, a.coverage,
@@ -143,7 +121,7 @@ HEALTH_SCHEMA: dict[str, Any] = {
     "lead_time_days": pl.Int64, "lead_time_source": pl.String, "moq": pl.Int64, "pack_size": pl.Int64,
     "supplier_unit_cost": pl.Decimal(18, 4), "on_order": pl.Int64, "safety_stock": pl.Int64,
     "reorder_point": pl.Int64, "suggested_order_qty": pl.Int64, "order_value": pl.Decimal(38, 4),
-    "status": pl.String,
+    "status": pl.String, "low_stock": pl.Boolean, "reorder_due": pl.Boolean,
 }
 
 
@@ -180,10 +158,11 @@ def stock_health(wh: Warehouse, store_id: str, as_of: dt.date, choices: Inventor
               "abc_start": as_of - dt.timedelta(days=ABC_WINDOW_DAYS - 1)}
     catalogue = _by_variant(wh.query(_CATALOGUE_SQL, {"store_id": store_id}))
     sales = _by_variant(wh.query(_SALES_SQL, params))
-    cover = _by_variant(stock_cover(wh, store_id, as_of))
+    trailing = trailing_demand(wh, store_id, as_of)
     accuracy = _by_variant(wh.query(_ACCURACY_SQL, {"store_id": store_id}))
     forecasts: dict[str, list[float]] = {}
-    for variant_id, _, yhat in wh.query(_FORECAST_SQL, {"store_id": store_id}).iter_rows():
+    horizon = {"store_id": store_id, "as_of": as_of, "horizon_end": as_of + dt.timedelta(days=FORECAST_DAYS)}
+    for variant_id, _, yhat in wh.query(_FORECAST_SQL, horizon).iter_rows():
         forecasts.setdefault(variant_id, []).append(float(yhat or 0.0))
     suppliers: dict[str, list[dict[str, Any]]] = {}
     for row in wh.query(_SUPPLIER_SQL, {"store_id": store_id}).iter_rows(named=True):
@@ -198,7 +177,6 @@ def stock_health(wh: Warehouse, store_id: str, as_of: dt.date, choices: Inventor
     classes = abc_classes({v: Decimal(sales[v]["net_sales_90d"] or 0) if v in sales else Decimal(0)
                            for v in variant_ids})
     z = service_z(choices.service_level)
-    dead_since = as_of - dt.timedelta(days=choices.dead_stock_days)
     rows = []
     for v in variant_ids:
         cat = catalogue.get(v, {})
@@ -207,15 +185,8 @@ def stock_health(wh: Warehouse, store_id: str, as_of: dt.date, choices: Inventor
         stock = available if available is not None else 0
         fc = forecasts.get(v)
         acc = accuracy.get(v, {})
-        if fc:
-            demand, source = sum(fc[:28]) / len(fc[:28]), "forecast"
-        elif cover.get(v, {}).get("daily_demand") is not None:
-            demand, source = float(cover[v]["daily_demand"]), "trailing 30 days"
-        else:
-            demand, source = None, None
-        demand = demand if demand and demand > 0 else None
-        days_of_cover = (0.0 if stock <= 0 else min(COVER_CAP, stock / demand)) if demand else \
-            (0.0 if available is not None and stock <= 0 and v in recent else None)
+        demand, source = daily_demand(fc, trailing.get(v, {}).get("daily_demand"))
+        cover = days_of_cover(available, demand, v in recent)
         supplier = _supplier_of(suppliers.get(v, []))
         if supplier and supplier["item_lead"] is not None:
             lead, lead_source = int(supplier["item_lead"]), "supplier item"
@@ -238,16 +209,8 @@ def stock_health(wh: Warehouse, store_id: str, as_of: dt.date, choices: Inventor
         buy_cost = supplier["supplier_unit_cost"] if supplier and supplier["supplier_unit_cost"] is not None \
             else unit_cost
         last_sold = sold.get("last_sold")
-        if available is not None and stock <= 0 and v in recent:
-            status = "stockout"
-        elif stock > 0 and days_of_cover is not None and days_of_cover < lead:
-            status = "stockout_risk"
-        elif stock > 0 and (last_sold is None or last_sold < dead_since + dt.timedelta(days=1)):
-            status = "dead_stock"
-        elif days_of_cover is not None and days_of_cover > choices.overstock_days:
-            status = "overstock"
-        else:
-            status = "ok"
+        status = stock_status(available, cover, lead, sold.get("last_sold"), v in recent, as_of=as_of,
+                              dead_stock_days=choices.dead_stock_days, overstock_days=choices.overstock_days)
         product, title = cat.get("product_title"), cat.get("variant_title")
         name = " – ".join(p for p in (product, title) if p and p != "Default Title") or cat.get("sku") or v
         rows.append({
@@ -259,32 +222,30 @@ def stock_health(wh: Warehouse, store_id: str, as_of: dt.date, choices: Inventor
             "forecast_model": acc.get("model") if fc else None, "series_kind": acc.get("series_kind") if fc else None,
             "mase": acc.get("mase") if fc else None, "bias": acc.get("bias") if fc else None,
             "vs_naive": _vs_naive(acc) if fc else None, "coverage": acc.get("coverage") if fc else None,
-            "error_sd": sigma if demand else None, "days_of_cover": days_of_cover, "abc_class": classes[v],
+            "error_sd": sigma if demand else None, "days_of_cover": cover, "abc_class": classes[v],
             "supplier_id": supplier["supplier_id"] if supplier else None,
             "supplier_name": supplier["supplier_name"] if supplier else None,
             "lead_time_days": lead, "lead_time_source": lead_source, "moq": moq, "pack_size": pack,
             "supplier_unit_cost": buy_cost, "on_order": incoming, "safety_stock": safety if demand else 0,
             "reorder_point": rop, "suggested_order_qty": suggested,
             "order_value": Decimal(suggested) * buy_cost if buy_cost is not None else None,
-            "status": status,
+            "status": status, "low_stock": is_low_stock(status), "reorder_due": suggested > 0,
         })
     return pl.DataFrame(rows, schema=HEALTH_SCHEMA, orient="row") if rows else pl.DataFrame(schema=HEALTH_SCHEMA)
 
 
 def health_summary(health: pl.DataFrame) -> dict[str, Any]:
-    """The page's cards: counts per status, inventory value (exact; with how many variants lack a cost),
-    units available, variants to reorder and their order value."""
-    counts = dict(health.group_by("status").len().iter_rows()) if health.height else {}
+    """The page's cards: counts per status, low stock and to reorder (:func:`stock_counts`), inventory
+    value (exact; with how many variants lack a cost), units available and the reorder's order value."""
     valued = health.filter(pl.col("inventory_value").is_not_null())
     missing_cost = health.filter(pl.col("inventory_value").is_null() & (pl.col("available").fill_null(0) > 0))
-    reorder = health.filter(pl.col("suggested_order_qty") > 0)
+    reorder = health.filter(reorder_due_expr())
     return {
         "variants": health.height,
         "inventory_value": sum(valued["inventory_value"].to_list(), Decimal(0)),
         "variants_without_cost": missing_cost.height,
         "units_available": int(health["available"].fill_null(0).clip(lower_bound=0).sum()) if health.height else 0,
-        **{status: int(counts.get(status, 0)) for status in STATUSES},
-        "to_reorder": reorder.height,
+        **stock_counts(health),
         "reorder_value": sum((v for v in reorder["order_value"].to_list() if v is not None), Decimal(0)),
     }
 
