@@ -18,18 +18,22 @@ SYMBOLS = {
 }
 
 
+MINUS = "\u2212"
+
+
 def minor_unit(currency: str) -> int:
     return MINOR_UNITS.get(currency.upper(), 2)
 
 
 def format_money(amount: Decimal | int | float | None, currency: str) -> str:
-    """``$1,234.50``, ``¥1,235``, ``KWD 1.234``; negative amounts as ``-$5.00``."""
+    """``$1,234.50``, ``¥1,235``, ``KWD 1.234``; negative amounts as ``−$5.00`` (a minus sign, U+2212,
+    before the symbol, as in print)."""
     if amount is None:
         return "–"
     value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
     places = minor_unit(currency)
     value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
-    sign = "-" if value < 0 else ""
+    sign = MINUS if value < 0 else ""
     symbol = SYMBOLS.get(currency.upper(), currency.upper() + " ")
     return f"{sign}{symbol}{abs(value):,.{places}f}"
 

@@ -77,9 +77,7 @@ def plot(fig, name: str, f: Filters, title: str, *, data: pl.DataFrame | None = 
 def table(frame: pl.DataFrame, name: str, f: Filters, config: dict[str, Any], *, percent: tuple[str, ...] = (),
           download: FrameSource | None = None, height: int | None = None) -> None:
     shown = frame.select(list(config))
-    # Shares are fractions; the percent columns draw numbers × 100 (for_display does so for decimals only).
-    floats = [c for c in percent if c in shown.columns and shown.schema[c] == pl.Float64]
-    shown = for_display(shown.with_columns(pl.col(c) * 100 for c in floats), percent=percent)
+    shown = for_display(shown, percent=percent)  # shares are fractions, drawn × 100
     st.dataframe(shown, hide_index=True, column_config=config, key=f"table_{name}", width="stretch",
                  height=height or min(35 * (shown.height + 1) + 3, 420))
     table_download(download if download is not None else frame, name, f)

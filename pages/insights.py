@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from analytics.formatting import format_money
 from analytics.insights.anomalies import daily_bands
 from analytics.insights.facts import HISTORY_WEEKS, build_facts, has_sales
 from analytics.inventory.figures import STOCK_DEFINITIONS
@@ -23,7 +24,7 @@ from ui.errors import open_warehouse, section
 from ui.explain import GROUNDING_HELP, summary_panel
 from ui.filters import channel_name, describe_range, page_header, sidebar_filters
 from ui.kpis import kpi, kpi_cards
-from ui.tables import for_display, money_column, percent_column
+from ui.tables import for_display, money_text, money_text_column, percent_column, time_column
 
 QUESTION = "What changed, why, and what to do: a written summary checked against the computed figures."
 PERIODS = {"week": "Last full week", "range": "Sidebar dates"}
@@ -106,18 +107,28 @@ def band_chart(wh, store_id: str, start: dt.date, end: dt.date, channels, curren
         table_download(data, "insights_net_sales_band", period)
 
 
+def _anomaly_figure(value: Any, metric: str, currency: str) -> str:
+    return format_money(Decimal(value), currency) if metric == "net_sales" else f"{Decimal(value):,f}"
+
+
 def anomaly_table(facts: dict[str, Any]) -> pl.DataFrame:
+    currency = facts["currency"]
     rows = []
+    day = lambda text: f"{dt.date.fromisoformat(text):%a %-d %b %Y}"  # noqa: E731
+    money_of = lambda value: format_money(Decimal(value), currency)  # noqa: E731
     for a in facts["anomalies"]["events"]:
         rows.append({"what": "Day" if a["days"] == 1 else f"{a['days']} days",
-                     "when_or_where": a["start"] if a["days"] == 1 else f"{a['start']} – {a['end']}",
-                     "figure": "Net sales", "actual": a["net_sales"], "expected": a["expected_net_sales"],
-                     "range": f"gap {a['net_sales_gap']}", "direction": a["direction"]})
+                     "when_or_where": day(a["start"]) if a["days"] == 1 else f"{day(a['start'])} – {day(a['end'])}",
+                     "figure": "Net sales", "actual": money_of(a["net_sales"]),
+                     "expected": money_of(a["expected_net_sales"]), "range": f"gap {money_of(a['net_sales_gap'])}",
+                     "direction": a["direction"].capitalize()})
     for a in facts["anomalies"]["segments"]:
+        sigmas = abs(Decimal(a["z"]))
         rows.append({"what": a["dimension"].capitalize(), "when_or_where": channel_name(a["segment"])
                      if a["dimension"] == "channel" else a["segment"], "figure": "Orders",
-                     "actual": str(a["orders"]), "expected": a["expected_orders"], "range": f"z = {a['z']}",
-                     "direction": a["direction"]})
+                     "actual": f"{int(a['orders']):,}", "expected": f"{Decimal(a['expected_orders']):,.1f}",
+                     "range": f"{sigmas:.1f} standard deviations away",
+                     "direction": "Above" if a["direction"] == "up" else "Below"})
     return pl.DataFrame(rows, schema={c: pl.String for c in
                                       ("what", "when_or_where", "figure", "actual", "expected", "range", "direction")})
 
@@ -161,12 +172,20 @@ def table(frame: pl.DataFrame, name: str, period, *, empty: str, currency: str) 
         st.caption(empty)
         return
     config: dict[str, Any] = {column: TITLES[column] for column in frame.columns if column in TITLES}
-    config.update({column: money_column(title, currency) for column, title in MONEY_COLUMNS.items()
-                   if column in frame.columns})
     if "relative_change" in frame.columns:
         config["relative_change"] = percent_column("Change %")
     shown = for_display(frame, percent=("relative_change",))
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=f"table_{name}")
+    # Money as text, so a loss reads −$3,805.28; times and dates as people write them.
+    money = [column for column in MONEY_COLUMNS if column in frame.columns]
+    shown = shown.with_columns(money_text(frame, column, currency) for column in money)
+    config.update({column: money_text_column(MONEY_COLUMNS[column]) for column in money})
+    for column, dtype in frame.schema.items():
+        if isinstance(dtype, pl.Datetime):
+            config[column] = time_column(TITLES.get(column, column))
+        elif dtype == pl.Date:
+            config[column] = st.column_config.DateColumn(TITLES.get(column, column), format="D MMM YYYY")
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=f"table_{name}",
+                 placeholder="–")
     table_download(frame, name, period)
 
 

@@ -26,6 +26,7 @@ from analytics.inventory.purchasing import (
     purchase_orders,
     update_lines,
 )
+from analytics.inventory.figures import reorder_due_expr
 from analytics.inventory.stock import (
     INVENTORY_DEFINITIONS,
     STATUSES,
@@ -58,6 +59,8 @@ from ui.uploads import supplier_items_upload
 
 QUESTION = "What to reorder today, what is about to run out, what is not selling, and how sure the forecasts are."
 D = INVENTORY_DEFINITIONS
+STATUS_WORDS = {**STATUSES, "draft": "Draft", "sent": "Sent", "received": "Received", "cancelled": "Cancelled"}
+LOW_TOGETHER = " Stockouts and stockout risks together, {:,}, are the variants low on stock on the Products page."
 
 
 # -- cached reads (keyed on the sales data version and the inventory fingerprint) ---------------------------
@@ -88,20 +91,28 @@ def _range_figures(wh, store_id: str, start: dt.date, end: dt.date, stamp: tuple
 
 def table(frame: pl.DataFrame, columns: dict[str, Any], key: str, name: str, f: Filters | None,
           *, percent: tuple[str, ...] = (), height: int | None = None) -> None:
-    """A table of ``columns`` (name → column config) with its CSV download of every column of ``frame``."""
-    shown = for_display(frame.select(list(columns)), percent=percent)
+    """A table of ``columns`` (name → column config) with its CSV download of every column of ``frame``
+    (a ``status_words`` column shows the ``status`` code in words; the CSV keeps the code)."""
+    if "status_words" in columns:
+        frame_shown = frame.with_columns(pl.col("status").replace_strict(STATUS_WORDS, default=pl.col("status"))
+                                         .alias("status_words"))
+    else:
+        frame_shown = frame
+    shown = for_display(frame_shown.select(list(columns)), percent=percent)
     st.dataframe(shown, hide_index=True, column_config=columns, key=key, width="stretch",
                  height=height or min(420, 35 * (shown.height + 1) + 3))
     table_download(frame, name, f, key=f"csv_{key}")
 
 
-def variant_columns(currency: str) -> dict[str, Any]:
+def variant_columns(currency: str, *key: tuple[str, Any]) -> dict[str, Any]:
+    """The variant's name pinned first, then ``key`` (the columns a phone must show), then its stock."""
     return {
-        "sku": st.column_config.TextColumn("SKU"),
-        "name": st.column_config.TextColumn("Variant"),
+        "name": st.column_config.TextColumn("Variant", pinned=True),
+        **dict(key),
         "available": count_column("Available", D["available"]),
         "days_of_cover": st.column_config.NumberColumn("Days of cover", format="%.0f", help=D["days_of_cover"]),
         "daily_demand": st.column_config.NumberColumn("Units / day", format="%.2f", help=D["daily_demand"]),
+        "sku": st.column_config.TextColumn("SKU"),
     }
 
 
@@ -144,9 +155,11 @@ def kpi_section(summary: dict, quality: ForecastQuality | None, f: Filters) -> N
                                                     if summary["variants_without_cost"] else None)),
         kpi("Units available", summary["units_available"], kind="count", currency=f.currency, help=D["available"]),
         kpi("To reorder", summary["to_reorder"], kind="count", currency=f.currency, note=reorder_note,
-            help="Variants with a suggested order above 0. " + D["suggested_order_qty"]),
-        kpi("Stockouts", summary["stockout"], kind="count", currency=f.currency, help=D["stockout"]),
-        kpi("Stockout risk", summary["stockout_risk"], kind="count", currency=f.currency, help=D["stockout_risk"]),
+            help=D["reorder_due"] + " " + D["suggested_order_qty"]),
+        kpi("Stockouts", summary["stockout"], kind="count", currency=f.currency,
+            help=D["stockout"] + LOW_TOGETHER.format(summary["low_stock"])),
+        kpi("Stockout risk", summary["stockout_risk"], kind="count", currency=f.currency,
+            help=D["stockout_risk"] + LOW_TOGETHER.format(summary["low_stock"])),
         kpi("Dead stock", summary["dead_stock"], kind="count", currency=f.currency, help=D["dead_stock"]),
         kpi("Overstock", summary["overstock"], kind="count", currency=f.currency, help=D["overstock"]),
         kpi("Forecast error", accuracy, kind="text", currency=f.currency, note=accuracy_note,
@@ -181,7 +194,7 @@ def value_chart(health: pl.DataFrame, f: Filters) -> None:
 
 
 def reorder_section(wh, store: Store, health: pl.DataFrame, f: Filters, choices: InventoryChoices) -> None:
-    due = health.filter(pl.col("suggested_order_qty") > 0).sort(
+    due = health.filter(reorder_due_expr()).sort(
         ["status", "days_of_cover"], nulls_last=True)
     if due.height == 0:
         st.success("Nothing to reorder today: every variant's stock and orders on the way cover its reorder point "
@@ -190,15 +203,15 @@ def reorder_section(wh, store: Store, health: pl.DataFrame, f: Filters, choices:
     st.caption(f"Service level {choices.service_level:.1%}, review period {choices.review_days} days. "
                "Quantities are rounded up to the supplier's pack size and at least its MOQ.")
     table(due, {
-        **variant_columns(f.currency),
+        **variant_columns(f.currency, ("suggested_order_qty", count_column("Order", D["suggested_order_qty"])),
+                          ("order_value", money_column("Order value", f.currency, "Order × the supplier's unit cost.")),
+                          ("status_words", st.column_config.TextColumn("Status"))),
         "supplier_name": st.column_config.TextColumn("Supplier"),
         "lead_time_days": count_column("Lead time (days)", "The supplier item's lead time, else the supplier's, "
                                        "else the default you set."),
         "on_order": count_column("On order", D["on_order"]),
         "safety_stock": count_column("Safety stock", D["safety_stock"]),
         "reorder_point": count_column("Reorder point", D["reorder_point"]),
-        "suggested_order_qty": count_column("Order", D["suggested_order_qty"]),
-        "order_value": money_column("Order value", f.currency, "Order × the supplier's unit cost."),
     }, "reorder", "inventory_reorder_list", None)
     without = due.filter(pl.col("supplier_id").is_null()).height
     if without:
@@ -226,9 +239,10 @@ def alert_lists(wh, store: Store, health: pl.DataFrame, f: Filters) -> None:
             st.caption(f"No {title.lower()} today. {D[kind]}")
         else:
             st.caption(f"{format_count(rows.height)} {'variant' if rows.height == 1 else 'variants'}. {D[kind]}")
-            table(rows, {**variant_columns(f.currency),
+            table(rows, {**variant_columns(f.currency,
+                                           ("inventory_value", money_column("Value at cost", f.currency,
+                                                                            D["inventory_value"]))),
                          "abc_class": st.column_config.TextColumn("ABC", help=D["abc_class"]),
-                         "inventory_value": money_column("Value at cost", f.currency, D["inventory_value"]),
                          "last_sold": st.column_config.DateColumn("Last sold", format="D MMM YYYY")},
                   f"alerts_{kind}", f"inventory_{kind}", None)
     config = DigestConfig.from_settings()
@@ -305,8 +319,7 @@ def stock_table(wh, store: Store, health: pl.DataFrame, f: Filters, stamp: tuple
     st.caption(f"Estimated sales lost to stockouts in {describe_range(f.start, f.end)}: "
                f"{format_money(lost, f.currency)}. " + D["lost_sales"])
     table(joined.sort(["abc_class", "net_sales_90d"], descending=[False, True]), {
-        **variant_columns(f.currency),
-        "status": st.column_config.TextColumn("Status"),
+        **variant_columns(f.currency, ("status_words", st.column_config.TextColumn("Status"))),
         "abc_class": st.column_config.TextColumn("ABC", help=D["abc_class"]),
         "inventory_value": money_column("Value at cost", f.currency, D["inventory_value"]),
         "sell_through": percent_column("Sell-through", D["sell_through"]),
@@ -327,7 +340,7 @@ def purchase_order_section(wh, store: Store, f: Filters) -> None:
         return
     table(orders, {
         "po_id": st.column_config.TextColumn("Order"), "supplier_name": st.column_config.TextColumn("Supplier"),
-        "status": st.column_config.TextColumn("Status"),
+        "status_words": st.column_config.TextColumn("Status"),
         "created_at": st.column_config.DatetimeColumn("Created", format="D MMM YYYY"),
         "expected_at": st.column_config.DatetimeColumn("Expected", format="D MMM YYYY"),
         "units": count_column("Units"), "total": money_column("Total", f.currency, "Σ quantity × unit cost."),

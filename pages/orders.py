@@ -135,7 +135,8 @@ def order_table(page: OrderPage, filters: Filters, query: OrderQuery) -> None:
     st.dataframe(
         shown, key=table_key, on_select=picked_from_table, selection_mode="single-row", hide_index=True,
         width="stretch", placeholder="–", height=min(rows.height, 15) * 35 + 38,
-        column_order=["order_number", "placed_at", "customer_name", "total", "items", "financial_status",
+        # The order, its total and its payment first: what a phone shows without a sideways scroll.
+        column_order=["order_number", "total", "financial_status", "customer_name", "placed_at", "items",
                       "fulfillment_status", "channel", "customer_email", "customer_id"],
         column_config={
             "order_number": st.column_config.TextColumn("Order", pinned=True),

@@ -99,7 +99,7 @@ def low_stock_section(low: pl.DataFrame, f: Filters) -> None:
         st.caption("No variant is out of stock or at risk of running out before a reorder arrives.")
         return
     st.dataframe(for_display(low), hide_index=True, width="stretch", placeholder="–", key="products_low_stock",
-                 column_order=["variant", "sku", "available", "daily_demand", "days_of_cover"],
+                 column_order=["variant", "days_of_cover", "available", "daily_demand", "sku"],
                  column_config={
                      "variant": st.column_config.TextColumn("Variant", pinned=True),
                      "sku": st.column_config.TextColumn("SKU"),
@@ -135,8 +135,9 @@ def performance_section(f: Filters, view: str, sort: str, frame: pl.DataFrame) -
         "days_of_cover": st.column_config.NumberColumn("Days of cover", format="%.1f", help=COVER_HELP),
         "stock": st.column_config.TextColumn("Stock status", help=PRODUCT_DEFINITIONS["low_stock"]),
     }
-    order = [label, *(["variants"] if view == "product" else ["sku"]), "units_sold", "units_returned", "net_sales",
-             "return_rate", "margin_text", "trend", "available", "days_of_cover", "stock"]
+    # The name, its sales and its stock word first: what a phone shows without a sideways scroll.
+    order = [label, "net_sales", "units_sold", "stock", "return_rate", "margin_text", "units_returned", "trend",
+             "available", "days_of_cover", *(["variants"] if view == "product" else ["sku"])]
     st.caption(f"{shown.height:,} {'products' if view == 'product' else 'variants'} sold or returned in the range.")
     st.dataframe(shown, hide_index=True, width="stretch", placeholder="–", column_order=order,
                  column_config=config, key=f"products_table_{view}", height=min(shown.height, 15) * 35 + 38)

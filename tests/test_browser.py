@@ -137,6 +137,54 @@ def screenshot(page, name: str, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 900})
 
 
+# What a merchant should never read on a page (code spans, the commands to type, are left out).
+NOT_FOR_PEOPLE = {
+    "money with its minus after the symbol": r"[$€£¥]-\d",
+    "money with a hyphen for a minus": r"(?<![\w−])-[$€£¥]\d",
+    "a raw float": r"(?<![\d,.])\d{4,}\.\d+|(?<![\d,.])\d+\.\d{4,}",
+    "a model's symbol and value": r"(?<![\w.])[a-zα-ω] = -?\d",
+    "None": r"\bNone\b",
+    "nan": r"\b(?:nan|NaN|inf)\b",
+    "an ISO timestamp or date": r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2})?\b",
+    "a code word": r"\b[a-z]+(?:_[a-z0-9]+)+\b|P\(alive\)",
+}
+# Every text node of the page's main part (tables' column titles and charts' labels too), but code spans,
+# icons (a material icon is its name in a font) and the cells of tables: a table draws its cells on a
+# canvas, and the hidden copy of them kept for screen readers holds the raw values, not what is drawn
+# (numbers and times are formatted by the column configs): cells are checked for words only.
+MAIN_TEXT = """() => {
+  const skip = new Set(['CODE', 'PRE', 'SCRIPT', 'STYLE', 'TEXTAREA', 'INPUT']);
+  const out = [], cells = [];
+  const walk = (el, into) => {
+    for (const n of el.childNodes) {
+      if (n.nodeType === 3) into.push(n.textContent);
+      else if (n.nodeType === 1 && !skip.has(n.tagName)
+               && !(n.getAttribute('data-testid') || '').includes('Icon'))
+        walk(n, n.getAttribute('role') === 'gridcell' ? cells : into);
+    }
+  };
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (main) walk(main, out);
+  return [out.join('\\n'), cells.join('\\n')];
+}"""
+IN_CELLS = ("a code word", "None")
+# KPI labels narrower than their text (cut with an ellipsis).
+CUT_LABELS = """() => [...document.querySelectorAll('[data-testid="stMetricLabel"]')]
+  .filter(el => [el, ...el.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1))
+  .map(el => el.innerText.trim())"""
+
+
+def unreadable(page, name: str) -> list[str]:
+    """The words on the page a merchant should not have to read (see :data:`NOT_FOR_PEOPLE`)."""
+    text, cells = page.evaluate(MAIN_TEXT)
+    found = []
+    for what, pattern in NOT_FOR_PEOPLE.items():
+        hits = sorted({m.group(0) for m in re.finditer(pattern, text + ("\n" + cells if what in IN_CELLS else ""))})
+        if hits:
+            found.append(f"{name}: {what}: {', '.join(hits[:8])}")
+    return found
+
+
 def check(page, name: str, device: str, width: int) -> list[str]:
     """What is wrong with the page on screen (nothing, one hopes), after its screenshot is taken."""
     problems = []
@@ -149,7 +197,29 @@ def check(page, name: str, device: str, width: int) -> list[str]:
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     if overflow > 1:
         problems.append(f"{name}: the page is {overflow}px wider than the screen")
+    cut = page.evaluate(CUT_LABELS)
+    if cut:
+        problems.append(f"{name}: KPI labels cut at {width}px: {', '.join(cut)}")
+    problems += unreadable(page, name)
     screenshot(page, f"{name}_{device}", width)
+    return problems
+
+
+TABS = '[data-testid="stMain"] [role="tablist"] [role="tab"]'
+
+
+def check_tabs(page, name: str, device: str, width: int) -> list[str]:
+    """Opens every tab of the page in turn (each a rerun: only the open one is drawn) and checks it."""
+    problems = []
+    labels = page.locator(TABS).all_inner_texts()
+    for index, label in enumerate(labels):
+        tab = page.locator(TABS).nth(index)
+        if tab.get_attribute("aria-selected") == "true":
+            continue
+        tab.click()
+        settle(page)
+        slug = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+        problems += check(page, f"{name}_{slug}", device, width)
     return problems
 
 
@@ -195,6 +265,7 @@ def test_every_page_opens_without_an_error(app_url, browser, owner_state, device
             page.wait_for_function("path => location.pathname.replace(/\\/$/, '') === path", arg=path)
             settle(page)
             problems += check(page, path.strip("/"), device, width)
+            problems += check_tabs(page, path.strip("/"), device, width)
         assert not problems, "\n".join(problems)
     finally:
         context.close()

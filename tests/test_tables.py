@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from ui.filters import channel_name
-from ui.tables import text_of, words
+from ui.tables import for_display, money_text, text_of, words
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,3 +90,15 @@ def test_words_computed_beside_a_table_being_drawn_never_freeze_the_process():
                           timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "both done"
+
+
+def test_percent_columns_are_scaled_whatever_their_type():
+    # Sell-through of a variant selling 14 a day for 30 days against 1,054 on hand: 420 ÷ 1,474 = 28.5 %.
+    frame = pl.DataFrame({"sell_through": [420 / 1474, None], "return_rate": [Decimal("0.1667"), None],
+                          "net_sales": [Decimal("-3805.28"), Decimal("1")], "units": [3, 4]},
+                         schema_overrides={"return_rate": pl.Decimal(38, 4), "net_sales": pl.Decimal(38, 2)})
+    shown = for_display(frame, percent=("sell_through", "return_rate"))
+    assert round(shown["sell_through"][0], 1) == 28.5 and shown["sell_through"][1] is None
+    assert round(shown["return_rate"][0], 2) == 16.67 and shown["return_rate"][1] is None
+    assert shown["net_sales"].to_list() == [-3805.28, 1.0] and shown["units"].to_list() == [3, 4]
+    assert money_text(frame, "net_sales", "USD").to_list() == ["−$3,805.28", "$1.00"]

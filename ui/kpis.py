@@ -55,13 +55,19 @@ def kpi(label: str, value: Any, *, kind: str, currency: str, change: Mapping[str
 # Four cards to a row on a desk, two on a phone: a quarter of the row each, but never narrower
 # than CARD_MIN_WIDTH (Streamlit's own basis of 224 px would leave one card per row on a phone).
 # Figures get a font that fits "$1,898,812.45" in a card; on a phone a smaller one, and the
-# "vs ..." note goes (the header says it).
+# "vs ..." note goes (the header says it). A label wraps rather than losing its end ("Predicted CLV,
+# next 365 days" is a different figure without its period).
 _CARD_STYLE = f"""<style>
 [class*="st-key-kpis_"] > [data-testid="stElementContainer"] {{
     flex: 1 1 calc(25% - 0.75rem) !important;
     min-width: {CARD_MIN_WIDTH}px !important;
 }}
 [class*="st-key-kpis_"] [data-testid="stMetricValue"] {{ font-size: 1.65rem; }}
+[class*="st-key-kpis_"] [data-testid="stMetricLabel"],
+[class*="st-key-kpis_"] [data-testid="stMetricLabel"] * {{
+    white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+    height: auto !important;
+}}
 @media (max-width: 640px) {{
     [class*="st-key-kpis_"] [data-testid="stMetricValue"] {{ font-size: 1.2rem; }}
     [class*="st-key-kpis_"] [data-testid="stMetricDeltaDescription"] {{ display: none; }}

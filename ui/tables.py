@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 import polars as pl
 import streamlit as st
 
-from analytics.formatting import SYMBOLS, minor_unit
+from analytics.formatting import SYMBOLS, format_money, minor_unit
 
 
 def money_column(title: str, currency: str, help: str | None = None, **options: Any) -> Any:
@@ -39,14 +39,28 @@ def time_column(title: str, help: str | None = None, **options: Any) -> Any:
 
 
 def for_display(frame: pl.DataFrame, *, percent: Iterable[str] = ()) -> pl.DataFrame:
-    """``frame`` with decimals as floats (``percent`` columns × 100) so the browser can draw and sort them."""
+    """``frame`` with decimals as floats so the browser can draw and sort them, and the ``percent``
+    columns (fractions, decimal or float: 0.25 is 25 %) × 100 for :func:`percent_column`."""
     percent = set(percent)
     columns = []
     for name, dtype in frame.schema.items():
-        if isinstance(dtype, pl.Decimal):
-            column = pl.col(name).cast(pl.Float64)
-            columns.append((column * 100 if name in percent else column).alias(name))
+        numeric = isinstance(dtype, pl.Decimal) or dtype.is_numeric()
+        if name in percent and numeric:
+            columns.append((pl.col(name).cast(pl.Float64) * 100).alias(name))
+        elif isinstance(dtype, pl.Decimal):
+            columns.append(pl.col(name).cast(pl.Float64).alias(name))
     return frame.with_columns(columns) if columns else frame
+
+
+def money_text(frame: pl.DataFrame, column: str, currency: str, *, name: str | None = None) -> pl.Series:
+    """A money column as text (``−$3,805.28``): for figures that can be negative, whose sign a number
+    column would draw after the symbol (``$-3,805.28``)."""
+    return text_of(frame, lambda value: format_money(value, currency), column, name=name)
+
+
+def money_text_column(title: str, help: str | None = None, **options: Any) -> Any:
+    """The column of :func:`money_text`, right-aligned like a number."""
+    return st.column_config.TextColumn(title, help=help, alignment="right", **options)
 
 
 def words(value: str | None) -> str | None:
