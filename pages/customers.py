@@ -300,6 +300,8 @@ def funnel_section(wh, f: Filters) -> None:
     wide = split.pivot(on="step", index=by, values="share_of_sessions")
     sizes = split.filter(pl.col("step") == "sessions").select(by, pl.col("sessions"))
     wide = sizes.join(wide.drop("sessions"), on=by)
+    if by == "medium":  # a channel in words (paid_social → Paid social); the CSV keeps the code
+        wide = wide.with_columns(text_of(wide, channel_name, by))
     config = {by: st.column_config.TextColumn(BREAKDOWNS[by]), "sessions": count_column("Sessions")}
     config.update({step: percent_column(label) for step, label in
                    zip(["viewed_product", "added_to_cart", "began_checkout", "purchased"],

@@ -363,7 +363,9 @@ def purchase_order_section(wh, store: Store, f: Filters) -> None:
             "sku", "supplier_sku", "variant_id", "quantity", "unit_cost", "received_quantity") if c != column or
             not editable],
         column_config={"quantity": count_column("Ordered"), "received_quantity": count_column("Received"),
-                       "unit_cost": money_column("Unit cost", f.currency)})
+                       "unit_cost": money_column("Unit cost", f.currency), "sku": st.column_config.TextColumn("SKU"),
+                       "supplier_sku": st.column_config.TextColumn("Supplier's SKU"),
+                       "variant_id": st.column_config.TextColumn("Variant id")})
     values = {r["variant_id"]: int(r[column] or 0) for r in pl.DataFrame(edited).iter_rows(named=True)}
     with st.container(horizontal=True, gap="small"):
         try:

@@ -128,13 +128,17 @@ def owner_state(app_url, browser):
         context.close()
 
 
-def screenshot(page, name: str, width: int) -> None:
+def screenshot(page, name: str, width: int, while_tall=None):
+    """The whole page as a PNG; ``while_tall(page)`` runs (and its result is returned) while the window
+    is as tall as the page, so every table has drawn its rows."""
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 900")
     page.set_viewport_size({"width": width, "height": min(max(900, height + 40), 8000)})
     page.wait_for_timeout(300)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    found = while_tall(page) if while_tall else None
     page.set_viewport_size({"width": width, "height": 900})
+    return found
 
 
 # What a merchant should never read on a page (code spans, the commands to type, are left out).
@@ -200,8 +204,7 @@ def check(page, name: str, device: str, width: int) -> list[str]:
     cut = page.evaluate(CUT_LABELS)
     if cut:
         problems.append(f"{name}: KPI labels cut at {width}px: {', '.join(cut)}")
-    problems += unreadable(page, name)
-    screenshot(page, f"{name}_{device}", width)
+    problems += screenshot(page, f"{name}_{device}", width, lambda p: unreadable(p, name))
     return problems
 
 
@@ -258,7 +261,7 @@ def test_every_page_opens_without_an_error(app_url, browser, owner_state, device
         settle(page)
         paths = nav_paths(page.eval_on_selector_all(NAV_LINKS, NAV_HREFS), app_url)
         assert {"/orders", "/products", "/settings"} <= set(paths)
-        problems = check(page, "home", device, width)
+        problems = check(page, "home", device, width) + check_tabs(page, "home", device, width)
         for path in paths:
             # The link is in the sidebar, which a phone keeps folded: a click event reaches it all the same.
             page.evaluate(CLICK_NAV_LINK, path)

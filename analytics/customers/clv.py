@@ -399,21 +399,23 @@ def fit_clv(summary: pl.DataFrame, horizon_days: int, model: str = "bgnbd", *,
     if edge or not (ok_bg and ok_gg):
         metrics["unusable_fit"] = {"bgnbd": bgnbd.as_dict(), "gamma_gamma": gg.as_dict()}
         fit.bgnbd = fit.gamma_gamma = None
-        reason = (f"the estimates of {', '.join(edge)} ran to the edge of what they can be" if edge
-                  else "the maximum-likelihood fit did not converge")
+        # The parameters' names stay in the run's metrics (unusable_fit); the page says it in words.
+        reason = ("the model cannot tell these customers' buying habits apart" if edge
+                  else "the model's fit did not settle on an answer")
         fit.warnings.append(f"Lifetime value cannot be predicted from these orders yet: {reason}, which happens "
                             f"when there are few customers ({n:,}, {spenders.height:,} of whom bought again) or "
                             "little history. No prediction is given.")
         return fit
     if gg.q <= 1:
-        fit.warnings.append(f"The fitted spend model has q = {gg.q:.2f} ≤ 1 (no finite mean spend), so no "
-                            "value is predicted.")
+        fit.warnings.append("The spend model found no typical spend per order for these customers (a few "
+                            "very large orders dominate), so no value is predicted.")
         fit.bgnbd = fit.gamma_gamma = None
         return fit
     if abs(metrics.get("frequency_monetary_correlation", 0.0)) > 0.3:
-        fit.warnings.append("Spend per order is correlated with how often customers buy "
-                            f"(r = {metrics['frequency_monetary_correlation']:.2f}); the spend model assumes "
-                            "it is not, so treat predicted values with care.")
+        direction = "more" if metrics["frequency_monetary_correlation"] > 0 else "less"
+        fit.warnings.append(f"Customers who buy more often spend {direction} per order here (a correlation of "
+                            f"{abs(metrics['frequency_monetary_correlation']):.0%}); the spend model assumes "
+                            "they do not, so treat predicted values with care.")
     x, t_x, big_t = (summary[c].to_numpy().astype(float) for c in ("frequency", "recency", "T"))
     m = summary["monetary_value"].to_numpy().astype(float)
     horizon = horizon_days / DAYS_PER_WEEK
