@@ -144,6 +144,15 @@ def performance_section(f: Filters, view: str, sort: str, frame: pl.DataFrame) -
     table_download(ordered, f"products_by_{view}", f)
 
 
+def _performance(wh, store_id: str, start, end, today, channels, view: str) -> pl.DataFrame:
+    """Product or variant performance, its stock columns from the stock figures the page already read
+    (one computation of them per data version, shared with the Inventory page)."""
+    health = store_stock(wh, store_id, today)
+    if view == "product":
+        return product_performance(wh, store_id, start, end, as_of=today, channels=channels, health=health)
+    return variant_performance(wh, store_id, start, end, as_of=today, channels=channels, health=health)
+
+
 # -- the page -----------------------------------------------------------------------------------
 
 wh = open_warehouse()
@@ -158,8 +167,8 @@ with section("The stock check"):
 
 products: pl.DataFrame | None = None
 with section("Product sales"):
-    products = cached_query(product_performance, wh, filters.store_id, filters.start, filters.end, as_of=today,
-                            channels=filters.channel_filter)
+    products = cached_query(_performance, wh, filters.store_id, filters.start, filters.end, today,
+                            filters.channel_filter, "product")
 
 if low is not None:
     with section("The key figures"):
@@ -186,8 +195,8 @@ if products is not None:
             if view == "product":
                 frame = products
             else:
-                frame = cached_query(variant_performance, wh, filters.store_id, filters.start, filters.end,
-                                     as_of=today, channels=filters.channel_filter)
+                frame = cached_query(_performance, wh, filters.store_id, filters.start, filters.end, today,
+                                     filters.channel_filter, "variant")
             unknown = frame.filter(pl.col("margin").is_null()).height
             if unknown:
                 st.caption(f"{unknown:,} {'products' if view == 'product' else 'variants'} have no unit cost "
