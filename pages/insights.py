@@ -128,7 +128,7 @@ def anomaly_table(facts: dict[str, Any]) -> pl.DataFrame:
                      if a["dimension"] == "channel" else a["segment"], "figure": "Orders",
                      "actual": f"{int(a['orders']):,}", "expected": f"{Decimal(a['expected_orders']):,.1f}",
                      "range": f"{sigmas:.1f} standard deviations away",
-                     "direction": "Above" if a["direction"] == "up" else "Below"})
+                     "direction": a["direction"].capitalize()})
     return pl.DataFrame(rows, schema={c: pl.String for c in
                                       ("what", "when_or_where", "figure", "actual", "expected", "range", "direction")})
 
