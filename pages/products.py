@@ -144,6 +144,11 @@ def performance_section(f: Filters, view: str, sort: str, frame: pl.DataFrame) -
     table_download(ordered, f"products_by_{view}", f)
 
 
+def _running_out(wh, store_id: str, today) -> pl.DataFrame:
+    """The variants low on stock, from the stock figures shared with the Inventory page."""
+    return low_stock(wh, store_id, today, store_stock(wh, store_id, today))
+
+
 def _performance(wh, store_id: str, start, end, today, channels, view: str) -> pl.DataFrame:
     """Product or variant performance, its stock columns from the stock figures the page already read
     (one computation of them per data version, shared with the Inventory page)."""
@@ -162,8 +167,7 @@ today = filters.today()
 
 low: pl.DataFrame | None = None
 with section("The stock check"):
-    health = store_stock(wh, filters.store_id, today)
-    low = low_stock(wh, filters.store_id, today, health)
+    low = cached_query(_running_out, wh, filters.store_id, today)
 
 products: pl.DataFrame | None = None
 with section("Product sales"):
