@@ -217,7 +217,7 @@ st.caption(f"{describe_range(start, end)} against {describe_range(*compare)}"
 facts = None
 with section("The figures"):
     facts = cached_query(build_facts, wh, filters.store_id, start, end, compare=compare,
-                         channels=filters.channel_filter, topic="overview")
+                         channels=filters.channel_filter, topic="overview", stock_as_of=filters.today())
 if facts is None:
     st.stop()
 if not has_sales(facts):

@@ -24,6 +24,7 @@ import dataclasses
 import datetime as dt
 import io
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
@@ -44,14 +45,15 @@ from analytics.inventory.stock import health_summary, stock_health
 from analytics.products import PRODUCT_DEFINITIONS, low_stock
 from analytics.report import ReportContext
 from analytics.store_state import Store
+from tests.app_support import app_store  # noqa: F401 - a fixture
 from tests.builders import utc
 from tests.inventory_store import AS_OF, _days, add_levels, add_sales, add_variants, build_inventory_store
 
 LOW = {"v2", "v4", "v5"}
 
 
-@pytest.fixture
-def store(wh):
+def build_store(wh) -> None:
+    """The store of the module's table."""
     build_inventory_store(wh)
     add_variants(wh, [("v5", "10", "5"), ("v6", "10", "5")])
     for variant in ("v5", "v6"):
@@ -63,6 +65,11 @@ def store(wh):
         "pack_size": [None, None], "lead_time_days": [30, 7]},
         schema_overrides={"unit_cost": pl.Decimal(18, 4), "moq": pl.Int32, "pack_size": pl.Int32,
                           "lead_time_days": pl.Int32}))
+
+
+@pytest.fixture
+def store(wh):
+    build_store(wh)
     return wh
 
 
@@ -154,3 +161,35 @@ def test_the_help_beside_the_figures_is_the_definition():
     assert "capped at 365" in STOCK_DEFINITIONS["days_of_cover"]
     assert [cover_words(d) for d in (None, 0, 0.4, 1, 12.4, 365)] == [
         "–", "Sold out", "Under a day", "1 day", "12 days", "365+ days"]
+
+
+def test_the_pages_show_the_same_count(app_store, monkeypatch):
+    """Products' "Low on stock", Inventory's stockouts + stockout risks and Insights' "Low on stock", as the
+    pages draw them on the store's today (31 March 2026); one order in the week before gives Insights a
+    summary to show (the variants' sales are the table's)."""
+    from data.rollups import refresh_store
+    from tests.app_support import app, cards
+    from tests.builders import add_order, local
+    from ui import filters
+
+    def build(wh):
+        build_store(wh)
+        # The rollups' refresh rebuilds the variant sales from orders: the hand-written ones are put back.
+        sales = wh.query("SELECT * FROM variant_daily_sales WHERE store_id = 's'")
+        add_order(wh, "o1", local("America/New_York", 2026, 3, 25, 12), [(1, "20.00", "0")], customer="c1")
+        refresh_store(wh, "s")
+        wh.execute("DELETE FROM variant_daily_sales WHERE store_id = 's'")
+        wh.insert("variant_daily_sales", sales)
+
+    app_store(build)
+    monkeypatch.setattr(filters, "store_now",
+                        lambda timezone: dt.datetime(2026, 3, 31, 12, 0, tzinfo=ZoneInfo(timezone)))
+    shown = {}
+    for page in ("pages/products.py", "pages/inventory.py", "pages/insights.py"):
+        at = app(page)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        shown[page] = {label: value for label, (value, _) in cards(at).items()}
+    inventory = shown["pages/inventory.py"]
+    assert (inventory["Stockouts"], inventory["Stockout risk"]) == ("1", "2")
+    assert shown["pages/products.py"]["Low on stock"] == shown["pages/insights.py"]["Low on stock"] == "3"

@@ -27,6 +27,7 @@ from analytics.insights.providers import LABELS
 from analytics.insights.service import chosen_model, chosen_provider, write_insight
 from analytics.insights.store import Insight, cached_insight
 from ui.cache import cached_query
+from ui import filters as ui_filters
 from ui.errors import section
 
 GROUNDING_HELP = ("Written from the figures the app computed for this range and its comparison (no customer "
@@ -62,7 +63,9 @@ def summary_panel(wh, store_id: str, start: dt.date, end: dt.date, *, compare: t
                   write_now: bool = False) -> dict[str, Any] | None:
     """The summary of the range: cached, offline, or written on a button press (streamed). Returns the facts."""
     with st.spinner("Gathering the figures…"):
-        facts = cached_query(build_facts, wh, store_id, start, end, compare=compare, channels=channels, topic=topic)
+        # Stock risks as of the store's today, the day the Products and Inventory pages show.
+        facts = cached_query(build_facts, wh, store_id, start, end, compare=compare, channels=channels, topic=topic,
+                             stock_as_of=ui_filters.store_now(timezone).date())
     if not has_sales(facts):
         st.info("No orders or refunds in this range or the one it is compared with, so there is nothing to "
                 "explain. Widen the dates, or connect a store in Settings.", icon=":material/event_busy:")
