@@ -78,7 +78,7 @@ def table(frame: pl.DataFrame, name: str, f: Filters, config: dict[str, Any], *,
           download: FrameSource | None = None, height: int | None = None) -> None:
     shown = frame.select(list(config))
     shown = for_display(shown, percent=percent)  # shares are fractions, drawn × 100
-    st.dataframe(shown, hide_index=True, column_config=config, key=f"table_{name}", width="stretch",
+    st.dataframe(shown, hide_index=True, placeholder="–", column_config=config, key=f"table_{name}", width="stretch",
                  height=height or min(35 * (shown.height + 1) + 3, 420))
     table_download(download if download is not None else frame, name, f)
 

@@ -99,7 +99,7 @@ def table(frame: pl.DataFrame, columns: dict[str, Any], key: str, name: str, f: 
     else:
         frame_shown = frame
     shown = for_display(frame_shown.select(list(columns)), percent=percent)
-    st.dataframe(shown, hide_index=True, column_config=columns, key=key, width="stretch",
+    st.dataframe(shown, hide_index=True, placeholder="–", column_config=columns, key=key, width="stretch",
                  height=height or min(420, 35 * (shown.height + 1) + 3))
     table_download(frame, name, f, key=f"csv_{key}")
 

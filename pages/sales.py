@@ -79,7 +79,7 @@ def show_table(frame: pl.DataFrame, f: Filters, *, first: dict[str, str], figure
         else:
             config[name] = money_column(COLUMN_TITLES[name], f.currency, METRIC_DEFINITIONS.get(name))
     shown = for_display(frame.select([*first, *figures]))
-    st.dataframe(shown, hide_index=True, column_config=config, key=key, width="stretch",
+    st.dataframe(shown, hide_index=True, placeholder="–", column_config=config, key=key, width="stretch",
                  height=35 * (shown.height + 1) + 3)
 
 
@@ -218,7 +218,8 @@ def live_section(wh, f: Filters) -> None:
                     "created_at", name="time"),
             text_of(ticker, channel_name, "channel"),
         ).select("order_number", "time", "channel", "items", "total")
-        st.dataframe(for_display(shown), hide_index=True, key="live_ticker", width="stretch", column_config={
+        st.dataframe(for_display(shown), hide_index=True, placeholder="–", key="live_ticker", width="stretch",
+                     column_config={
             "order_number": st.column_config.TextColumn("Order"),
             "time": st.column_config.TextColumn("Time", help="Store time."),
             "channel": st.column_config.TextColumn("Channel"),
