@@ -237,7 +237,7 @@ def test_customer_lists_and_segment_export_carry_names(wh):
     assert customer_table(wh, "s", as_of, "At risk")["customer_name"].to_list() == ["Bob Ng"]
 
 
-def test_settings_erases_a_person_from_the_running_app(app_store, no_platform_env):  # noqa: F811 - fixtures
+def test_settings_erases_a_person_from_the_running_app(app_store, no_platform_env):
     from data.warehouse import shared
     from tests.test_settings_page import settings_page
 

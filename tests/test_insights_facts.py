@@ -4,7 +4,7 @@ worked out by hand on the small store of tests/insights_store.py, on every backe
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal as D
+from decimal import Decimal
 
 import polars as pl
 
@@ -13,6 +13,8 @@ from analytics.insights.grounding import check
 from analytics.insights.offline import write_offline
 from tests.builders import add_order, local
 from tests.insights_store import COMPARE, END, PERSONAL, START, TZ, build_insights_store
+
+D = Decimal
 
 
 def test_facts_figures_and_no_personal_data(wh):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal as D
+from decimal import Decimal
 
 import pytest
 
@@ -15,6 +15,8 @@ from analytics.insights.offline import write_offline
 from analytics.insights.providers import prompt
 from data.rollups import refresh_store
 from tests.builders import add_order, add_store, local
+
+D = Decimal
 
 TZ = "America/New_York"
 START, END = dt.date(2026, 11, 9), dt.date(2026, 11, 15)

@@ -35,7 +35,6 @@ import polars as pl
 from analytics.inventory.choices import InventoryChoices
 from analytics.inventory.figures import (
     FORECAST_DAYS,
-    STATUSES,
     STOCK_DEFINITIONS,
     daily_demand,
     days_of_cover,
