@@ -104,7 +104,7 @@ def test_a_webhook_secret_saved_while_the_receiver_runs_applies_to_the_next_deli
     monkeypatch.delenv("WOOCOMMERCE_WEBHOOK_SECRET", raising=False)
     monkeypatch.delenv("WOOCOMMERCE_SECRET", raising=False)
     with WooEmulator() as emu, TestClient(Starlette(routes=webhook_routes(lambda: wh))) as client:
-        headers, body = webhook_delivery(emu, "ping", "webhook_id=42", "saved-on-the-page")
+        headers, body = webhook_delivery(emu, "customer.deleted", {"id": 42}, "saved-on-the-page")
         refused = client.post("/webhooks/woocommerce", content=body, headers=headers)
         assert refused.status_code == 503
         update_secrets({"WOOCOMMERCE_WEBHOOK_SECRET": "saved-on-the-page"})

@@ -16,7 +16,8 @@ import polars as pl
 
 from analytics.formatting import format_count, format_money
 from analytics.inventory.choices import load_choices
-from analytics.inventory.stock import STATUSES, health_summary, stock_health
+from analytics.inventory.figures import STATUSES
+from analytics.inventory.stock import health_summary, stock_health
 from analytics.report import ReportContext, ReportSection, SectionOutput, csv_file, html_table
 
 INVENTORY_COLUMNS = ("sku", "variant_id", "available", "daily_demand", "days_of_cover", "abc_class",
