@@ -1,8 +1,13 @@
 """Rollups kept by every write, so pages never scan raw order lines.
 
 - ``order_facts``: one row per *counted* order, money pre-summed over its lines,
-  the store-local day, hour and weekday worked out once, and the order's rank
-  among its customer's counted orders (``customer_order_index``).
+  the store-local day, hour and weekday worked out once, the order's rank
+  among its customer's counted orders (``customer_order_index``) and, on a
+  customer's first order, its main product (``first_product_id``: the product
+  of its line of the largest net amount, gift cards and lines without a
+  product left out, ties by product id then title; ``first_product_line_title``:
+  that line's title, or the product id without one), which the customer
+  analyses read instead of every line of every first order.
 - ``refund_facts``: one row per refund of a counted order, on the refund's
   store-local day.
 - ``variant_daily_sales``: units and money per store-local day × variant × channel.
@@ -44,7 +49,7 @@ COUNTED_ORDER = """
 _ORDER_FACTS = """
 INSERT INTO order_facts (store_id, order_id, created_at, local_date, local_hour, local_isodow,
     customer_id, customer_order_index, channel, country, currency,
-    gross_sales, discounts, units_sold, shipping, taxes, duties)
+    gross_sales, discounts, units_sold, shipping, taxes, duties, first_product_id, first_product_line_title)
 WITH counted AS (
     SELECT o.store_id, o.order_id, o.created_at, o.customer_id, o.channel, o.country, o.currency,
            o.total_shipping, o.total_tax, o.total_duties,
@@ -67,7 +72,8 @@ lines AS (
     FROM order_lines l
     WHERE l.store_id = :store_id AND l.order_id IN (SELECT order_id FROM counted)
     GROUP BY l.order_id
-)
+),
+{first_products}
 SELECT r.store_id, r.order_id, r.created_at,
        CAST(r.local_ts AS DATE),
        CAST(EXTRACT(hour FROM r.local_ts) AS INTEGER),
@@ -76,8 +82,25 @@ SELECT r.store_id, r.order_id, r.created_at,
        CAST(COALESCE(l.gross_sales, 0) AS DECIMAL(18,4)),
        CAST(COALESCE(l.discounts, 0) AS DECIMAL(18,4)),
        COALESCE(l.units_sold, 0),
-       r.total_shipping, r.total_tax, r.total_duties
+       r.total_shipping, r.total_tax, r.total_duties, m.product_id, m.line_title
 FROM ranked r LEFT JOIN lines l ON l.order_id = r.order_id
+LEFT JOIN first_products m ON m.order_id = r.order_id
+"""
+
+# The main line of each customer's first order (the CTE ``first_products``, from ``ranked``). The title is the
+# line's own: readers take the catalogue's title first. Among lines of one product and one amount the catalogue
+# title is the same, so ordering by the line's title picks what ordering by the shown title would.
+_FIRST_PRODUCTS = """
+first_products AS (
+    SELECT order_id, product_id, line_title FROM (
+        SELECT l.order_id, l.product_id, COALESCE(l.title, l.product_id) AS line_title,
+               ROW_NUMBER() OVER (PARTITION BY l.order_id ORDER BY l.unit_price * l.quantity - l.discount DESC,
+                                  l.product_id, COALESCE(l.title, l.product_id)) AS n
+        FROM order_lines l
+        WHERE l.store_id = :store_id AND NOT l.is_gift_card AND l.product_id IS NOT NULL
+              AND l.order_id IN (SELECT order_id FROM ranked WHERE customer_order_index = 1)
+    ) m WHERE n = 1
+)
 """
 
 _REFUND_FACTS = """
@@ -192,6 +215,7 @@ WHERE store_id = :store_id AND order_id IN (SELECT order_id FROM _touched_orders
 def _sql(template: str, **scopes: str) -> str:
     values = {
         "counted": COUNTED_ORDER,
+        "first_products": _FIRST_PRODUCTS,
         "customer_scope": "",
         "refund_scope": "",
         "goods_scope": "",
@@ -246,6 +270,25 @@ def fill_session_facts(wh: Warehouse) -> None:
     """``session_facts`` of every store (the migration that adds the table)."""
     for (store_id,) in wh.rows("SELECT store_id FROM stores ORDER BY store_id"):
         wh.execute(_sql(_SESSION_FACTS), {"store_id": store_id})
+
+
+_FILL_FIRST_PRODUCTS = """
+UPDATE order_facts SET first_product_id = m.product_id, first_product_line_title = m.line_title
+FROM (
+    WITH ranked AS (
+        SELECT order_id, customer_order_index FROM order_facts WHERE store_id = :store_id
+    ),
+    {first_products}
+    SELECT order_id, product_id, line_title FROM first_products
+) m
+WHERE order_facts.store_id = :store_id AND order_facts.order_id = m.order_id
+"""
+
+
+def fill_first_products(wh: Warehouse) -> None:
+    """The main product of every first order of every store (the migration that adds the columns)."""
+    for (store_id,) in wh.rows("SELECT store_id FROM stores ORDER BY store_id"):
+        wh.execute(_sql(_FILL_FIRST_PRODUCTS), {"store_id": store_id})
 
 
 def refresh_orders(wh: Warehouse, store_id: str, order_ids: Sequence[str]) -> None:

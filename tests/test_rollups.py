@@ -167,3 +167,61 @@ def test_a_store_rebuild_leaves_the_planner_statistics_fresh(wh):
                        "ORDER BY relname") == [("order_facts", 1.0), ("orders", 1.0)]
     else:
         assert wh.scalar("SELECT COUNT(*) FROM order_facts") == 1
+
+
+def _lines(wh, order_id, lines):
+    """``lines``: (product id or None, title or None, quantity, unit price, discount, gift card)."""
+    wh.execute("DELETE FROM order_lines WHERE order_id = :o", {"o": order_id})
+    wh.insert("order_lines", pl.DataFrame({
+        "store_id": ["s"] * len(lines), "line_id": [f"{order_id}:{i}" for i in range(len(lines))],
+        "order_id": [order_id] * len(lines), "product_id": [line[0] for line in lines],
+        "variant_id": [f"v{i}" for i in range(len(lines))], "title": [line[1] for line in lines],
+        "quantity": [line[2] for line in lines], "unit_price": [D(line[3]) for line in lines],
+        "discount": [D(line[4]) for line in lines], "is_gift_card": [line[5] for line in lines]},
+        schema_overrides={"product_id": pl.String, "title": pl.String, "quantity": pl.Int32}))
+
+
+def _first_products(wh):
+    return wh.rows("SELECT order_id, first_product_id, first_product_line_title FROM order_facts ORDER BY order_id")
+
+
+def test_first_orders_keep_their_main_product_as_the_lines_give_it(wh):
+    from analytics.customers.orders import FIRST_PRODUCTS, first_orders
+    from data.rollups import fill_first_products
+
+    _store(wh)
+    wh.insert("products", pl.DataFrame({"store_id": ["s"], "product_id": ["p1"], "title": ["Blue mug"]}))
+    may = [dt.datetime(2026, 5, d, 15, tzinfo=UTC) for d in (1, 2, 3)]
+    _order(wh, "o1", may[1])
+    # Net 2 x 10.00 - 1.00 = 19.00 for p2 and 19.00 for p1: a tie, the smaller product id wins; the gift
+    # card (50.00) and the line without a product (30.00) never count.
+    _lines(wh, "o1", [("p2", "Mug", 2, "10.00", "1.00", False), ("p1", None, 1, "19.00", "0", False),
+                      ("p9", "Card", 1, "50.00", "0", True), (None, "Custom", 1, "30.00", "0", False)])
+    _order(wh, "o2", may[2])  # c1's second order: no first product
+    _lines(wh, "o2", [("p3", "Plate", 1, "90.00", "0", False)])
+    _order(wh, "g", may[1], customer="c2")  # only a gift card: no first product
+    _lines(wh, "g", [("p9", "Card", 1, "50.00", "0", True)])
+    _order(wh, "x", may[1], customer=None)  # no customer: no first order
+    _lines(wh, "x", [("p3", "Plate", 1, "90.00", "0", False)])
+    refresh_store(wh, "s")
+    assert _first_products(wh) == [("g", None, None), ("o1", "p1", "p1"), ("o2", None, None), ("x", None, None)]
+    as_of = dt.date(2026, 5, 31)
+    stored = wh.query(f"WITH {FIRST_PRODUCTS} SELECT customer_id, first_product_id, first_product "
+                      "FROM first_products ORDER BY customer_id", {"store_id": "s", "as_of": as_of})
+    # The catalogue's title first, as the old reading of the lines gives it.
+    assert stored.rows() == [("c1", "p1", "Blue mug")]
+    assert stored.equals(first_orders(wh, "s", as_of))
+    # A late-arriving earlier order becomes c1's first: its main product moves there.
+    _order(wh, "z", may[0])
+    _lines(wh, "z", [("p2", "Mug", 3, "10.00", "0", False)])
+    refresh_orders(wh, "s", ["z"])
+    incremental = _first_products(wh)
+    assert incremental == [("g", None, None), ("o1", None, None), ("o2", None, None), ("x", None, None),
+                           ("z", "p2", "Mug")]
+    refresh_store(wh, "s")
+    assert _first_products(wh) == incremental
+    assert first_orders(wh, "s", as_of).rows() == [("c1", "p2", "Mug")]
+    # The migration's fill of a store written before the columns existed gives the same.
+    wh.execute("UPDATE order_facts SET first_product_id = NULL, first_product_line_title = NULL")
+    fill_first_products(wh)
+    assert _first_products(wh) == incremental

@@ -45,8 +45,22 @@ WHERE o.store_id = :store_id AND o.local_date BETWEEN :start AND :end AND NOT l.
 """
 
 # Each customer whose first order falls on or before :as_of, with that order's day and main product: the
-# line of the largest net amount, ties by product id (then title). A CTE for the queries that count them.
+# line of the largest net amount, ties by product id (then title). A CTE for the queries that count them,
+# reading the main product the rollups keep on each first order (data/rollups.py).
 FIRST_PRODUCTS = """
+first_products AS (
+    SELECT o.customer_id, o.local_date AS first_day, o.first_product_id,
+           COALESCE(p.title, o.first_product_line_title) AS first_product
+    FROM order_facts o
+    LEFT JOIN products p ON p.store_id = :store_id AND p.product_id = o.first_product_id
+    WHERE o.store_id = :store_id AND o.customer_order_index = 1 AND o.local_date <= :as_of
+          AND o.first_product_id IS NOT NULL
+)
+"""
+
+# The same worked out from the first orders' lines, as :func:`first_orders` reads it (what the stored main
+# product must equal).
+_FIRST_PRODUCTS_FROM_LINES = """
 first_lines AS (
     SELECT o.customer_id, o.local_date AS first_day, l.product_id AS first_product_id,
            COALESCE(p.title, l.title, l.product_id) AS first_product,
@@ -92,8 +106,9 @@ def order_products(wh: Warehouse, store_id: str, start: dt.date, end: dt.date) -
 def first_orders(wh: Warehouse, store_id: str, as_of: dt.date) -> pl.DataFrame:
     """Each customer whose first order falls on or before ``as_of`` with the main product of that order
     (the line of the largest net amount; ties by product id): ``customer_id``, ``first_product_id``,
-    ``first_product``."""
-    sql = f"WITH {FIRST_PRODUCTS} SELECT customer_id, first_product_id, first_product FROM first_products " \
+    ``first_product``, worked out from the order lines (the rollups keep the same on each first order,
+    which :data:`FIRST_PRODUCTS` reads)."""
+    sql = f"WITH {_FIRST_PRODUCTS_FROM_LINES} SELECT customer_id, first_product_id, first_product FROM first_products " \
           "ORDER BY customer_id"
     return typed(wh.query(sql, {"store_id": store_id, "as_of": as_of}),
                  {"customer_id": pl.String, "first_product_id": pl.String, "first_product": pl.String})

@@ -44,6 +44,12 @@ def _session_facts(wh: "Warehouse") -> None:
     fill_session_facts(wh)
 
 
+def _first_products(wh: "Warehouse") -> None:
+    from data.rollups import fill_first_products
+
+    fill_first_products(wh)
+
+
 def _customer_history(wh: "Warehouse") -> None:
     from analytics.customers.history import fill_latest_history
 
@@ -57,13 +63,15 @@ def _bi_views(wh: "Warehouse") -> None:
 
 
 # TimescaleDB where the extension exists (see data/timescale.py), else plain PostgreSQL;
-# the web sessions and the customers' history of the stores already there; the views BI tools read.
+# the web sessions, the customers' history and the first orders' main products of the stores already there;
+# the views BI tools read.
 PYTHON_STEPS: list[tuple[str, str, Callable[["Warehouse"], None]]] = [
     ("0006_timescaledb", "postgres", _timescaledb),
     ("0013_timescaledb_daily_stock", "postgres", _timescaledb_daily_stock),
     ("0014_session_facts_fill", "any", _session_facts),
     ("0015_customer_history_fill", "any", _customer_history),
     ("0026_bi_views", "any", _bi_views),
+    ("0055_order_first_product_fill", "any", _first_products),
 ]
 
 
