@@ -2,12 +2,16 @@
 
 - ``order_facts``: one row per *counted* order, money pre-summed over its lines,
   the store-local day, hour and weekday worked out once, the order's rank
-  among its customer's counted orders (``customer_order_index``) and, on a
-  customer's first order, its main product (``first_product_id``: the product
+  among its customer's counted orders (``customer_order_index``), the
+  store-local days of the customer's first counted order
+  (``customer_first_date``) and of the one before (``previous_order_date``,
+  none on the first) and, on a customer's first order, its main product (``first_product_id``: the product
   of its line of the largest net amount, gift cards and lines without a
   product left out, ties by product id then title; ``first_product_line_title``:
   that line's title, or the product id without one), which the customer
-  analyses read instead of every line of every first order.
+  analyses (cohorts, time between orders, first product → repeat) read instead
+  of joining every order with its customer's first or previous one, or every
+  line of every first order.
 - ``refund_facts``: one row per refund of a counted order, on the refund's
   store-local day.
 - ``variant_daily_sales``: units and money per store-local day × variant × channel.
@@ -49,7 +53,8 @@ COUNTED_ORDER = """
 _ORDER_FACTS = """
 INSERT INTO order_facts (store_id, order_id, created_at, local_date, local_hour, local_isodow,
     customer_id, customer_order_index, channel, country, currency,
-    gross_sales, discounts, units_sold, shipping, taxes, duties, first_product_id, first_product_line_title)
+    gross_sales, discounts, units_sold, shipping, taxes, duties, customer_first_date, previous_order_date,
+    first_product_id, first_product_line_title)
 WITH counted AS (
     SELECT o.store_id, o.order_id, o.created_at, o.customer_id, o.channel, o.country, o.currency,
            o.total_shipping, o.total_tax, o.total_duties,
@@ -61,7 +66,15 @@ ranked AS (
     SELECT c.*,
            CASE WHEN c.customer_id IS NULL THEN NULL
                 ELSE ROW_NUMBER() OVER (PARTITION BY c.customer_id ORDER BY c.created_at, c.order_id) END
-               AS customer_order_index
+               AS customer_order_index,
+           CASE WHEN c.customer_id IS NULL THEN NULL
+                ELSE CAST(FIRST_VALUE(c.local_ts) OVER (PARTITION BY c.customer_id
+                                                        ORDER BY c.created_at, c.order_id) AS DATE) END
+               AS customer_first_date,
+           CASE WHEN c.customer_id IS NULL THEN NULL
+                ELSE CAST(LAG(c.local_ts) OVER (PARTITION BY c.customer_id
+                                                ORDER BY c.created_at, c.order_id) AS DATE) END
+               AS previous_order_date
     FROM counted c
 ),
 lines AS (
@@ -82,7 +95,8 @@ SELECT r.store_id, r.order_id, r.created_at,
        CAST(COALESCE(l.gross_sales, 0) AS DECIMAL(18,4)),
        CAST(COALESCE(l.discounts, 0) AS DECIMAL(18,4)),
        COALESCE(l.units_sold, 0),
-       r.total_shipping, r.total_tax, r.total_duties, m.product_id, m.line_title
+       r.total_shipping, r.total_tax, r.total_duties, r.customer_first_date, r.previous_order_date,
+       m.product_id, m.line_title
 FROM ranked r LEFT JOIN lines l ON l.order_id = r.order_id
 LEFT JOIN first_products m ON m.order_id = r.order_id
 """
@@ -272,23 +286,30 @@ def fill_session_facts(wh: Warehouse) -> None:
         wh.execute(_sql(_SESSION_FACTS), {"store_id": store_id})
 
 
-_FILL_FIRST_PRODUCTS = """
-UPDATE order_facts SET first_product_id = m.product_id, first_product_line_title = m.line_title
+# The customer columns of order_facts rows written before they existed, from the rows themselves.
+_FILL_CUSTOMER_COLUMNS = """
+UPDATE order_facts SET customer_first_date = m.customer_first_date, previous_order_date = m.previous_order_date,
+       first_product_id = m.product_id, first_product_line_title = m.line_title
 FROM (
     WITH ranked AS (
-        SELECT order_id, customer_order_index FROM order_facts WHERE store_id = :store_id
+        SELECT order_id, customer_order_index,
+               FIRST_VALUE(local_date) OVER (PARTITION BY customer_id ORDER BY created_at, order_id)
+                   AS customer_first_date,
+               LAG(local_date) OVER (PARTITION BY customer_id ORDER BY created_at, order_id) AS previous_order_date
+        FROM order_facts WHERE store_id = :store_id AND customer_id IS NOT NULL
     ),
     {first_products}
-    SELECT order_id, product_id, line_title FROM first_products
+    SELECT r.order_id, r.customer_first_date, r.previous_order_date, m.product_id, m.line_title
+    FROM ranked r LEFT JOIN first_products m ON m.order_id = r.order_id
 ) m
 WHERE order_facts.store_id = :store_id AND order_facts.order_id = m.order_id
 """
 
 
-def fill_first_products(wh: Warehouse) -> None:
-    """The main product of every first order of every store (the migration that adds the columns)."""
+def fill_customer_columns(wh: Warehouse) -> None:
+    """The customer columns of every store's order facts (the migration that adds them)."""
     for (store_id,) in wh.rows("SELECT store_id FROM stores ORDER BY store_id"):
-        wh.execute(_sql(_FILL_FIRST_PRODUCTS), {"store_id": store_id})
+        wh.execute(_sql(_FILL_CUSTOMER_COLUMNS), {"store_id": store_id})
 
 
 def refresh_orders(wh: Warehouse, store_id: str, order_ids: Sequence[str]) -> None:

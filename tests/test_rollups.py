@@ -185,9 +185,13 @@ def _first_products(wh):
     return wh.rows("SELECT order_id, first_product_id, first_product_line_title FROM order_facts ORDER BY order_id")
 
 
-def test_first_orders_keep_their_main_product_as_the_lines_give_it(wh):
+def _customer_days(wh):
+    return wh.rows("SELECT order_id, customer_first_date, previous_order_date FROM order_facts ORDER BY order_id")
+
+
+def test_order_facts_keep_each_customer_first_and_previous_day_and_first_product(wh):
     from analytics.customers.orders import FIRST_PRODUCTS, first_orders
-    from data.rollups import fill_first_products
+    from data.rollups import fill_customer_columns
 
     _store(wh)
     wh.insert("products", pl.DataFrame({"store_id": ["s"], "product_id": ["p1"], "title": ["Blue mug"]}))
@@ -205,6 +209,8 @@ def test_first_orders_keep_their_main_product_as_the_lines_give_it(wh):
     _lines(wh, "x", [("p3", "Plate", 1, "90.00", "0", False)])
     refresh_store(wh, "s")
     assert _first_products(wh) == [("g", None, None), ("o1", "p1", "p1"), ("o2", None, None), ("x", None, None)]
+    may2 = dt.date(2026, 5, 2)
+    assert _customer_days(wh) == [("g", may2, None), ("o1", may2, None), ("o2", may2, may2), ("x", None, None)]
     as_of = dt.date(2026, 5, 31)
     stored = wh.query(f"WITH {FIRST_PRODUCTS} SELECT customer_id, first_product_id, first_product "
                       "FROM first_products ORDER BY customer_id", {"store_id": "s", "as_of": as_of})
@@ -218,10 +224,14 @@ def test_first_orders_keep_their_main_product_as_the_lines_give_it(wh):
     incremental = _first_products(wh)
     assert incremental == [("g", None, None), ("o1", None, None), ("o2", None, None), ("x", None, None),
                            ("z", "p2", "Mug")]
+    may1 = dt.date(2026, 5, 1)
+    days = [("g", may2, None), ("o1", may1, may1), ("o2", may1, may2), ("x", None, None), ("z", may1, None)]
+    assert _customer_days(wh) == days
     refresh_store(wh, "s")
-    assert _first_products(wh) == incremental
+    assert _first_products(wh) == incremental and _customer_days(wh) == days
     assert first_orders(wh, "s", as_of).rows() == [("c1", "p2", "Mug")]
     # The migration's fill of a store written before the columns existed gives the same.
-    wh.execute("UPDATE order_facts SET first_product_id = NULL, first_product_line_title = NULL")
-    fill_first_products(wh)
-    assert _first_products(wh) == incremental
+    wh.execute("UPDATE order_facts SET first_product_id = NULL, first_product_line_title = NULL, "
+               "customer_first_date = NULL, previous_order_date = NULL")
+    fill_customer_columns(wh)
+    assert _first_products(wh) == incremental and _customer_days(wh) == days

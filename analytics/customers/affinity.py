@@ -111,12 +111,10 @@ def time_between_orders(orders: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, f
 
 
 _GAPS = """
-SELECT b.local_date - a.local_date AS gap, COUNT(*) AS n
-FROM order_facts a
-JOIN order_facts b ON b.store_id = a.store_id AND b.customer_id = a.customer_id
-                  AND b.customer_order_index = a.customer_order_index + 1
-WHERE a.store_id = :store_id AND a.customer_id IS NOT NULL AND b.local_date <= :as_of
-GROUP BY b.local_date - a.local_date
+SELECT local_date - previous_order_date AS gap, COUNT(*) AS n
+FROM order_facts
+WHERE store_id = :store_id AND previous_order_date IS NOT NULL AND local_date <= :as_of
+GROUP BY local_date - previous_order_date
 """
 
 

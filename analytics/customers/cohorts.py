@@ -113,22 +113,18 @@ WITH firsts AS (
 )
 """
 
-# Each customer's net sales per month first (a customer is in one cohort), then the customers per cell:
-# counting rows of a grouped table is cheaper than COUNT(DISTINCT) over every order.
-_COHORT_CELLS = """,
-customer_months AS (
-    SELECT f.cohort_index, {month} AS month_index,
-           SUM(o.gross_sales - o.discounts - COALESCE(r.returns, 0)) AS net_sales
-    FROM firsts f
-    JOIN order_facts o ON o.store_id = :store_id AND o.customer_id = f.customer_id
-    LEFT JOIN ({returns}) r ON r.order_id = o.order_id
-    WHERE o.local_date <= :as_of
-    GROUP BY f.cohort_index, o.customer_id, {month}
-)
-SELECT cohort_index, month_index - cohort_index AS months_since_first, COUNT(*) AS active_customers,
-       CAST(SUM(net_sales) AS DECIMAL(38,4)) AS net_sales
-FROM customer_months
-GROUP BY cohort_index, month_index - cohort_index
+# Every order of the chosen customers (all of them unfiltered) in its cell: the cohort from the order's own
+# copy of its customer's first day, and the customer counted active on their first order of the month (no
+# earlier order of theirs in that month), so no order is joined with its customer's first one.
+_COHORT_CELLS = """
+SELECT {cohort} AS cohort_index, {month} - {cohort} AS months_since_first,
+       SUM(CASE WHEN o.previous_order_date IS NULL OR {previous} <> {month} THEN 1 ELSE 0 END)
+           AS active_customers,
+       CAST(SUM(o.gross_sales - o.discounts - COALESCE(r.returns, 0)) AS DECIMAL(38,4)) AS net_sales
+FROM order_facts o
+LEFT JOIN ({returns}) r ON r.order_id = o.order_id
+WHERE o.store_id = :store_id AND o.customer_id IS NOT NULL AND o.local_date <= :as_of {chosen}
+GROUP BY {cohort}, {month} - {cohort}
 """
 
 
@@ -153,7 +149,10 @@ def cohort_table_in(wh: Warehouse, store_id: str, as_of: dt.date, *, first_produ
     head = _COHORT_FIRSTS.format(cohort=_month_sql("o.local_date"), filters=" ".join(filters))
     sizes = typed(wh.query(head + "SELECT cohort_index, COUNT(*) AS customers FROM firsts GROUP BY cohort_index",
                            params), {"cohort_index": pl.Int64, "customers": pl.Int64})
-    cells = typed(wh.query(head.rstrip() + _COHORT_CELLS.format(month=_month_sql("o.local_date"), returns=RETURNS_BY_ORDER),
-                           params), {"cohort_index": pl.Int64, "months_since_first": pl.Int64,
+    cells_sql = _COHORT_CELLS.format(
+        cohort=_month_sql("o.customer_first_date"), month=_month_sql("o.local_date"),
+        previous=_month_sql("o.previous_order_date"), returns=RETURNS_BY_ORDER,
+        chosen="AND o.customer_id IN (SELECT customer_id FROM firsts)" if filters else "")
+    cells = typed(wh.query((head if filters else "") + cells_sql, params), {"cohort_index": pl.Int64, "months_since_first": pl.Int64,
                                      "active_customers": pl.Int64, "net_sales": pl.Decimal(38, 4)})
     return cohort_grid(sizes, cells, as_of)

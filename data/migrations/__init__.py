@@ -44,10 +44,10 @@ def _session_facts(wh: "Warehouse") -> None:
     fill_session_facts(wh)
 
 
-def _first_products(wh: "Warehouse") -> None:
-    from data.rollups import fill_first_products
+def _order_customer_columns(wh: "Warehouse") -> None:
+    from data.rollups import fill_customer_columns
 
-    fill_first_products(wh)
+    fill_customer_columns(wh)
 
 
 def _customer_history(wh: "Warehouse") -> None:
@@ -63,7 +63,7 @@ def _bi_views(wh: "Warehouse") -> None:
 
 
 # TimescaleDB where the extension exists (see data/timescale.py), else plain PostgreSQL;
-# the web sessions, the customers' history and the first orders' main products of the stores already there;
+# the web sessions, the customers' history and the customer columns of the order facts of the stores already there;
 # the views BI tools read.
 PYTHON_STEPS: list[tuple[str, str, Callable[["Warehouse"], None]]] = [
     ("0006_timescaledb", "postgres", _timescaledb),
@@ -71,7 +71,7 @@ PYTHON_STEPS: list[tuple[str, str, Callable[["Warehouse"], None]]] = [
     ("0014_session_facts_fill", "any", _session_facts),
     ("0015_customer_history_fill", "any", _customer_history),
     ("0026_bi_views", "any", _bi_views),
-    ("0055_order_first_product_fill", "any", _first_products),
+    ("0055_order_customer_columns_fill", "any", _order_customer_columns),
 ]
 
 
