@@ -9,7 +9,9 @@ WooCommerce and Stripe deliver webhooks to ``POST /webhooks/<platform>`` on
 the same port (connectors/webhooks.py), connected stores are synced
 every SYNC_INTERVAL_MINUTES by a scheduler thread, and customer scores,
 models and forecasts are refreshed every REFRESH_INTERVAL_HOURS by another, and
-the warehouse is exported as Parquet to PARQUET_EXPORT_DIR by a third.
+the warehouse is exported as Parquet to PARQUET_EXPORT_DIR by a third; the
+ECB exchange rates are loaded at the start and refreshed every FX_REFRESH_HOURS
+by a fourth.
 ``GET /health/ready`` says whether the app can serve its users: the warehouse
 answers, its schema is current and someone can log in (JSON, 503 naming the
 part that failed); ``/_stcore/health`` only says that Streamlit is up.
@@ -100,6 +102,13 @@ def start_parquet_export(stop: threading.Event) -> threading.Thread | None:
     return _start_on_warehouse("Parquet export", "parquet-export", run_export_loop, stop)
 
 
+def start_fx_rates(stop: threading.Event) -> threading.Thread | None:
+    """Load the ECB exchange rates now, then refresh them every FX_REFRESH_HOURS (FX_REFRESH on), in this process."""
+    from connectors.fx.schedule import run_fx_loop
+
+    return _start_on_warehouse("exchange rates", "fx-rates", run_fx_loop, stop)
+
+
 def users_part() -> tuple[bool, str]:
     """The readiness of the login: the users file reads and names at least one user."""
     from auth.users import UserError, UserStore
@@ -116,7 +125,7 @@ def users_part() -> tuple[bool, str]:
 @asynccontextmanager
 async def lifespan(_app):
     stop = threading.Event()
-    starters = (start_demo_feed, start_sync_scheduler, start_refresh, start_parquet_export)
+    starters = (start_demo_feed, start_sync_scheduler, start_refresh, start_parquet_export, start_fx_rates)
     threads = [t for t in (start(stop) for start in starters) if t is not None]
     try:
         yield {}

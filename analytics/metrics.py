@@ -33,7 +33,9 @@ from typing import Any, Iterable, Mapping
 
 import polars as pl
 
+from analytics import fx
 from analytics.periods import (
+    bucket_start,
     bucket_starts,
     check_grain,
     check_range,
@@ -177,6 +179,8 @@ _ORDER_FIELDS = ("orders", "gross_sales", "discounts", "units_sold", "shipping_c
 _REFUND_FIELDS = ("returns", "units_returned", "shipping_refunded", "tax_refunded")
 _CUSTOMER_FIELDS = ("customers", "new_customers", "returning_customers", "repeat_customers")
 _COUNT_FIELDS = {"orders", "units_sold", "units_returned", *_CUSTOMER_FIELDS}
+_MONEY_SUMS = ("gross_sales", "discounts", "shipping_charged", "taxes_charged", "duties", "returns",
+               "shipping_refunded", "tax_refunded")
 
 
 # -- the public API -----------------------------------------------------------
@@ -190,6 +194,7 @@ def sales_summary(
     channels: Iterable[str] | None = None,
     countries: Iterable[str] | None = None,
     until: dt.datetime | None = None,
+    currency: str | None = None,
 ) -> dict[str, Decimal | int]:
     """The sales figures of one store over the inclusive store-local dates ``start``–``end``.
 
@@ -234,10 +239,14 @@ def sales_summary(
         params["until"] = until.astimezone(dt.timezone.utc)
         segment += " AND created_at <= :until"
         orders_sql = _ORDERS_SQL
-    orders = _one_row(wh, orders_sql, segment, params, _ORDER_FIELDS)
-    refunds = _one_row(wh, _REFUNDS_SQL, segment, params, _REFUND_FIELDS)
     customers = _one_row(wh, _CUSTOMERS_SQL, segment, params, _CUSTOMER_FIELDS)
-    return sales_figures({**orders, **refunds, **customers})
+    converting = _converting(wh, store_id, currency)
+    if converting is None:
+        orders = _one_row(wh, orders_sql, segment, params, _ORDER_FIELDS)
+        refunds = _one_row(wh, _REFUNDS_SQL, segment, params, _REFUND_FIELDS)
+        return sales_figures({**orders, **refunds, **customers})
+    days = _converted_days(wh, orders_sql, segment, params, converting, start, end)
+    return sales_figures({**fx.add_up(days.values()), **customers}, places=fx.PLACES)
 
 
 def sales_over_time(
@@ -249,6 +258,7 @@ def sales_over_time(
     *,
     channels: Iterable[str] | None = None,
     countries: Iterable[str] | None = None,
+    currency: str | None = None,
 ) -> pl.DataFrame:
     """The sales figures of one store per day, ISO week or month over ``start``–``end``.
 
@@ -264,19 +274,35 @@ def sales_over_time(
     ``returning_customers``, ``customers``). Customer counts are distinct
     within a bucket, so they do not add up across buckets; use
     :func:`sales_summary` for the period's figure.
+
+    With ``currency`` (another than the store's), money is converted as in
+    :func:`sales_summary` (day by day, then added up per bucket), as
+    ``Decimal(38, 10)``.
     """
     start, end = check_range(start, end)
     grain = check_grain(grain)
     params, segment = filter_params(store_id, start, end, channels, countries)
     bucket = _BUCKETS[grain]
     rows: dict[dt.date, dict[str, Any]] = {label: {} for label in bucket_starts(start, end, grain)}
-    for sql, fields in ((_orders_sql(wh), _ORDER_FIELDS), (_REFUNDS_SQL, _REFUND_FIELDS),
-                        (_CUSTOMERS_SQL, _CUSTOMER_FIELDS)):
+    converting = _converting(wh, store_id, currency)
+    queries = [(_CUSTOMERS_SQL, _CUSTOMER_FIELDS)]
+    if converting is None:
+        queries += [(_orders_sql(wh), _ORDER_FIELDS), (_REFUNDS_SQL, _REFUND_FIELDS)]
+    else:
+        days = _converted_days(wh, _orders_sql(wh), segment, params, converting, start, end)
+        by_bucket: dict[dt.date, list[dict[str, Any]]] = {}
+        for day, sums in days.items():
+            by_bucket.setdefault(bucket_start(day, grain), []).append(sums)
+        for label, sums in by_bucket.items():
+            rows[label] = fx.add_up(sums)
+    for sql, fields in queries:
         for period, values in _bucket_rows(wh, sql, segment, bucket, params, fields).items():
             rows[period].update(values)
-    figures = [{"period": period, **sales_figures(values)} for period, values in rows.items()]
+    places = MONEY_PLACES if converting is None else fx.PLACES
+    figures = [{"period": period, **sales_figures(values, places=places)} for period, values in rows.items()]
+    money_type = pl.Decimal(38, 4) if converting is None else pl.Decimal(38, 10)
     schema = {
-        name: pl.Date if name == "period" else pl.Int64 if name in _COUNT_FIELDS else pl.Decimal(38, 4)
+        name: pl.Date if name == "period" else pl.Int64 if name in _COUNT_FIELDS else money_type
         for name in SALES_OVER_TIME_COLUMNS
     }
     return pl.DataFrame(
@@ -342,6 +368,33 @@ def filter_params(
     return params, " ".join(clauses)
 
 
+def store_currency(wh: Warehouse, store_id: str) -> str | None:
+    """The store's currency (None for a store the warehouse does not hold)."""
+    return wh.scalar("SELECT currency FROM stores WHERE store_id = :s", {"s": store_id})
+
+
+def _converting(wh: Warehouse, store_id: str, currency: str | None) -> tuple[str, str] | None:
+    """``(store currency, reporting currency)`` when figures must be converted, else None."""
+    if not currency:
+        return None
+    own = store_currency(wh, store_id)
+    if own is None or own.upper() == currency.upper():
+        return None
+    return own.upper(), currency.upper()
+
+
+def _converted_days(wh: Warehouse, orders_sql: str, segment: str, params: dict[str, Any],
+                    converting: tuple[str, str], start: dt.date, end: dt.date) -> dict[dt.date, dict[str, Any]]:
+    """The order and refund sums of each day, money converted at the day's rate."""
+    own, to = converting
+    days: dict[dt.date, dict[str, Any]] = {}
+    for sql, fields in ((orders_sql, _ORDER_FIELDS), (_REFUNDS_SQL, _REFUND_FIELDS)):
+        for day, values in _bucket_rows(wh, sql, segment, "local_date", params, fields).items():
+            days.setdefault(day, {}).update(values)
+    rates = fx.load_rates(wh, [own, to], start, end)
+    return fx.convert_days(days, _MONEY_SUMS, own, to, rates)
+
+
 def _orders_sql(wh: Warehouse) -> str:
     return _DAILY_ORDERS_SQL if reads_aggregates(wh) else _ORDERS_SQL
 
@@ -373,12 +426,12 @@ def _bucket_rows(wh: Warehouse, sql: str, segment: str, bucket: str, params: dic
     return {_as_date(row[0]): dict(zip(fields, row[1:])) for row in rows}
 
 
-def sales_figures(raw: Mapping[str, Any]) -> dict[str, Decimal | int]:
-    """The metrics from one bucket's sums (missing sums are zero)."""
+def sales_figures(raw: Mapping[str, Any], *, places: Decimal = MONEY_PLACES) -> dict[str, Decimal | int]:
+    """The metrics from one bucket's sums (missing sums are zero); money at ``places``."""
 
     def money(name: str) -> Decimal:
         value = raw.get(name)
-        return ZERO if value is None else Decimal(value).quantize(MONEY_PLACES)
+        return ZERO.quantize(places) if value is None else Decimal(value).quantize(places)
 
     def count(name: str) -> int:
         value = raw.get(name)
@@ -405,7 +458,7 @@ def sales_figures(raw: Mapping[str, Any]) -> dict[str, Decimal | int]:
         "duties": duties,
         "total_sales": net_sales + shipping + taxes + duties,
         "orders": orders,
-        "aov": _ratio(gross_sales - discounts, orders),
+        "aov": _ratio(gross_sales - discounts, orders, places),
         "units_sold": count("units_sold"),
         "units_returned": count("units_returned"),
         "customers": customers,
@@ -418,11 +471,11 @@ def sales_figures(raw: Mapping[str, Any]) -> dict[str, Decimal | int]:
     }
 
 
-def _ratio(numerator: Decimal | int, denominator: Decimal | int) -> Decimal:
-    """numerator ÷ denominator at 4 places (ROUND_HALF_EVEN); 0 when the denominator is 0."""
+def _ratio(numerator: Decimal | int, denominator: Decimal | int, places: Decimal = RATIO_PLACES) -> Decimal:
+    """numerator ÷ denominator at ``places`` (ROUND_HALF_EVEN); 0 when the denominator is 0."""
     if denominator == 0:
-        return ZERO
-    return (Decimal(numerator) / Decimal(denominator)).quantize(RATIO_PLACES, rounding=ROUND_HALF_EVEN)
+        return ZERO.quantize(places)
+    return (Decimal(numerator) / Decimal(denominator)).quantize(places, rounding=ROUND_HALF_EVEN)
 
 
 def _is_number(value: Any) -> bool:

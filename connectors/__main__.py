@@ -1,4 +1,4 @@
-"""``python -m connectors COMMAND``: build the demo store, import CSV, sync stores."""
+"""``python -m connectors COMMAND``: build the demo store, import CSV, sync stores, load exchange rates."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ COMMAND_MODULES = (
     "connectors.demo.cli",
     "connectors.csv_import.cli",
     "connectors.sync.cli",
+    "connectors.fx.cli",
     "connectors.worker.cli",
 )
 
 
 def build_parser():
-    return _build_parser("python -m connectors", "Build the demo store, import CSV files, sync connected stores.", COMMAND_MODULES)
+    return _build_parser("python -m connectors", "Build the demo store, import CSV files, sync connected stores, load exchange rates.", COMMAND_MODULES)
 
 
 def main(argv: list[str] | None = None) -> int:

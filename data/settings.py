@@ -43,6 +43,16 @@ SETTINGS: tuple[Setting, ...] = (
             "history, hour by hour, so today compares fairly with last week) or busy (a few every tick, about "
             "20,000 a day at a tick every 5 s)."),
     Setting("DEMO_ORDERS", "30000", "Orders in the demo store that make run builds."),
+    Setting("FX_REFRESH", "on",
+            "Refresh the ECB exchange rates from FX_RATES_URL when the app starts and every FX_REFRESH_HOURS "
+            "(off: only the history shipped with the app, up to its release, is used)."),
+    Setting("FX_REFRESH_HOURS", "6", "Hours between two refreshes of the ECB exchange rates while the app runs."),
+    Setting("FX_RATES_URL", "https://www.ecb.europa.eu/stats/eurofxref/eurofxref.zip",
+            "The ECB reference rates file to refresh from (the daily file; the 90-day or full history files "
+            "work too, zipped or not)."),
+    Setting("REPORTING_CURRENCY", None,
+            "The currency figures are shown in by default (EUR, USD, ...), converted at ECB rates of each day; "
+            "each user can choose another in the sidebar. Unset: each store's own currency."),
     Setting("PARQUET_EXPORT_DIR", None,
             "A folder the running app exports the warehouse to as Parquet (every contract table, partitioned by "
             "store and month, only what changed; what a BI tool reads beside the embedded DuckDB file). Unset: no "

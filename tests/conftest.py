@@ -19,6 +19,8 @@ import pytest
 
 from data.warehouse import Warehouse, connect
 
+# No test reaches the ECB: a refresh is tested against a local server, named explicitly.
+os.environ["FX_REFRESH"] = "off"
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 TS_ADMIN_URL = os.environ.get("TEST_TIMESCALE_URL", "").strip()
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

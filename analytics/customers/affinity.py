@@ -21,6 +21,7 @@ from decimal import Decimal
 import numpy as np
 import polars as pl
 
+from analytics import fx
 from analytics.customers.cohorts import month_index
 from analytics.customers.orders import FIRST_PRODUCTS, typed
 from data.warehouse import Warehouse
@@ -182,9 +183,9 @@ def first_product_choices(counts: pl.DataFrame) -> pl.DataFrame:
 
 
 _SPEND = """
-SELECT COALESCE(channel, 'other'), currency, CAST(SUM(spend) AS DECIMAL(38,4))
+SELECT COALESCE(channel, 'other'), spend_date, currency, CAST(SUM(spend) AS DECIMAL(38,4))
 FROM ad_spend WHERE store_id = :store_id AND spend_date BETWEEN :start AND :end
-GROUP BY COALESCE(channel, 'other'), currency
+GROUP BY COALESCE(channel, 'other'), spend_date, currency
 """
 
 
@@ -192,21 +193,18 @@ def acquisition_cost(wh: Warehouse, store_id: str, currency: str, orders: pl.Dat
                      end: dt.date) -> tuple[pl.DataFrame, int]:
     """CAC per order channel over the range: ``channel``, ``ad_spend`` (in the store currency),
     ``new_customers`` (first order ever in the range through that channel), ``cac`` (none without new
-    customers); channels with spend only. Also how many spend rows in another currency were left out."""
-    spend: dict[str, Decimal] = {}
-    other_currency = 0
-    for channel, row_currency, amount in wh.rows(_SPEND, {"store_id": store_id, "start": start, "end": end}):
-        if row_currency != currency:
-            other_currency += 1
-            continue
-        spend[channel] = spend.get(channel, Decimal(0)) + Decimal(amount)
+    customers); channels with spend only. Spend in another currency is converted at its day's ECB rate
+    (:func:`analytics.fx.totals_in`); also how many days of spend had no rate, so were left out."""
+    spend, other_currency = fx.totals_in(
+        wh, wh.rows(_SPEND, {"store_id": store_id, "start": start, "end": end}), currency)
     new = orders.filter((pl.col("order_index") == 1) & pl.col("day").is_between(start, end)).group_by(
         "channel").len()
     new_by_channel = dict(zip(new["channel"].to_list(), new["len"].to_list()))
     rows = []
     for channel in sorted(spend, key=lambda c: (-spend[c], c)):
         customers = int(new_by_channel.get(channel, 0))
-        rows.append({"channel": channel, "ad_spend": spend[channel], "new_customers": customers,
+        rows.append({"channel": channel, "ad_spend": spend[channel].quantize(Decimal("0.0001")),
+                     "new_customers": customers,
                      "cac": (spend[channel] / customers).quantize(Decimal("0.0001")) if customers else None})
     return pl.DataFrame(rows, schema={"channel": pl.String, "ad_spend": pl.Decimal(38, 4),
                                       "new_customers": pl.Int64, "cac": pl.Decimal(38, 4)}), other_currency
