@@ -157,3 +157,16 @@ def totals_in(
             continue
         totals[key] = totals.get(key, Decimal(0)) + value
     return totals, left_out
+
+
+def rate_currencies(wh: Warehouse) -> list[str]:
+    """The currencies money can be converted to and from: the euro and every currency with an ECB rate."""
+    found = [row[0] for row in wh.rows(
+        "SELECT DISTINCT quote_currency FROM fx_rates WHERE base_currency = :base", {"base": BASE})]
+    return sorted({BASE, *found}) if found else []
+
+
+def newest_rate_date(wh: Warehouse) -> dt.date | None:
+    """The newest day of ECB rates stored (None without any)."""
+    value = wh.scalar("SELECT MAX(rate_date) FROM fx_rates WHERE base_currency = :base", {"base": BASE})
+    return value.date() if isinstance(value, dt.datetime) else value

@@ -179,7 +179,7 @@ _ORDER_FIELDS = ("orders", "gross_sales", "discounts", "units_sold", "shipping_c
 _REFUND_FIELDS = ("returns", "units_returned", "shipping_refunded", "tax_refunded")
 _CUSTOMER_FIELDS = ("customers", "new_customers", "returning_customers", "repeat_customers")
 _COUNT_FIELDS = {"orders", "units_sold", "units_returned", *_CUSTOMER_FIELDS}
-_MONEY_SUMS = ("gross_sales", "discounts", "shipping_charged", "taxes_charged", "duties", "returns",
+MONEY_SUMS = ("gross_sales", "discounts", "shipping_charged", "taxes_charged", "duties", "returns",
                "shipping_refunded", "tax_refunded")
 
 
@@ -240,12 +240,12 @@ def sales_summary(
         segment += " AND created_at <= :until"
         orders_sql = _ORDERS_SQL
     customers = _one_row(wh, _CUSTOMERS_SQL, segment, params, _CUSTOMER_FIELDS)
-    converting = _converting(wh, store_id, currency)
-    if converting is None:
+    into = converting(wh, store_id, currency)
+    if into is None:
         orders = _one_row(wh, orders_sql, segment, params, _ORDER_FIELDS)
         refunds = _one_row(wh, _REFUNDS_SQL, segment, params, _REFUND_FIELDS)
         return sales_figures({**orders, **refunds, **customers})
-    days = _converted_days(wh, orders_sql, segment, params, converting, start, end)
+    days = _converted_days(wh, orders_sql, segment, params, into, start, end)
     return sales_figures({**fx.add_up(days.values()), **customers}, places=fx.PLACES)
 
 
@@ -284,12 +284,12 @@ def sales_over_time(
     params, segment = filter_params(store_id, start, end, channels, countries)
     bucket = _BUCKETS[grain]
     rows: dict[dt.date, dict[str, Any]] = {label: {} for label in bucket_starts(start, end, grain)}
-    converting = _converting(wh, store_id, currency)
+    into = converting(wh, store_id, currency)
     queries = [(_CUSTOMERS_SQL, _CUSTOMER_FIELDS)]
-    if converting is None:
+    if into is None:
         queries += [(_orders_sql(wh), _ORDER_FIELDS), (_REFUNDS_SQL, _REFUND_FIELDS)]
     else:
-        days = _converted_days(wh, _orders_sql(wh), segment, params, converting, start, end)
+        days = _converted_days(wh, _orders_sql(wh), segment, params, into, start, end)
         by_bucket: dict[dt.date, list[dict[str, Any]]] = {}
         for day, sums in days.items():
             by_bucket.setdefault(bucket_start(day, grain), []).append(sums)
@@ -298,9 +298,9 @@ def sales_over_time(
     for sql, fields in queries:
         for period, values in _bucket_rows(wh, sql, segment, bucket, params, fields).items():
             rows[period].update(values)
-    places = MONEY_PLACES if converting is None else fx.PLACES
+    places = MONEY_PLACES if into is None else fx.PLACES
     figures = [{"period": period, **sales_figures(values, places=places)} for period, values in rows.items()]
-    money_type = pl.Decimal(38, 4) if converting is None else pl.Decimal(38, 10)
+    money_type = pl.Decimal(38, 4) if into is None else pl.Decimal(38, 10)
     schema = {
         name: pl.Date if name == "period" else pl.Int64 if name in _COUNT_FIELDS else money_type
         for name in SALES_OVER_TIME_COLUMNS
@@ -373,7 +373,8 @@ def store_currency(wh: Warehouse, store_id: str) -> str | None:
     return wh.scalar("SELECT currency FROM stores WHERE store_id = :s", {"s": store_id})
 
 
-def _converting(wh: Warehouse, store_id: str, currency: str | None) -> tuple[str, str] | None:
+def converting(wh: Warehouse, store_id: str, currency: str | None) -> tuple[str, str] | None:
+    # Shared with the breakdowns and margin.
     """``(store currency, reporting currency)`` when figures must be converted, else None."""
     if not currency:
         return None
@@ -384,15 +385,15 @@ def _converting(wh: Warehouse, store_id: str, currency: str | None) -> tuple[str
 
 
 def _converted_days(wh: Warehouse, orders_sql: str, segment: str, params: dict[str, Any],
-                    converting: tuple[str, str], start: dt.date, end: dt.date) -> dict[dt.date, dict[str, Any]]:
+                    into: tuple[str, str], start: dt.date, end: dt.date) -> dict[dt.date, dict[str, Any]]:
     """The order and refund sums of each day, money converted at the day's rate."""
-    own, to = converting
+    own, to = into
     days: dict[dt.date, dict[str, Any]] = {}
     for sql, fields in ((orders_sql, _ORDER_FIELDS), (_REFUNDS_SQL, _REFUND_FIELDS)):
         for day, values in _bucket_rows(wh, sql, segment, "local_date", params, fields).items():
             days.setdefault(day, {}).update(values)
     rates = fx.load_rates(wh, [own, to], start, end)
-    return fx.convert_days(days, _MONEY_SUMS, own, to, rates)
+    return fx.convert_days(days, MONEY_SUMS, own, to, rates)
 
 
 def _orders_sql(wh: Warehouse) -> str:

@@ -25,11 +25,13 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from analytics.metrics import filter_params, sales_figures, sales_summary
+from analytics import fx
+from analytics.metrics import MONEY_SUMS, converting, filter_params, sales_figures, sales_summary
 from analytics.periods import check_range
 from data.warehouse import Warehouse
 
 MONEY = pl.Decimal(38, 4)
+MONEY_CONVERTED = pl.Decimal(38, 10)  # money converted to a reporting currency (analytics.fx.PLACES)
 ZERO = Decimal("0.0000")
 
 # The figures each breakdown row carries, in this order, with their types.
@@ -66,7 +68,7 @@ REFUND_DIMENSIONS = {
 _RANGE = "store_id = :store_id AND local_date BETWEEN :start_date AND :end_date"
 
 _ORDERS_BY = """
-SELECT {dimension} AS label, COUNT(*),
+SELECT {day}{dimension} AS label, COUNT(*),
        CAST(COALESCE(SUM(gross_sales), 0) AS DECIMAL(38,4)),
        CAST(COALESCE(SUM(discounts), 0) AS DECIMAL(38,4)),
        CAST(COALESCE(SUM(units_sold), 0) AS BIGINT),
@@ -74,17 +76,17 @@ SELECT {dimension} AS label, COUNT(*),
        CAST(COALESCE(SUM(taxes), 0) AS DECIMAL(38,4)),
        CAST(COALESCE(SUM(duties), 0) AS DECIMAL(38,4))
 FROM order_facts WHERE {range} {segment}
-GROUP BY 1
+GROUP BY {group}
 """
 
 _REFUNDS_BY = """
-SELECT {dimension} AS label,
+SELECT {day}{dimension} AS label,
        CAST(COALESCE(SUM(returns), 0) AS DECIMAL(38,4)),
        CAST(COALESCE(SUM(units_returned), 0) AS BIGINT),
        CAST(COALESCE(SUM(shipping_refunded), 0) AS DECIMAL(38,4)),
        CAST(COALESCE(SUM(tax_refunded), 0) AS DECIMAL(38,4))
 FROM refund_facts WHERE {range} {segment}
-GROUP BY 1
+GROUP BY {group}
 """
 _ORDER_SUMS = ("orders", "gross_sales", "discounts", "units_sold", "shipping_charged", "taxes_charged", "duties")
 _REFUND_SUMS = ("returns", "units_returned", "shipping_refunded", "tax_refunded")
@@ -147,17 +149,19 @@ ORDER BY f.created_at DESC, f.order_id DESC
 # -- order-level breakdowns ------------------------------------------------------
 
 def sales_by_channel(
-    wh: Warehouse, store_id: str, start: dt.date, end: dt.date, *, channels: Iterable[str] | None = None
+    wh: Warehouse, store_id: str, start: dt.date, end: dt.date, *, channels: Iterable[str] | None = None,
+    currency: str | None = None,
 ) -> pl.DataFrame:
     """Sales per sales channel over the inclusive store-local range (see :func:`sales_by_dimension`)."""
-    return sales_by_dimension(wh, store_id, start, end, "channel", channels=channels)
+    return sales_by_dimension(wh, store_id, start, end, "channel", channels=channels, currency=currency)
 
 
 def sales_by_country(
-    wh: Warehouse, store_id: str, start: dt.date, end: dt.date, *, channels: Iterable[str] | None = None
+    wh: Warehouse, store_id: str, start: dt.date, end: dt.date, *, channels: Iterable[str] | None = None,
+    currency: str | None = None,
 ) -> pl.DataFrame:
     """Sales per shipping country of the order (``unknown`` without one; see :func:`sales_by_dimension`)."""
-    return sales_by_dimension(wh, store_id, start, end, "country", channels=channels)
+    return sales_by_dimension(wh, store_id, start, end, "country", channels=channels, currency=currency)
 
 
 def sales_by_dimension(
@@ -168,6 +172,7 @@ def sales_by_dimension(
     dimension: str,
     *,
     channels: Iterable[str] | None = None,
+    currency: str | None = None,
 ) -> pl.DataFrame:
     """Sales per value of an order dimension (``channel``, ``country`` or ``customer_group``: ``new``,
     ``returning`` or ``guest``).
@@ -177,20 +182,31 @@ def sales_by_dimension(
     with the definitions of ``sales_summary``: a refund counts in the
     dimension value of its order, on the refund's day. Rows are sorted by net
     sales, largest first, then by value; their sums equal the range's
-    ``sales_summary`` figures.
+    ``sales_summary`` figures. With ``currency`` (another than the store's),
+    money is converted day by day as in ``sales_summary``, as
+    ``Decimal(38, 10)``.
     """
     if dimension not in DIMENSIONS:
         raise ValueError(f"dimension must be one of {', '.join(DIMENSIONS)}, not {dimension!r}")
     start, end = check_range(start, end)
     params, segment = filter_params(store_id, start, end, channels, None)
-    sums: dict[str, dict[str, Any]] = {}
+    into = converting(wh, store_id, currency)
+    days: dict[str, dict[Any, dict[str, Any]]] = {}
     for sql, fields, expressions in ((_ORDERS_BY, _ORDER_SUMS, DIMENSIONS), (_REFUNDS_BY, _REFUND_SUMS,
                                                                              REFUND_DIMENSIONS)):
-        text = sql.format(dimension=expressions[dimension], range=_RANGE, segment=segment)
+        text = sql.format(dimension=expressions[dimension], range=_RANGE, segment=segment,
+                          day="local_date, " if into else "", group="1, 2" if into else "1")
         for row in wh.rows(text, params):
-            sums.setdefault(str(row[0]), {}).update(zip(fields, row[1:]))
-    rows = [{dimension: label, **_pick(sales_figures(values), BREAKDOWN_FIGURES)} for label, values in sums.items()]
-    return _sorted(pl.DataFrame(rows, schema={dimension: pl.String, **BREAKDOWN_FIGURES}), dimension)
+            day, row = (row[0], row[1:]) if into else (None, row)
+            days.setdefault(str(row[0]), {}).setdefault(day, {}).update(zip(fields, row[1:]))
+    places, money = (fx.PLACES, MONEY_CONVERTED) if into else (ZERO, MONEY)
+    if into:
+        rates = fx.load_rates(wh, into, start, end)
+        days = {label: fx.convert_days(by_day, MONEY_SUMS, *into, rates) for label, by_day in days.items()}
+    rows = [{dimension: label, **_pick(sales_figures(fx.add_up(by_day.values()), places=places), BREAKDOWN_FIGURES)}
+            for label, by_day in days.items()]
+    types = {name: money if kind == MONEY else kind for name, kind in BREAKDOWN_FIGURES.items()}
+    return _sorted(pl.DataFrame(rows, schema={dimension: pl.String, **types}), dimension)
 
 
 # -- item breakdowns ---------------------------------------------------------------

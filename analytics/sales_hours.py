@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from analytics.metrics import filter_params, sales_figures
+from analytics import fx
+from analytics.metrics import MONEY_PLACES, MONEY_SUMS, converting, filter_params, sales_figures
 from analytics.sales_breakdowns import store_timezone
 from data.warehouse import Warehouse
 
@@ -55,10 +56,12 @@ _REFUND_FIELDS = ("returns", "units_returned", "shipping_refunded", "tax_refunde
 
 
 def sales_by_hour(wh: Warehouse, store_id: str, day: dt.date, *, channels: Iterable[str] | None = None,
-                  until: dt.datetime | None = None) -> pl.DataFrame:
+                  until: dt.datetime | None = None, currency: str | None = None) -> pl.DataFrame:
     """24 rows, one per hour of the store-local ``day`` (``period``: the hour's start as a naive
     store-local datetime), with the figures of :data:`HOURLY_COLUMNS`; hours without sales are zeros.
-    With ``until`` (aware), the hours after it are left out and only what happened up to it counts."""
+    With ``until`` (aware), the hours after it are left out and only what happened up to it counts.
+    With ``currency`` (another than the store's), money is converted at the day's rate, as
+    ``Decimal(38, 10)``."""
     params, segment = filter_params(store_id, day, day, channels, None)
     if until is not None:
         if until.tzinfo is None:
@@ -73,9 +76,15 @@ def sales_by_hour(wh: Warehouse, store_id: str, day: dt.date, *, channels: Itera
     if until is not None:
         local = until.astimezone(ZoneInfo(store_timezone(wh, store_id)))
         last = -1 if local.date() < day else 23 if local.date() > day else local.hour
-    rows = [{"period": dt.datetime.combine(day, dt.time(hour)), **sales_figures(values)}
+    into = converting(wh, store_id, currency)
+    places, money = MONEY_PLACES, pl.Decimal(38, 4)
+    if into:
+        rates = fx.load_rates(wh, into, day, day)
+        hours = {hour: fx.convert_days({day: values}, MONEY_SUMS, *into, rates)[day] for hour, values in hours.items()}
+        places, money = fx.PLACES, pl.Decimal(38, 10)
+    rows = [{"period": dt.datetime.combine(day, dt.time(hour)), **sales_figures(values, places=places)}
             for hour, values in hours.items() if hour <= last]
     schema = {name: pl.Datetime("us") if name == "period" else
-              pl.Int64 if name in ("orders", "units_sold", "units_returned") else pl.Decimal(38, 4)
+              pl.Int64 if name in ("orders", "units_sold", "units_returned") else money
               for name in HOURLY_COLUMNS}
     return pl.DataFrame({name: [row[name] for row in rows] for name in HOURLY_COLUMNS}, schema=schema)

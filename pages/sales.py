@@ -64,32 +64,56 @@ def query(wh, f: Filters, fn, *args: Any, **kwargs: Any) -> Any:
     return cached_query(fn, wh, f.store_id, *args, channels=f.channel_filter, **kwargs)
 
 
+def money_query(wh, f: Filters, fn, *args: Any, **kwargs: Any) -> Any:
+    """:func:`query` of a figure that converts money: in the reporting currency when one is chosen."""
+    if f.converted:
+        kwargs["currency"] = f.reporting_currency
+    return query(wh, f, fn, *args, **kwargs)
+
+
+def csv_of(frame: pl.DataFrame, f: Filters, *, converted: bool = True) -> pl.DataFrame:
+    """A frame for a CSV, with the currency its money is in (the reporting one when ``converted``)."""
+    return frame.with_columns(pl.lit(f.money_currency if converted else f.currency).alias("currency"))
+
+
+def conversion_caption(f: Filters) -> None:
+    """Beside converted figures: what they were converted to, and how."""
+    if f.converted:
+        st.caption(f":material/currency_exchange: Figures {f.conversion_note}.")
+
+
+def store_currency_caption(f: Filters) -> None:
+    """Beside figures this page does not convert, when the others are converted."""
+    if f.converted:
+        st.caption(f"In {f.currency}, the store's currency (not converted).")
+
+
 def one_day(f: Filters) -> bool:
     """A range of one day is drawn hour by hour."""
     return f.start == f.end
 
 
 def show_table(frame: pl.DataFrame, f: Filters, *, first: dict[str, str], figures: tuple[str, ...],
-               key: str) -> None:
+               key: str, currency: str | None = None) -> None:
     """A scrollable table: the label columns of ``first`` (name → title), then figures, money formatted."""
     config: dict[str, Any] = {name: st.column_config.TextColumn(title) for name, title in first.items()}
     for name in figures:
         if frame.schema[name] == pl.Int64:
             config[name] = count_column(COLUMN_TITLES[name], METRIC_DEFINITIONS.get(name))
         else:
-            config[name] = money_column(COLUMN_TITLES[name], f.currency, METRIC_DEFINITIONS.get(name))
+            config[name] = money_column(COLUMN_TITLES[name], currency or f.currency, METRIC_DEFINITIONS.get(name))
     shown = for_display(frame.select([*first, *figures]))
     st.dataframe(shown, hide_index=True, placeholder="–", column_config=config, key=key, width="stretch",
                  height=35 * (shown.height + 1) + 3)
 
 
-def plot(fig, name: str, f: Filters, *, data: pl.DataFrame | None = None) -> None:
-    """A chart with its PNG download (and the CSV of what it shows)."""
+def plot(fig, name: str, f: Filters, *, data: pl.DataFrame | None = None, converted: bool = True) -> None:
+    """A chart with its PNG download (and the CSV of what it shows, with its money's currency)."""
     charts.show(fig, key=f"chart_{name}")
     with st.container(horizontal=True, gap="small"):
         chart_download(fig, name, f)
         if data is not None:
-            table_download(data, name, f)
+            table_download(csv_of(data, f, converted=converted), name, f)
 
 
 def sparkline(series: pl.DataFrame, key: str) -> list[float] | None:
@@ -118,25 +142,25 @@ def is_empty(summary: dict[str, Any]) -> bool:
 def kpi_section(wh, f: Filters, current: dict, changes: dict) -> None:
     # The sparklines use the chart's default buckets (hours for a day, days for a month, weeks for a year):
     # one query for both.
-    series = (query(wh, f, sales_by_hour, f.start, until=f.until) if one_day(f)
-              else query(wh, f, sales_over_time, f.start, f.end, default_grain(f)))
+    series = (money_query(wh, f, sales_by_hour, f.start, until=f.until) if one_day(f)
+              else money_query(wh, f, sales_over_time, f.start, f.end, default_grain(f)))
     cards = [
-        kpi(label, current[key], kind=kind, currency=f.currency, change=changes.get(key),
+        kpi(label, current[key], kind=kind, currency=f.money_currency, change=changes.get(key),
             lower_is_better=key in LOWER_IS_BETTER, help=METRIC_DEFINITIONS[key], sparkline=sparkline(series, key))
         for key, label, kind in CARDS
     ]
-    costs = query(wh, f, margin_costs, f.start, f.end)
+    costs = money_query(wh, f, margin_costs, f.start, f.end)
     margin = contribution_margin(current["net_sales"], costs)
     help_text = MARGIN_DEFINITIONS["contribution_margin"]
     if margin is None:
-        cards.append(kpi("Contribution margin", "Costs unknown", kind="text", currency=f.currency,
+        cards.append(kpi("Contribution margin", "Costs unknown", kind="text", currency=f.money_currency,
                          help=help_text + " No unit costs are recorded for the variants sold, so no margin "
                          "is shown: add them in the catalogue or import them."))
     else:
         change = None
         # Costs are known per day: a comparison cut at a time of day has no margin to compare with.
         if f.has_comparison and f.compare_until is None:
-            before = query(wh, f, margin_costs, f.compare_start, f.compare_end)
+            before = money_query(wh, f, margin_costs, f.compare_start, f.compare_end)
             previous_margin = contribution_margin(changes["net_sales"]["previous"], before)
             if previous_margin is not None:
                 change = with_change({"m": margin}, {"m": previous_margin})["m"]
@@ -145,12 +169,13 @@ def kpi_section(wh, f: Filters, current: dict, changes: dict) -> None:
             note = f"costs known for {format_percent(costs['cost_coverage'])} of units"
             help_text += (f" Unit costs are missing for {costs['units_uncosted']:,} of the units sold or "
                           "returned, so the margin leaves their cost out and is too high.")
-        cards.append(kpi("Contribution margin", margin, kind="money", currency=f.currency, change=change,
+        cards.append(kpi("Contribution margin", margin, kind="money", currency=f.money_currency, change=change,
                          help=help_text, note=note))
     kpi_cards(cards, key="sales", delta_description=f.comparison_short)
+    conversion_caption(f)
     if costs["left_out_other_currency"]:
-        st.caption(f"{costs['left_out_other_currency']:,} payment fees or ad spend rows in another currency "
-                   "than the store's are left out of the margin.")
+        st.caption(f"{costs['left_out_other_currency']:,} days of payment fees or ad spend in a currency without "
+                   "an ECB exchange rate are left out of the margin (python -m connectors fx loads the rates).")
 
 
 def over_time_section(wh, f: Filters, changes: dict) -> None:
@@ -172,23 +197,24 @@ def over_time_section(wh, f: Filters, changes: dict) -> None:
     if one_day(f):
         # One day is drawn by hour (store time), its comparison day up to the same time.
         grain = "hour"
-        frame = query(wh, f, sales_by_hour, f.start, until=f.until)
-        compared = (query(wh, f, sales_by_hour, f.compare_start, until=f.compare_until)
+        frame = money_query(wh, f, sales_by_hour, f.start, until=f.until)
+        compared = (money_query(wh, f, sales_by_hour, f.compare_start, until=f.compare_until)
                     if f.has_comparison else None)
     else:
-        frame = query(wh, f, sales_over_time, f.start, f.end, grain)
-        compared = (query(wh, f, sales_over_time, f.compare_start, f.compare_end, grain)
+        frame = money_query(wh, f, sales_over_time, f.start, f.end, grain)
+        compared = (money_query(wh, f, sales_over_time, f.compare_start, f.compare_end, grain)
                     if f.has_comparison else None)
     change = changes.get(metric, {}).get("relative_change")
     title = charts.finding_title(label, change, f.comparison_label, f"{label} by {grain} (store time)")
     fig = charts.time_series(
         frame["period"].to_list(), frame[metric].to_list(), title=title, label=describe_range(f.start, f.end),
-        kind=kind, currency=f.currency, grain=grain,
+        kind=kind, currency=f.money_currency, grain=grain,
         comparison_periods=compared["period"].to_list() if compared is not None else None,
         comparison_values=compared[metric].to_list() if compared is not None else None,
         comparison_label=describe_range(f.compare_start, f.compare_end) if f.has_comparison else "",
     )
     plot(fig, f"sales_{metric}_by_{grain}", f, data=frame)
+    conversion_caption(f)
 
 
 @st.fragment(run_every=LIVE_SECONDS)
@@ -205,6 +231,7 @@ def live_section(wh, f: Filters) -> None:
                                      ("net_sales", "Net sales today", "money"), ("aov", "AOV today", "money"))
         ]
         kpi_cards(cards, key="today", delta_description=f"vs last {live['last_week_date']:%a}")
+        store_currency_caption(f)
         st.caption(f"Today up to {cut:%H:%M} against {live['last_week_date']:%A %-d %b} up to {cut:%H:%M} "
                    f"(store time){', ' + ', '.join(map(channel_name, f.channels)) if f.channels else ''}. "
                    f"Refreshes every {LIVE_SECONDS} seconds.")
@@ -227,7 +254,7 @@ def live_section(wh, f: Filters) -> None:
             "total": money_column("Total", f.currency, "The order's total as placed: goods after discounts, "
                                   "shipping, taxes and duties."),
         })
-        table_download(ticker, "sales_latest_orders", None)
+        table_download(csv_of(ticker, f, converted=False), "sales_latest_orders", None)
 
 
 def waterfall_section(f: Filters, current: dict) -> None:
@@ -242,17 +269,21 @@ def waterfall_section(f: Filters, current: dict) -> None:
     if current["duties"]:
         steps.append(("Duties", current["duties"], "relative"))
     steps.append(("Total sales", current["total_sales"], "total"))
-    title = (f"{format_money(current['gross_sales'], f.currency)} of gross sales made "
-             f"{format_money(current['total_sales'], f.currency)} of total sales")
-    fig = charts.waterfall(steps, title=title, currency=f.currency)
+    title = (f"{format_money(current['gross_sales'], f.money_currency)} of gross sales made "
+             f"{format_money(current['total_sales'], f.money_currency)} of total sales")
+    fig = charts.waterfall(steps, title=title, currency=f.money_currency)
     data = pl.DataFrame({"step": [s[0] for s in steps], "amount": [s[1] for s in steps]},
-                        schema={"step": pl.String, "amount": pl.Decimal(38, 4)})
+                        schema={"step": pl.String, "amount": pl.Decimal(38, 10 if f.converted else 4)})
     plot(fig, "sales_gross_to_total", f, data=data)
+    conversion_caption(f)
 
 
 def breakdown(frame: pl.DataFrame, f: Filters, *, label: str, title: str, name: str, noun: str,
-              figures: tuple[str, ...], names=None) -> None:
-    """Top N bars of net sales with an "Other" bar, the table, and their downloads (the CSV holds every row)."""
+              figures: tuple[str, ...], names=None, converted: bool = True) -> None:
+    """Top N bars of net sales with an "Other" bar, the table, and their downloads (the CSV holds every row).
+
+    ``converted``: the frame's money is in the reporting currency (else in the store's)."""
+    currency = f.money_currency if converted else f.currency
     if frame.height == 0:
         st.caption(f"No sales by {noun} in this range.")
         return
@@ -264,12 +295,16 @@ def breakdown(frame: pl.DataFrame, f: Filters, *, label: str, title: str, name: 
     labels = shown[label].to_list()
     finding = f"{labels[0]} brought {format_percent(shares[0])} of net sales" if shares[0] is not None else title
     fig = charts.ranked_bars(labels, shown["net_sales"].to_list(), title=finding, kind="money",
-                             currency=f.currency, shares=shares)
+                             currency=currency, shares=shares)
     charts.show(fig, key=f"chart_{name}")
-    show_table(shown, f, first={label: title}, figures=figures, key=f"table_{name}")
+    show_table(shown, f, first={label: title}, figures=figures, key=f"table_{name}", currency=currency)
     with st.container(horizontal=True, gap="small"):
         chart_download(fig, name, f)
-        table_download(frame, name, f)
+        table_download(csv_of(frame, f, converted=converted), name, f)
+    if converted:
+        conversion_caption(f)
+    else:
+        store_currency_caption(f)
 
 
 def heatmap_section(wh, f: Filters) -> None:
@@ -280,20 +315,20 @@ def heatmap_section(wh, f: Filters) -> None:
     busiest = frame.sort(["orders", "isodow", "hour"], descending=[True, False, False]).row(0, named=True)
     day = charts.WEEKDAYS[busiest["isodow"] - 1]
     title = f"Busiest hour: {day} {busiest['hour']:02d}:00–{busiest['hour']:02d}:59 ({busiest['orders']:,} orders)"
-    plot(charts.heatmap(frame, title=title), "sales_by_weekday_and_hour", f, data=frame)
+    plot(charts.heatmap(frame, title=title), "sales_by_weekday_and_hour", f, data=frame, converted=False)
 
 
 # -- the page ----------------------------------------------------------------------------------
 
 wh = open_warehouse()
-filters = sidebar_filters(wh)
+filters = sidebar_filters(wh, currencies=True)
 page_header("Sales", QUESTION, wh, filters)
 
 current: dict[str, Any] | None = None
 with section("The sales figures"):
-    current = query(wh, filters, sales_summary, filters.start, filters.end, until=filters.until)
-    previous = (query(wh, filters, sales_summary, filters.compare_start, filters.compare_end,
-                      until=filters.compare_until) if filters.has_comparison else None)
+    current = money_query(wh, filters, sales_summary, filters.start, filters.end, until=filters.until)
+    previous = (money_query(wh, filters, sales_summary, filters.compare_start, filters.compare_end,
+                            until=filters.compare_until) if filters.has_comparison else None)
     changes = with_change(current, previous) if previous is not None else {}
 if current is None:
     st.stop()
@@ -334,10 +369,10 @@ st.subheader("Where the sales came from", help="Net sales: " + METRIC_DEFINITION
              "the CSV holds every row.")
 left, right = st.columns(2, gap="medium")
 with left, section("Sales by channel"):
-    breakdown(query(wh, filters, sales_by_channel, filters.start, filters.end), filters, label="channel",
+    breakdown(money_query(wh, filters, sales_by_channel, filters.start, filters.end), filters, label="channel",
               title="Channel", name="sales_by_channel", noun="channel", figures=ORDER_COLUMNS, names=channel_name)
 with right, section("Sales by country"):
-    breakdown(query(wh, filters, sales_by_country, filters.start, filters.end), filters, label="country",
+    breakdown(money_query(wh, filters, sales_by_country, filters.start, filters.end), filters, label="country",
               title="Country", name="sales_by_country", noun="country", figures=ORDER_COLUMNS)
 
 # Only the open tab runs (a click on the other reruns the page): the browser draws one chart and table.
@@ -346,7 +381,7 @@ items_tab, items_label = open_tab(list(ITEM_TABS), "sales_items_tab")
 item, figures_of = ITEM_TABS[items_label]
 with items_tab, section(f"Sales by {item}"):
     breakdown(query(wh, filters, figures_of, filters.start, filters.end), filters, label=item,
-              title=item.capitalize(), name=f"sales_by_{item}", noun=item, figures=ITEM_COLUMNS)
+              title=item.capitalize(), name=f"sales_by_{item}", noun=item, figures=ITEM_COLUMNS, converted=False)
 
 with section("When people buy"):
     st.subheader("When people buy", help="Orders by weekday and hour of the day in the store's timezone, over "

@@ -8,6 +8,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import streamlit as st
 
+from analytics.fx import MissingRate
 from data.warehouse import Warehouse, WarehouseError, shared
 
 log = logging.getLogger("ui")
@@ -28,7 +29,7 @@ def section(what: str) -> Iterator[None]:
     """Run one part of a page; if it fails, say so in one sentence and let the rest of the page draw."""
     try:
         yield
-    except WarehouseError as exc:
+    except (WarehouseError, MissingRate) as exc:
         st.error(f"{what} could not be shown: {exc}", icon=":material/error:")
     except Exception:  # shown as one sentence, logged in full
         log.exception("%s failed", what)

@@ -1,8 +1,8 @@
 """The sidebar filters every page shares, and the page header.
 
 ``sidebar_filters(wh)`` draws the store, date range (presets or custom),
-comparison and channel pickers in the sidebar and returns a frozen
-:class:`Filters`. The choices are kept in ``st.session_state`` under keys of
+comparison and channel pickers in the sidebar (and, on pages that convert
+money, the reporting currency) and returns a frozen :class:`Filters`. The choices are kept in ``st.session_state`` under keys of
 their own, so they survive a visit to a page that shows no filters (Streamlit
 forgets a widget's state when a run does not draw it).
 
@@ -17,12 +17,13 @@ time)" from the newest order or refund, naming any stale synced source.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import streamlit as st
 
+from analytics.fx import conversion_note, rate_currencies
 from analytics.periods import LAST_YEAR_SHIFT, previous_period, range_days, same_period_last_year
 from analytics.periods import range_in_words as describe_range
 from analytics.store_state import Store, list_stores, stale_sources, store_channels
@@ -52,6 +53,7 @@ COMPARISON_WORDS = {"previous_period": "the previous period", "previous_year": "
 COMPARISON_SHORT = {"previous_period": "vs prior period", "previous_year": "vs last year"}
 DEFAULT_COMPARISON = "previous_period"
 
+STORE_CURRENCY = "store"  # the reporting currency choice "the store's own"
 _PREFIX = "filters_"
 _KEPT = "_kept_filters_"
 
@@ -77,6 +79,29 @@ class Filters:
     # same time of day: both are aware datetimes then, ``None`` for ranges of whole days.
     until: dt.datetime | None = None
     compare_until: dt.datetime | None = None
+    # The reporting currency picked: a currency code, "store" (the store's own), or None on a page that
+    # does not convert money.
+    reporting: str | None = None
+
+    @property
+    def converted(self) -> bool:
+        """Money on a page that converts is in another currency than the store's."""
+        return self.reporting not in (None, STORE_CURRENCY, self.currency)
+
+    @property
+    def money_currency(self) -> str:
+        """The currency of the money a converting page shows."""
+        return self.reporting if self.converted else self.currency
+
+    @property
+    def reporting_currency(self) -> str | None:
+        """What an analytics call's ``currency`` argument gets: ``None`` when nothing is converted."""
+        return self.reporting if self.converted else None
+
+    @property
+    def conversion_note(self) -> str:
+        """"converted to EUR at ECB rates of each day", or "" when nothing is converted."""
+        return conversion_note(self.reporting) if self.converted else ""
 
     @property
     def has_comparison(self) -> bool:
@@ -147,13 +172,15 @@ def comparison_range(comparison: str, start: dt.date, end: dt.date) -> tuple[dt.
 
 
 def make_filters(store: Store, preset: str, comparison: str, channels: tuple[str, ...], today: dt.date,
-                 custom: tuple[dt.date, dt.date] | None = None, now: dt.datetime | None = None) -> Filters:
+                 custom: tuple[dt.date, dt.date] | None = None, now: dt.datetime | None = None,
+                 reporting: str | None = None) -> Filters:
     """The :class:`Filters` for these choices (``custom`` is the range of the ``custom`` preset).
 
     ``now`` (aware) makes "Today" count up to the next whole minute and compare with the same weekday
-    last week (or, by weekday, last year) up to the same time of day, as the live panel does."""
+    last week (or, by weekday, last year) up to the same time of day, as the live panel does.
+    ``reporting`` is the reporting currency (None: the store's)."""
     if preset == "today" and now is not None:
-        return _today_filters(store, comparison, channels, now)
+        return replace(_today_filters(store, comparison, channels, now), reporting=reporting)
     if preset == "custom":
         if custom is None:
             raise ValueError("the custom preset needs a range")
@@ -168,7 +195,7 @@ def make_filters(store: Store, preset: str, comparison: str, channels: tuple[str
         store_id=store.store_id, currency=store.currency, timezone=store.timezone, start=start, end=end,
         compare_start=compared[0] if compared else None, compare_end=compared[1] if compared else None,
         comparison_label=COMPARISON_WORDS.get(comparison, ""), channels=tuple(sorted(channels)),
-        range_label=label, store_name=store.name, preset=preset, comparison=comparison,
+        range_label=label, store_name=store.name, preset=preset, comparison=comparison, reporting=reporting,
     )
 
 
@@ -207,11 +234,13 @@ def _today_filters(store: Store, comparison: str, channels: tuple[str, ...], now
 
 # -- the sidebar --------------------------------------------------------------------
 
-def sidebar_filters(wh: Warehouse) -> Filters:
+def sidebar_filters(wh: Warehouse, *, currencies: bool = False) -> Filters:
     """Draw the sidebar filters and return the choice.
 
-    Without any store in the warehouse, shows :func:`no_store_notice` and
-    stops the page (nothing else can be shown).
+    ``currencies``: the page converts money, so the reporting currency is
+    offered (elsewhere the choice is kept, not drawn, and money stays in the
+    store's currency). Without any store in the warehouse, shows
+    :func:`no_store_notice` and stops the page (nothing else can be shown).
     """
     try:
         stores = cached_warehouse_query(list_stores, wh, seconds=10)
@@ -301,10 +330,47 @@ def sidebar_filters(wh: Warehouse) -> Filters:
     )
     _keep("channels", list(channels))
 
-    filters = make_filters(store, preset, comparison, tuple(channels), today, custom, now=store_now(store.timezone))
+    reporting = _reporting_currency(wh, store, sidebar) if currencies else None
+    filters = make_filters(store, preset, comparison, tuple(channels), today, custom, now=store_now(store.timezone),
+                           reporting=reporting)
     sidebar.caption(filters.range_label)
     _write_link(filters, len(by_id) > 1)
     return filters
+
+
+def default_reporting() -> str:
+    """``REPORTING_CURRENCY`` (upper case), or ``store`` when it is unset."""
+    return (setting("REPORTING_CURRENCY") or "").strip().upper() or STORE_CURRENCY
+
+
+def _reporting_currency(wh: Warehouse, store: Store, sidebar) -> str | None:
+    """The currency picker: the store's own currency, or one with ECB rates; the choice (None: the store's)."""
+    try:
+        known = cached_warehouse_query(rate_currencies, wh, seconds=300)
+    except Exception:  # noqa: BLE001 - without rates, the store's own currency is the only choice
+        known = []
+    # Only a store whose own currency has rates can be converted.
+    options = [STORE_CURRENCY, *[c for c in known if c != store.currency]] if store.currency in known else [
+        STORE_CURRENCY]
+    if len(options) == 1:
+        return STORE_CURRENCY  # nothing to convert to: no picker (the kept choice stays for other stores)
+    linked = st.session_state.pop(_LINK_CURRENCY, None)
+    if linked is not None and linked.upper() in (store.currency, STORE_CURRENCY.upper()):
+        st.session_state[_KEPT + "currency"] = STORE_CURRENCY
+    elif linked is not None and linked not in options:
+        sidebar.warning(f"The link's currency ({linked}) has no exchange rates here, so figures are in the "
+                        "store's currency.", icon=":material/link_off:")
+        st.session_state[_KEPT + "currency"] = STORE_CURRENCY
+    _restore("currency", default_reporting() if default_reporting() in options else STORE_CURRENCY,
+             allowed=options)
+    picked = sidebar.selectbox(
+        "Currency", options, key=_PREFIX + "currency", on_change=_changed, args=("currency",),
+        format_func=lambda c: f"Store currency ({store.currency})" if c == STORE_CURRENCY else c,
+        help="Money on this page in another currency, converted at the ECB reference rate of each day (a "
+             "weekend or holiday keeps the last working day's rate).",
+    )
+    _keep("currency", picked)
+    return picked
 
 
 # -- the link ----------------------------------------------------------------------------
@@ -312,15 +378,16 @@ def sidebar_filters(wh: Warehouse) -> Filters:
 # &channels=pos,online_store&store=...``), so a copied link opens the same view. The address is read once
 # per browser session, before the sidebar's widgets, and written after every run.
 
-LINK_KEYS = ("store", "dates", "from", "to", "compare", "channels")
+LINK_KEYS = ("store", "dates", "from", "to", "compare", "channels", "currency")
 _LINK_READ = _KEPT + "link_read"
 _LINK_CHANNELS = _KEPT + "link_channels"
+_LINK_CURRENCY = _KEPT + "link_currency"
 
 
 def link_choices(params: dict[str, str], stores: set[str], channels: set[str] | None = None
                  ) -> tuple[dict[str, Any], list[str]]:
     """The filter choices a link's query parameters make (``store``, ``preset``, ``custom``,
-    ``comparison``, ``channels``; only those it names and that are valid) and one sentence for each
+    ``comparison``, ``channels``, ``currency``; only those it names and that are valid) and one sentence for each
     value that is not understood (that choice keeps its default). ``channels`` (when known) are the
     store's channels."""
     choices: dict[str, Any] = {}
@@ -362,6 +429,11 @@ def link_choices(params: dict[str, str], stores: set[str], channels: set[str] | 
             notes.append(f"The link names sales channels this store does not have ({', '.join(unknown)}); "
                          "they are left out.")
         choices["channels"] = [c for c in picked if c not in unknown]
+    currency = params.get("currency")
+    if currency is not None:
+        # Checked against the currencies with rates once the picker is drawn.
+        currency = currency.strip()
+        choices["currency"] = STORE_CURRENCY if currency.lower() in ("", STORE_CURRENCY) else currency.upper()
     return choices, notes
 
 
@@ -378,6 +450,10 @@ def link_params(filters: Filters, with_store: bool) -> dict[str, str]:
         params["compare"] = filters.comparison
     if filters.channels:
         params["channels"] = ",".join(filters.channels)
+    default = default_reporting()
+    default = STORE_CURRENCY if default == filters.currency else default
+    if filters.reporting is not None and filters.reporting != default:
+        params["currency"] = filters.reporting
     return params
 
 
@@ -395,6 +471,8 @@ def _read_link(by_id: dict[str, Store]) -> list[str]:
     if "channels" in choices:
         # Checked against the store's channels once they are known (see sidebar_filters).
         st.session_state[_LINK_CHANNELS] = choices["channels"]
+    if "currency" in choices:
+        st.session_state[_LINK_CURRENCY] = choices["currency"]
     return notes
 
 
