@@ -32,7 +32,7 @@ def setup(args) -> int:
 
 def add(args) -> int:
     store = UserStore()
-    password = store.add(args.username, role=args.role, name=args.name)
+    password = store.add(args.username, role=args.role, name=args.name, stores=args.stores)
     _show_password(args.username.strip().lower(), password, f"Added {args.role} {args.username.strip().lower()}:")
     return 0
 
@@ -56,9 +56,17 @@ def remove(args) -> int:
     return 0
 
 
+def set_stores(args) -> int:
+    UserStore().set_stores(args.username, args.stores)
+    name = args.username.strip().lower()
+    print(f"{name} now sees {', '.join(sorted(set(args.stores)))}." if args.stores else f"{name} now sees every store.")
+    return 0
+
+
 def list_users(_args) -> int:
     for user in UserStore().users():
-        print(f"{user.username}\t{user.role}\t{user.name}")
+        stores = f"\tstores: {','.join(user.stores)}" if user.limited else ""
+        print(f"{user.username}\t{user.role}\t{user.name}{stores}")
     return 0
 
 
@@ -72,7 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("username")
     p.add_argument("--role", choices=ROLES, default="analyst")
     p.add_argument("--name", help="the name shown in the app (default: the username)")
+    p.add_argument("--stores", nargs="+", metavar="STORE_ID", help="an analyst sees only these stores")
     p.set_defaults(func=add)
+    p = sub.add_parser("set-stores", help="limit an analyst to some stores (none named: every store again)")
+    p.add_argument("username")
+    p.add_argument("stores", nargs="*", metavar="STORE_ID")
+    p.set_defaults(func=set_stores)
     p = sub.add_parser("reset-password", help="give a user a new generated password, printed once")
     p.add_argument("username")
     p.set_defaults(func=reset_password)

@@ -3,7 +3,9 @@
 The file has the layout streamlit-authenticator reads
 (``credentials: usernames: {name: {name, password, roles}}``), plus, per user,
 ``sessions_valid_after``: a login cookie issued before that moment (a logout,
-a password reset) is no longer accepted. Every change rewrites the file
+a password reset) is no longer accepted; and, for an analyst, ``stores``: the
+store ids they may see (absent or empty: every store; an owner sees every
+store whatever it says). Every change rewrites the file
 atomically with owner-only permissions. Passwords are never stored or printed
 except the generated ones, shown once to whoever created them.
 """
@@ -44,10 +46,19 @@ class User:
     username: str
     name: str
     role: str
+    stores: tuple[str, ...] = ()  # an analyst's stores; empty: every store
 
     @property
     def is_owner(self) -> bool:
         return self.role == "owner"
+
+    @property
+    def limited(self) -> bool:
+        """Whether this user sees only some stores."""
+        return not self.is_owner and bool(self.stores)
+
+    def may_see(self, store_id: str) -> bool:
+        return not self.limited or store_id in self.stores
 
 
 def credentials_path() -> Path:
@@ -115,7 +126,9 @@ class UserStore:
     def _user(username: str, record: dict) -> User:
         roles = record.get("roles") or []
         role = "owner" if "owner" in roles else "analyst"
-        return User(username, str(record.get("name") or username), role)
+        stores = record.get("stores") or []
+        stores = tuple(sorted({str(s) for s in stores})) if isinstance(stores, list) else ()
+        return User(username, str(record.get("name") or username), role, stores)
 
     def users(self) -> list[User]:
         return [self._user(name, record) for name, record in sorted(self._records().items())]
@@ -179,8 +192,9 @@ class UserStore:
             return result
 
     def add(self, username: str, role: str = "analyst", name: str | None = None,
-            password: str | None = None) -> str:
-        """Add a user; returns the password (a generated one unless given)."""
+            password: str | None = None, stores: list[str] | tuple[str, ...] | None = None) -> str:
+        """Add a user (an analyst limited to ``stores`` when given); returns the password (a generated one
+        unless given)."""
         user = normalize(username)
         if not USERNAME.fullmatch(user):
             raise UserError("A username is 1 to 64 letters, digits, dots, dashes, underscores or @, "
@@ -194,9 +208,35 @@ class UserStore:
             if user in records:
                 raise UserError(f"There is already a user {user}.")
             records[user] = {"name": (name or user).strip() or user, "password": hashed, "roles": [role]}
+            if stores:
+                records[user]["stores"] = self._stores(role, stores)
 
         self._change(change)
         return password
+
+    def set_stores(self, username: str, stores: list[str] | tuple[str, ...] | None) -> None:
+        """Limit an analyst to ``stores`` (empty or None: every store again); their open sessions follow at
+        their next click."""
+        user = normalize(username)
+
+        def change(records):
+            record = self._existing(records, user)
+            role = "owner" if "owner" in (record.get("roles") or []) else "analyst"
+            if stores:
+                record["stores"] = self._stores(role, stores)
+            else:
+                record.pop("stores", None)
+
+        self._change(change)
+
+    @staticmethod
+    def _stores(role: str, stores) -> list[str]:
+        if role == "owner":
+            raise UserError("An owner sees every store; only an analyst can be limited to some.")
+        cleaned = sorted({str(s).strip() for s in stores if str(s).strip()})
+        if not cleaned:
+            raise UserError("Name at least one store id, or none to let the analyst see every store.")
+        return cleaned
 
     def set_password(self, username: str, password: str | None = None) -> str:
         """Give a user a new password (generated unless given) and end their remembered logins."""
@@ -221,6 +261,8 @@ class UserStore:
             record = self._existing(records, user)
             if role != "owner":
                 self._keep_an_owner(records, user)
+            else:
+                record.pop("stores", None)  # an owner sees every store
             record["roles"] = [role]
             record["sessions_valid_after"] = time.time()
 

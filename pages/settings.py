@@ -134,7 +134,9 @@ with section("Customer privacy"):
 
 st.subheader("Users")
 with section("The users"):
-    users_section()
+    from analytics.store_state import list_stores
+
+    users_section({s.store_id: s.name for s in list_stores(open_warehouse())})
 
 from ui.ai_settings import ai_settings_section  # noqa: E402 - the AI insights section closes the page
 ai_settings_section(open_warehouse())

@@ -28,6 +28,7 @@ from analytics.insights.service import chosen_model, chosen_provider, write_insi
 from analytics.insights.store import Insight, cached_insight
 from ui.cache import cached_query
 from ui import filters as ui_filters
+from ui.login import may_see
 from ui.errors import section
 
 GROUNDING_HELP = ("Written from the figures the app computed for this range and its comparison (no customer "
@@ -39,6 +40,8 @@ _REMEMBERED = "_explain_answers"
 def explain_panel(wh, store: Any, filters, topic: str) -> None:
     """The Explain panel of a page: ``store`` is a store id or a ``Store`` (``None``: the filters' store)."""
     store_id = store if isinstance(store, str) else getattr(store, "store_id", None) or filters.store_id
+    if not may_see(store_id):
+        return  # a store this user may not see has nothing to explain to them
     key = f"explain_{topic}"
     with section("The written summary"):
         st.subheader("Explain these figures", help=GROUNDING_HELP)

@@ -30,6 +30,7 @@ from analytics.store_state import Store, list_stores, stale_sources, store_chann
 from data.settings import setting
 from data.warehouse import Warehouse
 from ui.cache import cached_query, cached_warehouse_query, current_version
+from ui.login import allowed_stores
 
 PRESETS = {
     "today": "Today",
@@ -251,6 +252,14 @@ def sidebar_filters(wh: Warehouse, *, currencies: bool = False) -> Filters:
     if not stores:
         no_store_notice()
         st.stop()
+    allowed = allowed_stores()
+    if allowed is not None:
+        # An analyst limited to some stores: the others are not offered, linked or named.
+        stores = [s for s in stores if s.store_id in allowed]
+        if not stores:
+            st.info("No store is shared with you yet. Ask an owner of this app to give you access to a store "
+                    "(Settings › Users).", icon=":material/lock:")
+            st.stop()
     by_id = {s.store_id: s for s in stores}
     sidebar = st.sidebar
     for note in _read_link(by_id):

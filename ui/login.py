@@ -58,6 +58,27 @@ def current_user() -> User | None:
     return User(username, st.session_state.get("name") or username, "owner" if "owner" in roles else "analyst")
 
 
+def allowed_stores() -> tuple[str, ...] | None:
+    """The store ids the logged-in user may see, from the users file as it is now; ``None``: every store
+    (an owner, an analyst without a limit, or nobody logged in: the gate stops those runs first)."""
+    user = current_user()
+    if user is None or user.is_owner:
+        return None
+    try:
+        found = UserStore().get(user.username)
+    except UserError:
+        return ()  # the file cannot be read: nothing rather than everything
+    if found is None:
+        return ()
+    return found.stores if found.limited else None
+
+
+def may_see(store_id: str) -> bool:
+    """Whether the logged-in user may see ``store_id``'s figures."""
+    allowed = allowed_stores()
+    return allowed is None or store_id in allowed
+
+
 def _remember(user: User) -> None:
     st.session_state.update({"authentication_status": True, "username": user.username, "name": user.name,
                              "roles": [user.role], "logout": None})
