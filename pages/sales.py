@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
+from analytics.all_stores import sales_over_time_all, sales_summary_all
 from analytics.formatting import format_money, format_percent
 from analytics.margin import MARGIN_DEFINITIONS, contribution_margin, margin_costs
 from analytics.metrics import LOWER_IS_BETTER, METRIC_DEFINITIONS, sales_over_time, sales_summary, with_change
@@ -24,7 +25,7 @@ from analytics.sales_breakdowns import (
     top_n_with_other,
 )
 from ui import charts
-from ui.cache import cached_query, current_version
+from ui.cache import cached_by, cached_query, current_version
 from ui.downloads import chart_download, table_download
 from ui.errors import open_tab, open_warehouse, section
 from ui.filters import Filters, channel_name, describe_range, live_cut, page_header, sidebar_filters, store_now
@@ -318,11 +319,48 @@ def heatmap_section(wh, f: Filters) -> None:
     plot(charts.heatmap(frame, title=title), "sales_by_weekday_and_hour", f, data=frame, converted=False)
 
 
+def all_stores_query(wh, f: Filters, fn, *args: Any, **kwargs: Any) -> Any:
+    """``fn(wh, stores, *args, currency=..., channels=..., **kwargs)`` through the page cache, kept until any
+    of the stores' data changes."""
+    stamp = tuple(current_version(wh, store).everything for store in f.stores)
+    return cached_by(stamp, fn, wh, f.stores, *args, currency=f.money_currency, channels=f.channel_filter,
+                     **kwargs)
+
+
+def all_stores_section(wh, f: Filters) -> None:
+    """"All stores": the sales cards and the chart over time, every store added up in one currency."""
+    current = all_stores_query(wh, f, sales_summary_all, f.start, f.end, until=f.until)
+    previous = (all_stores_query(wh, f, sales_summary_all, f.compare_start, f.compare_end, until=f.compare_until)
+                if f.has_comparison else None)
+    changes = with_change(current, previous) if previous is not None else {}
+    if is_empty(current):
+        st.info(f"No orders or refunds in any store in {describe_range(f.start, f.end)}.",
+                icon=":material/event_busy:")
+        return
+    kpi_cards([kpi(label, current[key], kind=kind, currency=f.money_currency, change=changes.get(key),
+                   lower_is_better=key in LOWER_IS_BETTER, help=METRIC_DEFINITIONS[key])
+               for key, label, kind in CARDS], key="sales_all", delta_description=f.comparison_short)
+    st.caption(f"{len(f.stores)} stores added up, each store's days in its own timezone; customers are counted "
+               "per store." + (f" Figures {f.conversion_note}." if f.converted else ""))
+    grain = default_grain(f)
+    frame = all_stores_query(wh, f, sales_over_time_all, f.start, f.end, grain)
+    fig = charts.time_series(frame["period"].to_list(), frame["total_sales"].to_list(),
+                             title=f"Total sales by {grain}, all stores", label=describe_range(f.start, f.end),
+                             kind="money", currency=f.money_currency, grain=grain)
+    plot(fig, f"sales_all_stores_total_sales_by_{grain}", f, data=frame)
+    st.info("The margin, the breakdowns and today's live figures are per store: choose a store to see them.",
+            icon=":material/storefront:")
+
+
 # -- the page ----------------------------------------------------------------------------------
 
 wh = open_warehouse()
-filters = sidebar_filters(wh, currencies=True)
+filters = sidebar_filters(wh, currencies=True, all_stores=True)
 page_header("Sales", QUESTION, wh, filters)
+if filters.all_stores:
+    with section("The sales of all stores"):
+        all_stores_section(wh, filters)
+    st.stop()
 
 current: dict[str, Any] | None = None
 with section("The sales figures"):

@@ -91,7 +91,7 @@ def test_an_unlimited_analyst_and_an_owner_see_every_store(viewer):
     for user in ("analyst", "owner"):
         at = app("pages/sales.py", user=user, **MARCH)
         at.run()
-        assert at.selectbox(key="filters_store").options == ["Store b", "Store s"]
+        assert at.selectbox(key="filters_store").options == ["Store b", "Store s", "All stores"]
 
 
 def test_only_an_analyst_can_be_limited(tmp_path):

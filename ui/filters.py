@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import polars as pl
 import streamlit as st
 
 from analytics.fx import conversion_note, rate_currencies
@@ -55,6 +56,7 @@ COMPARISON_SHORT = {"previous_period": "vs prior period", "previous_year": "vs l
 DEFAULT_COMPARISON = "previous_period"
 
 STORE_CURRENCY = "store"  # the reporting currency choice "the store's own"
+ALL_STORES = "all"  # the store choice "All stores" (on the pages that add stores up)
 _PREFIX = "filters_"
 _KEPT = "_kept_filters_"
 
@@ -83,6 +85,12 @@ class Filters:
     # The reporting currency picked: a currency code, "store" (the store's own), or None on a page that
     # does not convert money.
     reporting: str | None = None
+    # With "All stores" (store_id ALL_STORES): the stores added up.
+    stores: tuple[str, ...] = ()
+
+    @property
+    def all_stores(self) -> bool:
+        return self.store_id == ALL_STORES
 
     @property
     def converted(self) -> bool:
@@ -235,12 +243,15 @@ def _today_filters(store: Store, comparison: str, channels: tuple[str, ...], now
 
 # -- the sidebar --------------------------------------------------------------------
 
-def sidebar_filters(wh: Warehouse, *, currencies: bool = False) -> Filters:
+def sidebar_filters(wh: Warehouse, *, currencies: bool = False, all_stores: bool = False) -> Filters:
     """Draw the sidebar filters and return the choice.
 
     ``currencies``: the page converts money, so the reporting currency is
     offered (elsewhere the choice is kept, not drawn, and money stays in the
-    store's currency). Without any store in the warehouse, shows
+    store's currency). ``all_stores``: the page can add the stores up, so
+    "All stores" is offered beside them (money then always in one reporting
+    currency; dates are read as each store's own local days, and presets
+    such as "Today" follow the first store's clock). Without any store in the warehouse, shows
     :func:`no_store_notice` and stops the page (nothing else can be shown).
     """
     try:
@@ -267,19 +278,22 @@ def sidebar_filters(wh: Warehouse, *, currencies: bool = False) -> Filters:
 
     preferred = setting("STORE_ID")
     default_store = preferred if preferred in by_id else ("demo" if "demo" in by_id else stores[0].store_id)
-    _restore("store", default_store, allowed=by_id)
+    offered = [*by_id, ALL_STORES] if all_stores and len(by_id) > 1 else list(by_id)
+    _restore("store", default_store, allowed=offered)
     if len(by_id) > 1:
         store_id = sidebar.selectbox(
-            "Store", list(by_id), key=_PREFIX + "store", format_func=lambda s: by_id[s].name,
+            "Store", offered, key=_PREFIX + "store",
+            format_func=lambda s: "All stores" if s == ALL_STORES else by_id[s].name,
             on_change=_changed, args=("store",),
-            help="Every figure on every page is for this store, in its currency and timezone.",
+            help="Every figure on every page is for this store, in its currency and timezone. All stores (on "
+                 "the Sales page) adds them up in one currency, each store's days in its own timezone.",
         )
     else:
         store_id = stores[0].store_id
         sidebar.markdown(f":material/storefront: **{stores[0].name}**",
                          help=f"Figures in {stores[0].currency}, days in {stores[0].timezone}.")
     _keep("store", store_id)
-    store = by_id[store_id]
+    store = all_stores_store(stores) if store_id == ALL_STORES else by_id[store_id]
     today = store_now(store.timezone).date()
 
     _restore("preset", DEFAULT_PRESET, allowed=PRESETS)
@@ -320,8 +334,9 @@ def sidebar_filters(wh: Warehouse, *, currencies: bool = False) -> Filters:
     try:
         # The days before today are cached until they change; today's orders, which keep arriving, are
         # read through the date index.
-        options = sorted(set(cached_query(store_channels, wh, store_id, None, today - dt.timedelta(days=1)))
-                         | set(cached_query(store_channels, wh, store_id, today, None)))
+        options = sorted({channel for one in (by_id if store_id == ALL_STORES else [store_id])
+                          for day_range in ((None, today - dt.timedelta(days=1)), (today, None))
+                          for channel in cached_query(store_channels, wh, one, *day_range)})
     except Exception:  # noqa: BLE001 - without the list, the filter offers nothing rather than failing
         options = []
     _restore("channels", [], allowed=None)
@@ -339,9 +354,12 @@ def sidebar_filters(wh: Warehouse, *, currencies: bool = False) -> Filters:
     )
     _keep("channels", list(channels))
 
-    reporting = _reporting_currency(wh, store, sidebar) if currencies else None
+    reporting = _reporting_currency(wh, store, sidebar, [by_id[s] for s in by_id]
+                                    if store_id == ALL_STORES else None) if currencies else None
     filters = make_filters(store, preset, comparison, tuple(channels), today, custom, now=store_now(store.timezone),
                            reporting=reporting)
+    if store_id == ALL_STORES:
+        filters = replace(filters, stores=tuple(by_id))
     sidebar.caption(filters.range_label)
     _write_link(filters, len(by_id) > 1)
     return filters
@@ -352,16 +370,33 @@ def default_reporting() -> str:
     return (setting("REPORTING_CURRENCY") or "").strip().upper() or STORE_CURRENCY
 
 
-def _reporting_currency(wh: Warehouse, store: Store, sidebar) -> str | None:
-    """The currency picker: the store's own currency, or one with ECB rates; the choice (None: the store's)."""
+def all_stores_store(stores: list[Store]) -> Store:
+    """"All stores" as a store: their common currency (none when they differ), the first one's timezone."""
+    currencies = {s.currency for s in stores}
+    return Store(ALL_STORES, "All stores", currencies.pop() if len(currencies) == 1 else "", stores[0].timezone)
+
+
+def _reporting_currency(wh: Warehouse, store: Store, sidebar, added: list[Store] | None = None) -> str | None:
+    """The currency picker: the store's own currency, or one with ECB rates; the choice (None: the store's).
+
+    ``added``: the stores of "All stores", every one of whose currencies must have rates to be converted;
+    stores in different currencies have no "store currency" to fall back on."""
     try:
         known = cached_warehouse_query(rate_currencies, wh, seconds=300)
     except Exception:  # noqa: BLE001 - without rates, the store's own currency is the only choice
         known = []
+    own = [s.currency for s in added] if added else [store.currency]
+    if store.currency == "" and not all(c in known for c in own):
+        st.info("These stores sell in different currencies, which are added up only once converted, and some "
+                "have no ECB exchange rates yet (python -m connectors fx loads them). Choose one store.",
+                icon=":material/currency_exchange:")
+        st.stop()
     # Only a store whose own currency has rates can be converted.
-    options = [STORE_CURRENCY, *[c for c in known if c != store.currency]] if store.currency in known else [
-        STORE_CURRENCY]
-    if len(options) == 1:
+    if all(c in known for c in own):
+        options = [*([STORE_CURRENCY] if store.currency else []), *[c for c in known if c != store.currency]]
+    else:
+        options = [STORE_CURRENCY]
+    if len(options) == 1 and options[0] == STORE_CURRENCY:
         return STORE_CURRENCY  # nothing to convert to: no picker (the kept choice stays for other stores)
     linked = st.session_state.pop(_LINK_CURRENCY, None)
     if linked is not None and linked.upper() in (store.currency, STORE_CURRENCY.upper()):
@@ -370,8 +405,8 @@ def _reporting_currency(wh: Warehouse, store: Store, sidebar) -> str | None:
         sidebar.warning(f"The link's currency ({linked}) has no exchange rates here, so figures are in the "
                         "store's currency.", icon=":material/link_off:")
         st.session_state[_KEPT + "currency"] = STORE_CURRENCY
-    _restore("currency", default_reporting() if default_reporting() in options else STORE_CURRENCY,
-             allowed=options)
+    fallback = STORE_CURRENCY if STORE_CURRENCY in options else ("EUR" if "EUR" in options else options[0])
+    _restore("currency", default_reporting() if default_reporting() in options else fallback, allowed=options)
     picked = sidebar.selectbox(
         "Currency", options, key=_PREFIX + "currency", on_change=_changed, args=("currency",),
         format_func=lambda c: f"Store currency ({store.currency})" if c == STORE_CURRENCY else c,
@@ -403,7 +438,7 @@ def link_choices(params: dict[str, str], stores: set[str], channels: set[str] | 
     notes: list[str] = []
     store = params.get("store")
     if store is not None:
-        if store in stores:
+        if store in stores or store == ALL_STORES:
             choices["store"] = store
         else:
             notes.append(f"The link names a store ({store!r}) that is not in this warehouse, so the default "
@@ -540,8 +575,10 @@ def page_header(title: str, question: str, wh: Warehouse, filters: Filters) -> N
     st.title(title)
     st.caption(question)
     now = store_now(filters.timezone)
+    shown = filters.stores if filters.all_stores else (filters.store_id,)
     try:
-        newest = current_version(wh, filters.store_id).newest_record_at
+        times = [current_version(wh, s).newest_record_at for s in shown]
+        newest = max((t for t in times if t is not None), default=None)
     except Exception:  # noqa: BLE001 - the figures below say what went wrong
         newest = None
     if newest is None:
@@ -553,7 +590,8 @@ def page_header(title: str, question: str, wh: Warehouse, filters: Filters) -> N
     channels = ", ".join(channel_name(c) for c in filters.channels) if filters.channels else "all channels"
     st.markdown(f"**{filters.range_label}** · {channels} · {as_of}")
     try:
-        stale = stale_sources(wh, filters.store_id, now)
+        found = [stale_sources(wh, s, now) for s in shown]
+        stale = pl.concat(found) if found else None
     except Exception:  # noqa: BLE001 - freshness notes must never break a page
         stale = None
     if stale is not None and stale.height:
