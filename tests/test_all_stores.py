@@ -7,7 +7,6 @@ import datetime as dt
 from decimal import Decimal
 
 import polars as pl
-import pytest
 
 from analytics.all_stores import sales_over_time_all, sales_summary_all
 from connectors.fx.ecb import parse_rates

@@ -29,9 +29,9 @@ HISTORY = b"""Date,USD,JPY,GBP,CYP,
 2026-03-02,1.0400,157.00,0.8200,N/A,
 2026-02-27,1.0300,156.00,0.8100,N/A,
 """
-DAILY = b"""Date, USD, JPY, GBP, 
-09 March 2026, 1.1200, 161.00, 0.8600, 
-"""
+# The daily file's own layout: day names in words, a space after each comma, a comma closing each line.
+DAILY = (b"Date, USD, JPY, GBP, \n"
+         b"09 March 2026, 1.1200, 161.00, 0.8600, \n")
 
 
 def zipped(csv: bytes, name: str = "eurofxref.csv") -> bytes:
@@ -47,7 +47,7 @@ def rates_server():
     served = {"/eurofxref.zip": zipped(DAILY)}
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - the http.server name
+        def do_GET(self):
             body = served.get(self.path)
             self.send_response(200 if body is not None else 404)
             self.end_headers()

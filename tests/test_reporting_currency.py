@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 
 from connectors.fx.ecb import parse_rates
 from tests.app_support import app, app_store, cards, texts  # noqa: F401 - app_store is a fixture

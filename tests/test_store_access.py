@@ -6,7 +6,6 @@ EUR) with one order: 1 × 99.00 on 3 March 2026. The analyst ``viewer`` may see 
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
