@@ -11,6 +11,7 @@ import streamlit as st
 
 from analytics.all_stores import sales_over_time_all, sales_summary_all
 from analytics.formatting import format_money, format_percent
+from analytics.fx import newest_rate_date
 from analytics.margin import MARGIN_DEFINITIONS, contribution_margin, margin_costs
 from analytics.metrics import LOWER_IS_BETTER, METRIC_DEFINITIONS, sales_over_time, sales_summary, with_change
 from analytics.sales_hours import sales_by_hour
@@ -25,7 +26,7 @@ from analytics.sales_breakdowns import (
     top_n_with_other,
 )
 from ui import charts
-from ui.cache import cached_by, cached_query, current_version
+from ui.cache import cached_by, cached_query, cached_warehouse_query, current_version
 from ui.downloads import chart_download, table_download
 from ui.errors import open_tab, open_warehouse, section
 from ui.filters import Filters, channel_name, describe_range, live_cut, page_header, sidebar_filters, store_now
@@ -66,10 +67,14 @@ def query(wh, f: Filters, fn, *args: Any, **kwargs: Any) -> Any:
 
 
 def money_query(wh, f: Filters, fn, *args: Any, **kwargs: Any) -> Any:
-    """:func:`query` of a figure that converts money: in the reporting currency when one is chosen."""
-    if f.converted:
-        kwargs["currency"] = f.reporting_currency
-    return query(wh, f, fn, *args, **kwargs)
+    """:func:`query` of a figure that converts money: in the reporting currency when one is chosen, then
+    kept until the store's data or the newest exchange rate changes (a rate published later replaces the
+    one carried over)."""
+    if not f.converted:
+        return query(wh, f, fn, *args, **kwargs)
+    stamp = (current_version(wh, f.store_id).everything, cached_warehouse_query(newest_rate_date, wh, seconds=60))
+    return cached_by(stamp, fn, wh, f.store_id, *args, channels=f.channel_filter, currency=f.reporting_currency,
+                     **kwargs)
 
 
 def csv_of(frame: pl.DataFrame, f: Filters, *, converted: bool = True) -> pl.DataFrame:
@@ -81,6 +86,17 @@ def conversion_caption(f: Filters) -> None:
     """Beside converted figures: what they were converted to, and how."""
     if f.converted:
         st.caption(f":material/currency_exchange: Figures {f.conversion_note}.")
+
+
+def rates_note(wh, f: Filters) -> None:
+    """When the range runs past the newest ECB rates by more than a long weekend, say which day's rates the
+    later days are converted at."""
+    if not f.converted:
+        return
+    newest = cached_warehouse_query(newest_rate_date, wh, seconds=60)
+    if newest is not None and (f.end - newest).days > 4:
+        st.caption(f":material/history: The newest ECB rates stored are of {newest:%-d %B %Y}: the days after it "
+                   "are converted at those (they refresh when the app can reach the ECB, FX_REFRESH).")
 
 
 def store_currency_caption(f: Filters) -> None:
@@ -174,6 +190,7 @@ def kpi_section(wh, f: Filters, current: dict, changes: dict) -> None:
                          help=help_text, note=note))
     kpi_cards(cards, key="sales", delta_description=f.comparison_short)
     conversion_caption(f)
+    rates_note(wh, f)
     if costs["left_out_other_currency"]:
         st.caption(f"{costs['left_out_other_currency']:,} days of payment fees or ad spend in a currency without "
                    "an ECB exchange rate are left out of the margin (python -m connectors fx loads the rates).")
@@ -322,7 +339,8 @@ def heatmap_section(wh, f: Filters) -> None:
 def all_stores_query(wh, f: Filters, fn, *args: Any, **kwargs: Any) -> Any:
     """``fn(wh, stores, *args, currency=..., channels=..., **kwargs)`` through the page cache, kept until any
     of the stores' data changes."""
-    stamp = tuple(current_version(wh, store).everything for store in f.stores)
+    stamp = (*(current_version(wh, store).everything for store in f.stores),
+             cached_warehouse_query(newest_rate_date, wh, seconds=60))
     return cached_by(stamp, fn, wh, f.stores, *args, currency=f.money_currency, channels=f.channel_filter,
                      **kwargs)
 
@@ -342,6 +360,7 @@ def all_stores_section(wh, f: Filters) -> None:
                for key, label, kind in CARDS], key="sales_all", delta_description=f.comparison_short)
     st.caption(f"{len(f.stores)} stores added up, each store's days in its own timezone; customers are counted "
                "per store." + (f" Figures {f.conversion_note}." if f.converted else ""))
+    rates_note(wh, f)
     grain = default_grain(f)
     frame = all_stores_query(wh, f, sales_over_time_all, f.start, f.end, grain)
     fig = charts.time_series(frame["period"].to_list(), frame["total_sales"].to_list(),

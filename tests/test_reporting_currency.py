@@ -60,6 +60,22 @@ def test_euros_convert_each_day_and_say_so(app_store):
     assert at.query_params["currency"] == "EUR"
 
 
+def test_days_past_the_newest_rates_say_which_rates_they_use(app_store):
+    import datetime as dt
+
+    app_store(with_rates)
+    at = app(PAGE, filters_preset="custom", filters_custom=(START, dt.date(2026, 3, 12)), filters_currency="EUR",
+             _kept_filters_currency="EUR")
+    run_page(at)
+    # The rates end on Friday 6 March; 12 March is six days later.
+    assert "The newest ECB rates stored are of 6 March 2026: the days after it are converted at those" in texts(at)
+    # o5 (70.00 on 10 March) at Friday's 1.10: the net sales grow by 63.6363636364.
+    assert cards(at)["Net sales"][0] == "€285.99"
+    march = app(PAGE, **MARCH, _kept_filters_currency="EUR")
+    run_page(march)
+    assert "The newest ECB rates" not in texts(march)
+
+
 def test_a_link_names_the_currency_and_a_currency_without_rates_says_so(app_store):
     app_store(with_rates)
     at = app(PAGE, **MARCH)
