@@ -26,10 +26,9 @@ from analytics.inventory.purchasing import (
     purchase_orders,
     update_lines,
 )
-from analytics.inventory.figures import reorder_due_expr
+from analytics.inventory.figures import STATUSES, reorder_due_expr
 from analytics.inventory.stock import (
     INVENTORY_DEFINITIONS,
-    STATUSES,
     health_summary,
     inventory_version,
     levels_by_location,
