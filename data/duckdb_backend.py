@@ -10,10 +10,13 @@ its own cursor on it. A second process (a CLI command run beside the app) gets
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import threading
+from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import duckdb
 import polars as pl
@@ -31,6 +34,12 @@ from data.warehouse import (
 
 _stage_ids = itertools.count()
 CHECKPOINT_THRESHOLD = "256MB"
+
+# One process holds a DuckDB file, so the locks that serialize its writers and the
+# marks of its running syncs live in this process, keyed by (file, key).
+_key_locks: dict[tuple[str, str], threading.RLock] = {}
+_held: Counter = Counter()
+_registry_lock = threading.Lock()
 
 
 def path_from_url(url: str) -> str:
@@ -90,6 +99,43 @@ class DuckDBWarehouse(Warehouse):
             conn.execute("ROLLBACK")
         except duckdb.Error:
             pass
+
+    def _identity(self) -> str:
+        return os.path.realpath(self.path) if self.path != ":memory:" else f":memory:{id(self)}"
+
+    @contextmanager
+    def serialized(self, key: str) -> Iterator["DuckDBWarehouse"]:
+        # The lock is taken before the transaction begins, so its snapshot sees what the
+        # previous holder committed (DuckDB would otherwise report a conflict at commit).
+        with _registry_lock:
+            lock = _key_locks.setdefault((self._identity(), key), threading.RLock())
+        with lock, self.transaction():
+            yield self
+
+    def is_conflict(self, exc: BaseException) -> bool:
+        while exc is not None:
+            if isinstance(exc, duckdb.TransactionException) or (
+                    isinstance(exc, duckdb.Error) and "conflict" in str(exc).lower()):
+                return True
+            exc = exc.__cause__ or exc.__context__
+        return False
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        mark = (self._identity(), key)
+        with _registry_lock:
+            _held[mark] += 1
+        try:
+            yield
+        finally:
+            with _registry_lock:
+                _held[mark] -= 1
+                if _held[mark] <= 0:
+                    del _held[mark]
+
+    def is_held(self, key: str) -> bool:
+        with _registry_lock:
+            return _held.get((self._identity(), key), 0) > 0
 
     # -- reading --------------------------------------------------------------
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:

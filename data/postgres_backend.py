@@ -27,6 +27,14 @@ from data.warehouse import Warehouse, WarehouseError, check_columns, check_table
 
 _stage_ids = itertools.count()
 
+# Advisory lock spaces (the first of the two-key form): writes serialized per key, and
+# running syncs marked alive. Keys are hashed with the schema, so two warehouses in one
+# database never wait on each other.
+WRITE_LOCKS = 7301
+LIVE_LOCKS = 7302
+# SQLSTATEs of a transaction that may pass when tried again.
+_RETRYABLE = {"40001", "40P01"}  # serialization failure, deadlock detected
+
 # PostgreSQL type OIDs -> Polars types, so that empty results keep their schema.
 _OID_TYPES: dict[int, Any] = {
     16: pl.Boolean,
@@ -139,6 +147,53 @@ class PostgresWarehouse(Warehouse):
             return
         with self.engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def serialized(self, key: str) -> Iterator["PostgresWarehouse"]:
+        with self.transaction():
+            # Held until the transaction ends; each statement after it (READ COMMITTED)
+            # sees what the previous holder committed.
+            self.execute("SELECT pg_advisory_xact_lock(:space, hashtext(current_schema() || ':' || :key))",
+                         {"space": WRITE_LOCKS, "key": key})
+            yield self
+
+    def is_conflict(self, exc: BaseException) -> bool:
+        while exc is not None:
+            orig = getattr(exc, "orig", None) or exc
+            if getattr(orig, "sqlstate", None) in _RETRYABLE:
+                return True
+            exc = exc.__cause__ or exc.__context__
+        return False
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        # A session lock on a connection of its own: PostgreSQL releases it when the
+        # session ends, so a process that dies (SIGKILL) stops holding it at once.
+        conn = self.engine.connect()
+        params = {"space": LIVE_LOCKS, "key": key}
+        try:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:space, hashtext(current_schema() || ':' || :key))"),
+                         params)
+            conn.commit()
+            yield
+        finally:
+            try:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:space, hashtext(current_schema() || ':' || :key))"),
+                             params)
+                conn.commit()
+            finally:
+                conn.close()
+
+    def is_held(self, key: str) -> bool:
+        with self.engine.connect() as conn:
+            free = conn.execute(sa.text(
+                "SELECT pg_try_advisory_lock(:space, hashtext(current_schema() || ':' || :key))"),
+                {"space": LIVE_LOCKS, "key": key}).scalar()
+            if free:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:space, hashtext(current_schema() || ':' || :key))"),
+                             {"space": LIVE_LOCKS, "key": key})
+            conn.commit()
+        return not free
 
     # -- reading --------------------------------------------------------------
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:

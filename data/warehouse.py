@@ -6,7 +6,9 @@ Every other part of the app talks to the warehouse through :class:`Warehouse`:
 - ``execute(sql, params)`` runs a statement;
 - ``insert(table, frame)`` appends in bulk (Arrow on DuckDB, COPY on PostgreSQL);
 - ``upsert(table, frame)`` merges on the table's key;
-- ``transaction()`` makes everything inside it on this thread all-or-nothing.
+- ``transaction()`` makes everything inside it on this thread all-or-nothing;
+- ``serialized(key)`` is a transaction that runs alone among those of the same
+  key (the store being written: see :mod:`data.writes`).
 
 SQL is written once, with ``:name`` parameters, in the subset both engines
 speak. Only this package writes DDL or touches a driver.
@@ -20,7 +22,7 @@ import threading
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, ContextManager, Iterator, Mapping, Sequence
 
 import polars as pl
 
@@ -120,6 +122,25 @@ class Warehouse(ABC):
 
     def in_transaction(self) -> bool:
         return bool(getattr(self._local, "depth", 0))
+
+    @abstractmethod
+    def serialized(self, key: str) -> ContextManager["Warehouse"]:
+        """A transaction that waits for, and holds off, every other ``serialized(key)`` of this
+        warehouse (in this process on DuckDB, where one process writes; in every process on PostgreSQL)."""
+
+    @abstractmethod
+    def is_conflict(self, exc: BaseException) -> bool:
+        """True when ``exc`` is a write conflict that the same transaction, tried again, may not meet."""
+
+    @abstractmethod
+    def hold(self, key: str) -> ContextManager[None]:
+        """Say, for as long as the block runs, that ``key`` is alive (a running sync): :meth:`is_held`
+        answers True for it from any thread, and on PostgreSQL from any process, until the block ends
+        or the process dies."""
+
+    @abstractmethod
+    def is_held(self, key: str) -> bool:
+        """Whether some live :meth:`hold` of ``key`` is running."""
 
     def analyze(self, tables: Sequence[str]) -> None:
         """Bring the planner's statistics of ``tables`` up to date after a bulk write (PostgreSQL's

@@ -5,8 +5,8 @@
   constant time;
 - ``event_id``: ``X-Shopify-Webhook-Id`` (the same for every retry of one
   delivery), so duplicates are dropped;
-- ``apply`` writes the record(s) in one transaction and refreshes the
-  rollups of the orders touched. Order topics read the order's current state
+- ``apply`` hands the record(s) to the write path (:func:`data.writes.write`:
+  one transaction, serialized per store, rollups of the orders touched). Order topics read the order's current state
   through the GraphQL API when a source is given (a webhook may be stale or
   arrive out of order) and fall back to the REST-shaped payload. Whatever
   the path, a payload whose ``updated_at`` is older than the stored row's
@@ -21,7 +21,6 @@ inventory_levels/update. Others are acknowledged and ignored.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import hmac
 import logging
@@ -31,9 +30,10 @@ import polars as pl
 
 from connectors.shopify import normalize as n
 from connectors.shopify import rest
-from connectors.sync.runner import WRITE_ORDER, SyncError
+from connectors.sync.runner import SyncError
 from connectors.webhook_errors import WebhookRejected
-from data.rollups import refresh_orders
+from data.writes import Changes
+from data.writes import write as write_changes
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ CUSTOMER_TOPICS = {"customers/create", "customers/update"}
 INVENTORY_TOPICS = {"inventory_levels/update", "inventory_levels/connect"}
 TOPICS = ORDER_TOPICS | REFUND_TOPICS | PRODUCT_TOPICS | CUSTOMER_TOPICS | INVENTORY_TOPICS
 
-# The version column of each table an older delivery must not overwrite, and its key besides store_id.
+# The tables an older delivery must not overwrite (version column ``updated_at``), and their keys besides store_id.
 GUARDED = {
     "orders": ("order_id",),
     "customers": ("customer_id",),
@@ -105,10 +105,9 @@ def apply(wh, topic: str, payload: dict, *, source=None, store_id: str | None = 
         log.info("Shopify webhook topic %r ignored", topic)
         return []
     store = _store_of(wh, source, store_id)
+    stores = None
     if source is not None and not wh.scalar("SELECT count(*) FROM stores WHERE store_id = :s", {"s": store}):
         stores = _fetch(source, "store_row")  # the rollups need the shop's timezone
-        if stores is not None:
-            wh.upsert("stores", stores)
     rows = n.Rows(store)
     if topic in ORDER_TOPICS:
         fetched = _fetch(source, "fetch_order", n.numeric_id(payload.get("id")))
@@ -143,7 +142,7 @@ def apply(wh, topic: str, payload: dict, *, source=None, store_id: str | None = 
             "variant_id": variant, "location_id": n.numeric_id(payload.get("location_id")),
             "available": int(payload.get("available") or 0), "updated_at": n.timestamp(payload.get("updated_at")),
         })
-    return write(wh, store, rows)
+    return write(wh, store, rows, stores)
 
 
 def _store_of(wh, source, store_id: str | None) -> str:
@@ -169,70 +168,14 @@ def _fetch(source, method: str, *args: Any):
         return None
 
 
-def _stored_versions(wh, store: str, table: str, frame: pl.DataFrame) -> dict[tuple, dt.datetime]:
-    keys = GUARDED[table]
-    found: dict[tuple, dt.datetime] = {}
-    wanted = frame.select(list(keys)).unique().rows()
-    for start in range(0, len(wanted), 200):
-        chunk = wanted[start:start + 200]
-        params: dict[str, Any] = {"s": store}
-        clauses = []
-        for i, values in enumerate(chunk):
-            parts = []
-            for column, value in zip(keys, values):
-                params[f"{column}_{i}"] = value
-                parts.append(f"{column} = :{column}_{i}")
-            clauses.append("(" + " AND ".join(parts) + ")")
-        sql = (f"SELECT {', '.join(keys)}, updated_at FROM {table} WHERE store_id = :s AND ("
-               + " OR ".join(clauses) + ")")
-        for row in wh.rows(sql, params):
-            if row[-1] is not None:
-                found[tuple(row[:-1])] = n.timestamp(row[-1])
-    return found
-
-
-def write(wh, store: str, rows: n.Rows) -> list[str]:
-    """Upsert ``rows`` in one transaction, leaving alone what is stored in a newer version; refresh rollups."""
+def write(wh, store: str, rows: n.Rows, stores: pl.DataFrame | None = None) -> list[str]:
+    """Hand ``rows`` to the write path: what is stored in a newer version (and an older order's lines,
+    refunds and transactions) is left as it is; returns the orders whose rollups were redone."""
     frames = rows.frames()
-    with wh.transaction():
-        stale_orders: set[str] = set()
-        for table, keys in GUARDED.items():
-            frame = frames.get(table)
-            if frame is None or "updated_at" not in frame.columns:
-                continue
-            stored = _stored_versions(wh, store, table, frame)
-            stale = [
-                key for key, incoming in zip(frame.select(list(keys)).rows(), frame["updated_at"].to_list())
-                if incoming is not None and key in stored and stored[key] > n.timestamp(incoming)
-            ]
-            if not stale:
-                continue
-            log.info("Shopify webhook: %s %s is older than the stored version; left as it is", table, stale)
-            stale_keys = pl.DataFrame(stale, schema=list(keys), orient="row")
-            frames[table] = frame.join(stale_keys, on=list(keys), how="anti")
-            if table == "orders":
-                stale_orders.update(k[0] for k in stale)
-        if stale_orders:
-            stale_refunds = set()
-            if "refunds" in frames:
-                stale_refunds = set(frames["refunds"].filter(pl.col("order_id").is_in(list(stale_orders)))
-                                    ["refund_id"].to_list())
-            for table in ("order_lines", "refunds", "transactions"):
-                if table in frames:
-                    frames[table] = frames[table].filter(~pl.col("order_id").is_in(list(stale_orders)))
-            if "refund_lines" in frames:
-                frames["refund_lines"] = frames["refund_lines"].filter(
-                    ~pl.col("refund_id").is_in(list(stale_refunds)))
-        for table in sorted(frames, key=lambda t: WRITE_ORDER.index(t) if t in WRITE_ORDER else len(WRITE_ORDER)):
-            if frames[table].height:
-                wh.upsert(table, frames[table])
-        touched = sorted({
-            order_id
-            for table in ("orders", "order_lines", "refunds")
-            if table in frames
-            for order_id in frames[table]["order_id"].to_list()
-            if order_id is not None
-        })
-        if touched:
-            refresh_orders(wh, store, touched)
-    return touched
+    if stores is not None:
+        frames["stores"] = stores
+    guarded = {table: "updated_at" for table in GUARDED if "updated_at" in frames.get(table, pl.DataFrame()).columns}
+    written = write_changes(wh, store, Changes(rows=frames, newer_only=guarded))
+    if written.stale:
+        log.info("Shopify webhook: rows older than the stored versions left as they are: %s", written.stale)
+    return written.orders

@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any, Mapping
 import polars as pl
 
 from connectors.stripe import normalize
-from connectors.sync.runner import drop_stale_rows
 from connectors.webhook_errors import WebhookRejected
+from data.writes import Changes, write
 
 if TYPE_CHECKING:
     from connectors.stripe.source import StripeSource
@@ -122,12 +122,13 @@ def _stored(wh: "Warehouse", store: str, ids: list[str]) -> dict[str, dict]:
     return {row["transaction_id"]: row for row in found.iter_rows(named=True)}
 
 
-def _write_transactions(wh: "Warehouse", store: str, frame: pl.DataFrame) -> None:
-    """Upsert transactions, filling what the payload lacked from what is stored.
+def _transaction_parts(wh: "Warehouse", store: str, frame: pl.DataFrame) -> list[pl.DataFrame]:
+    """Transactions to upsert, filling what the payload lacked from what is stored.
 
     A row without ``order_id`` takes its own stored one, else its charge's
     (``parent_id``). A row without fee (balance transaction unknown) keeps the
-    stored amount and currency when it is stored already.
+    stored amount and currency when it is stored already: those rows come in a
+    frame of their own, without those columns.
     """
     ids = frame["transaction_id"].to_list()
     parents = frame["parent_id"].drop_nulls().to_list() if "parent_id" in frame.columns else []
@@ -142,13 +143,13 @@ def _write_transactions(wh: "Warehouse", store: str, frame: pl.DataFrame) -> Non
         )
     if "fee" not in frame.columns:
         known = pl.col("transaction_id").is_in(list(stored))
-        wh.upsert("transactions", frame.filter(known).drop("amount", "currency", strict=False))
-        frame = frame.filter(~known)
-    wh.upsert("transactions", frame)
+        return [frame.filter(known).drop("amount", "currency", strict=False), frame.filter(~known)]
+    return [frame]
 
 
 def apply(wh: "Warehouse", topic: str, payload: dict, *, source: "StripeSource | None" = None) -> list[str]:
-    """Write the event's charge, refund, dispute, payout or customer in one transaction.
+    """Hand the event's charge, refund, dispute, payout or customer to the write path (one transaction,
+    serialized per store; a row stored from a newer event is left as it is).
 
     Stripe rows never create or change orders, so no order rollup moves and the
     list of touched orders is empty.
@@ -156,9 +157,8 @@ def apply(wh: "Warehouse", topic: str, payload: dict, *, source: "StripeSource |
     store = source.store_id if source is not None else _store_of(wh, payload)
     gone = normalize.deleted_customer(payload)
     if gone:
-        with wh.transaction():
-            for table in ("customer_contacts", "customers"):
-                wh.delete_keys(table, normalize.customer_keys(store, [gone]))
+        keys = normalize.customer_keys(store, [gone])
+        write(wh, store, Changes(deletes={"customer_contacts": keys, "customers": keys}))
         return []
     if source is not None:
         rows = source.event_rows(payload, with_refunds=True)
@@ -166,14 +166,18 @@ def apply(wh: "Warehouse", topic: str, payload: dict, *, source: "StripeSource |
         obj = (payload.get("data") or {}).get("object") or {}
         rows = normalize.rows_of(obj, store, normalize.timestamp(payload["created"]))
     synced_at = dt.datetime.now(dt.timezone.utc)
-    with wh.transaction():
+
+    def changes(current: "Warehouse") -> list[Changes]:
+        parts = []
         for tables in normalize.frames(rows, synced_at):
-            for table in sorted(tables, key=WRITE_ORDER.index):
-                frame = drop_stale_rows(wh, table, tables[table], normalize.NEWER_ONLY[table])
-                if frame.height == 0:
+            for table in WRITE_ORDER:
+                if table not in tables or tables[table].height == 0:
                     continue
-                if table == "transactions":
-                    _write_transactions(wh, store, frame)
-                else:
-                    wh.upsert(table, frame)
+                frames = (_transaction_parts(current, store, tables[table]) if table == "transactions"
+                          else [tables[table]])
+                parts += [Changes(rows={table: frame}, newer_only={table: normalize.NEWER_ONLY[table]})
+                          for frame in frames if frame.height]
+        return parts
+
+    write(wh, store, changes)
     return []

@@ -11,12 +11,14 @@ the cursor reached once those rows are in. The runner:
 - groups consecutive batches until they hold ``commit_rows`` rows or the
   first of them is ``commit_seconds`` old (a slow store still shows its rows
   within seconds; a fast one is written in few, large transactions), then
-  writes the group's rows with upserts on the tables' keys **and** the cursor
-  of its last batch in one transaction, so a crash leaves both or neither;
+  hands the group's rows **and** the cursor of its last batch to the one
+  write path (:func:`data.writes.write`: deletes, newer-only guard, upserts,
+  rollups and cursor in one transaction), so a crash leaves both or neither;
 - never saves a cursor past the time the sync started;
-- refreshes the rollups of the orders a group touched once, in that transaction;
-- records every run in ``sync_runs`` (rows read and written, status, error),
-  and on failure keeps everything committed so far: the next run resumes.
+- records every run in ``sync_runs`` (rows read and written, status, error,
+  last seen: see :mod:`connectors.sync.runs`), marks ``interrupted`` the runs
+  of the store left ``running`` by a process that died, and on failure keeps
+  everything committed so far: the next run resumes.
 """
 
 from __future__ import annotations
@@ -31,20 +33,16 @@ from typing import Callable, Iterable, Iterator, Mapping, Protocol, Sequence
 import numpy as np
 import polars as pl
 
+from connectors.sync.runs import alive, mark_interrupted, record_run
 from data.keys import TABLE_KEYS
-from data.rollups import refresh_orders, refresh_sessions
 from data.warehouse import Warehouse
+from data.writes import WRITE_ORDER, Changes, Cursor, drop_stale_rows, write
+
+__all__ = ["WRITE_ORDER", "drop_stale_rows"]  # kept here for the sources that import them from the runner
 
 log = logging.getLogger(__name__)
 
 UTC = dt.timezone.utc
-
-# Parents before children, so a batch never points at a row not yet written.
-WRITE_ORDER = (
-    "stores", "locations", "customers", "customer_contacts", "products", "variants", "orders", "order_lines", "refunds",
-    "refund_lines", "transactions", "payouts", "disputes", "inventory_levels", "inventory_snapshots",
-    "web_events",
-)
 
 # A group of batches commits once it holds this many rows, or once its first
 # batch has waited this long (whichever comes first), or at the stream's end.
@@ -158,71 +156,27 @@ def saved_cursor(wh: Warehouse, store_id: str, stream: str) -> str | None:
     )
 
 
-def _record_run(wh: Warehouse, result: StreamResult, started_at: dt.datetime, finished: bool) -> None:
-    wh.upsert(
-        "sync_runs",
-        pl.DataFrame(
-            {
-                "run_id": [result.run_id],
-                "store_id": [result.store_id],
-                "stream": [result.stream],
-                "started_at": [started_at],
-                "finished_at": [dt.datetime.now(UTC) if finished else None],
-                "status": [result.status],
-                "rows_read": [result.rows_read],
-                "rows_written": [result.rows_written],
-                "error": [result.error],
-                "note": [" ".join(result.notes) or None],
-            },
-            schema_overrides={"finished_at": pl.Datetime("us", "UTC"), "error": pl.String, "note": pl.String},
-        ),
-    )
-
-
-def write_batch(wh: Warehouse, store_id: str, stream: str, batch: Batch, cursor: str | None) -> int:
+def write_batch(wh: Warehouse, store_id: str, stream: str, batch: Batch, cursor: str | None,
+                run_id: str | None = None) -> int:
     """Write one batch's rows and its cursor together; return rows written."""
-    return write_batches(wh, store_id, stream, [batch], cursor)
+    return write_batches(wh, store_id, stream, [batch], cursor, run_id)
 
 
-def write_batches(wh: Warehouse, store_id: str, stream: str, batches: Sequence[Batch], cursor: str | None) -> int:
+def write_batches(wh: Warehouse, store_id: str, stream: str, batches: Sequence[Batch], cursor: str | None,
+                  run_id: str | None = None) -> int:
     """Write several batches as if one after the other, with ``cursor``, in one transaction.
 
     The batches are merged first (see :func:`merge_batches`), so a table gets
-    one delete and one upsert however many pages the group holds, and the
-    rollups of every order they touched are refreshed once.
+    one delete and one upsert however many pages the group holds; the write
+    itself (deletes, guard, upserts, rollups, cursor and the run's last-seen
+    time) is :func:`data.writes.write`'s.
     """
     tables, deletes, newer_only = merge_batches(batches)
-    written = 0
-    with wh.transaction():
-        if "orders" in deletes:
-            _delete_order_children(wh, deletes["orders"])
-        for table, keys in deletes.items():
-            # A frame without the table's whole key deletes every row matching
-            # its columns (for example all lines of an order, before its current ones are written).
-            wh.delete_keys(table, keys, None if set(TABLE_KEYS.get(table, ())) <= set(keys.columns) else keys.columns)
-        ordered = sorted(tables, key=lambda t: WRITE_ORDER.index(t) if t in WRITE_ORDER else len(WRITE_ORDER))
-        for table in ordered:
-            frame = tables[table]
-            if frame.height:
-                if table not in TABLE_KEYS:
-                    raise SyncError(f"stream {stream} produced rows for unknown table {table}")
-                if table in newer_only:
-                    frame = drop_stale_rows(wh, table, frame, newer_only[table])
-                written += wh.upsert(table, frame)
-        touched = sorted(set(_touched_orders(tables)) | set(_deleted_orders(deletes)))
-        if touched:
-            refresh_orders(wh, store_id, touched)
-        if tables.get("web_events") is not None and tables["web_events"].height:
-            refresh_sessions(wh, store_id, tables["web_events"]["session_id"].unique().to_list())
-        if cursor is not None:
-            wh.upsert(
-                "sync_state",
-                pl.DataFrame(
-                    {"store_id": [store_id], "stream": [stream], "cursor": [cursor],
-                     "updated_at": [dt.datetime.now(UTC)]}
-                ),
-            )
-    return written
+    unknown = sorted(t for t, f in tables.items() if f.height and t not in TABLE_KEYS)
+    if unknown:
+        raise SyncError(f"stream {stream} produced rows for unknown table {unknown[0]}")
+    changes = Changes(rows=dict(tables), deletes=dict(deletes), newer_only=dict(newer_only))
+    return write(wh, store_id, changes, cursor=Cursor(stream, cursor, run_id)).rows
 
 
 def merge_batches(
@@ -316,73 +270,6 @@ def group_batches(
         yield group
 
 
-def drop_stale_rows(wh: Warehouse, table: str, frame: pl.DataFrame, column: str) -> pl.DataFrame:
-    """``frame`` without the rows whose stored version is newer on ``column``.
-
-    Rows with no value in ``column``, and rows not stored yet, are kept. Call it
-    inside the writing transaction, so no other writer slips in between.
-    """
-    if frame.height == 0 or column not in frame.columns:
-        return frame
-    *scope, last = TABLE_KEYS[table]
-    stored = []
-    for group in frame.select(scope).unique().iter_rows(named=True) if scope else [{}]:
-        ids = frame.filter(*[pl.col(k) == v for k, v in group.items()] or [pl.lit(True)])[last].unique().to_list()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            params = {**{f"s{i}": v for i, v in enumerate(group.values())},
-                      **{f"k{i}": v for i, v in enumerate(chunk)}}
-            where = [f"{k} = :s{i}" for i, k in enumerate(group)]
-            where.append(f"{last} IN ({', '.join(f':k{i}' for i in range(len(chunk)))})")
-            stored.append(wh.query(
-                f"SELECT {', '.join([*scope, last])}, {column} AS _stored FROM {table} WHERE {' AND '.join(where)}",
-                params,
-            ))
-    stored = [found for found in stored if found.height]
-    if not stored:
-        return frame
-    known = pl.concat(stored).with_columns(pl.col("_stored").cast(frame.schema[column]))
-    joined = frame.join(known, on=[*scope, last], how="left")
-    keep = pl.col("_stored").is_null() | pl.col(column).is_null() | (pl.col(column) >= pl.col("_stored"))
-    return joined.filter(keep).drop("_stored")
-
-
-def _deleted_orders(deletes: Mapping[str, pl.DataFrame]) -> list[str]:
-    keys = deletes.get("orders")
-    if keys is None or "order_id" not in keys.columns:
-        return []
-    return [v for v in keys["order_id"].to_list() if v is not None]
-
-
-def _delete_order_children(wh: Warehouse, keys: pl.DataFrame) -> None:
-    """Deleting an order deletes its lines, its refunds and their lines (its rollups follow)."""
-    keys = keys.select("store_id", "order_id").unique()
-    refunds = []
-    for (store_id,), group in keys.group_by(["store_id"]):
-        ids = group["order_id"].to_list()
-        for start in range(0, len(ids), 500):
-            chunk = {f"o{i}": v for i, v in enumerate(ids[start:start + 500])}
-            refunds.append(wh.query(
-                f"SELECT store_id, refund_id FROM refunds WHERE store_id = :s "
-                f"AND order_id IN ({', '.join(':' + name for name in chunk)})",
-                {"s": store_id, **chunk},
-            ))
-    found = pl.concat(refunds) if refunds else pl.DataFrame()
-    if found.height:
-        wh.delete_keys("refund_lines", found, ["store_id", "refund_id"])
-    for table in ("refunds", "order_lines"):
-        wh.delete_keys(table, keys, ["store_id", "order_id"])
-
-
-def _touched_orders(tables: Mapping[str, pl.DataFrame]) -> list[str]:
-    ids: set[str] = set()
-    for table in ("orders", "order_lines", "refunds"):
-        frame = tables.get(table)
-        if frame is not None and frame.height and "order_id" in frame.columns:
-            ids.update(v for v in frame["order_id"].to_list() if v is not None)
-    return sorted(ids)
-
-
 def _counted(stream: Stream, context: SyncContext, result: StreamResult,
              progress: ProgressFn | None) -> Iterator[Batch]:
     """The stream's batches, counting rows read, keeping notes and reporting progress as each arrives."""
@@ -415,25 +302,33 @@ def run_stream(
         resume -= stream.lookback
     context = SyncContext(store_id, started_at, cursor, resume, full)
     result = StreamResult(store_id, stream.name, uuid.uuid4().hex, "running", 0, 0, cursor)
-    _record_run(wh, result, started_at, finished=False)
+    mark_interrupted(wh, store_id)
+    with alive(wh, result.run_id):
+        return _run(wh, stream, context, result, progress, commit_rows, commit_seconds)
+
+
+def _run(wh: Warehouse, stream: Stream, context: SyncContext, result: StreamResult, progress: ProgressFn | None,
+         commit_rows: int, commit_seconds: float) -> StreamResult:
+    store_id, started_at = context.store_id, context.started_at
+    record_run(wh, result, started_at, finished=False)
     try:
         for group in group_batches(_counted(stream, context, result, progress),
                                    rows=commit_rows, seconds=commit_seconds):
             cursors = [cap_cursor(b.cursor, started_at, stream.cursor_is_time) for b in group]
             new_cursor = next((c for c in reversed(cursors) if c is not None), None)
-            result.rows_written += write_batches(wh, store_id, stream.name, group, new_cursor)
+            result.rows_written += write_batches(wh, store_id, stream.name, group, new_cursor, result.run_id)
             if new_cursor is not None:
                 result.cursor = new_cursor
         result.status = "succeeded"
     except Exception as exc:  # recorded, then re-raised as one sentence
         result.status = "failed"
         result.error = str(exc) or exc.__class__.__name__
-        _record_run(wh, result, started_at, finished=True)
+        record_run(wh, result, started_at, finished=True)
         log.warning("sync of %s/%s failed: %s", store_id, stream.name, result.error)
         if isinstance(exc, SyncError):
             raise
         raise SyncError(f"{store_id} {stream.name}: {result.error}") from exc
-    _record_run(wh, result, started_at, finished=True)
+    record_run(wh, result, started_at, finished=True)
     log.info("sync of %s/%s: %d records read, %d rows written", store_id, stream.name, result.rows_read,
              result.rows_written)
     return result

@@ -16,7 +16,9 @@
   inside ``order.updated``: read through the API with ``source`` when the
   order lists any), ``product.created/updated/restored/deleted`` (a variable
   product's variations are read with ``source``), ``customer.created/updated/deleted``.
-  An update older than (or as old as) the stored record is ignored.
+  An update older than (or as old as) the stored record is ignored; every
+  write goes through :func:`data.writes.write` (one transaction, serialized
+  per store, the order's rollups refreshed there).
 - The store is the source's (else the site in the record's ``_links``); with a
   source, a store not synced yet gets its ``stores`` row first, which the
   rollups need (its timezone).
@@ -30,16 +32,14 @@ import hashlib
 import hmac
 import logging
 import re
-import threading
-from contextlib import contextmanager
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from connectors.webhook_errors import WebhookRejected
 from connectors.webhooks import json_object
 from connectors.woocommerce import normalize as N  # noqa: N812 - the short name every WooCommerce module uses
 from connectors.woocommerce.client import store_id_for
-from data.rollups import refresh_orders
+from data.writes import Changes, write
 
 log = logging.getLogger(__name__)
 
@@ -47,18 +47,6 @@ SECRET_SETTING = "WOOCOMMERCE_WEBHOOK_SECRET"
 SIGNATURE_HEADER = "x-wc-webhook-signature"
 _PING = re.compile(rb"^webhook_id=(\d+)$")
 UTC = dt.timezone.utc
-
-# Deliveries are applied in worker threads; the check "is the stored record newer?"
-# and the write happen under one lock, so two updates of a record arriving
-# together cannot land older-last.
-_write_lock = threading.Lock()
-
-
-@contextmanager
-def _writing(wh) -> Iterator[None]:
-    with _write_lock, wh.transaction():
-        yield
-
 
 def _ping_id(body: bytes) -> str | None:
     match = _PING.match(body.strip())
@@ -140,9 +128,11 @@ def _resolve_store(wh, payload: Mapping[str, Any], source) -> str | None:
     return store_id_for(url) if url else None
 
 
-def _ensure_store(wh, store: str, source) -> None:
+def _store_rows(wh, store: str, source) -> dict:
+    """The ``stores`` row a store not synced yet needs (its timezone, for the rollups), when a source can say."""
     if source is not None and not wh.scalar("SELECT count(*) FROM stores WHERE store_id = :s", {"s": store}):
-        wh.upsert("stores", source.store_row())
+        return {"stores": source.store_row()}
+    return {}
 
 
 def _stored_time(wh, table: str, key: str, store: str, record_id: str) -> dt.datetime | None:
@@ -181,18 +171,11 @@ def _apply_order(wh, store: str, event: str, payload: dict, source) -> list[str]
     order_id = str(payload["id"])
     order_keys = N.key_frame(store, "order_id", [order_id])
     if event == "deleted":
-        with _writing(wh):
-            old_refunds = [r[0] for r in wh.rows(
-                "SELECT refund_id FROM refunds WHERE store_id = :s AND order_id = :o", {"s": store, "o": order_id})]
-            if old_refunds:
-                wh.delete_keys("refund_lines", N.key_frame(store, "refund_id", old_refunds), ["store_id", "refund_id"])
-            for table in ("refunds", "order_lines", "orders"):
-                wh.delete_keys(table, order_keys, ["store_id", "order_id"])
-            refresh_orders(wh, store, [order_id])
-        return [order_id]
+        # The order takes its lines, refunds and refund lines with it (and its rollups follow).
+        return write(wh, store, Changes(deletes={"orders": order_keys})).orders
     incoming = N.record_time(payload, "date_modified")
     if _is_stale(_stored_time(wh, "orders", "order_id", store, order_id), incoming):
-        return []  # checked again below, before writing; this spares the API calls
+        return []  # the write path checks again under the store's lock; this spares the API calls
     # Refunds: the order lists them; their lines come from orders/<id>/refunds.
     if not payload.get("refunds"):
         refunds: list[dict] | None = []
@@ -202,45 +185,44 @@ def _apply_order(wh, store: str, event: str, payload: dict, source) -> list[str]
         refunds = None  # keep the refunds stored; a sync reads them
     now = dt.datetime.now(UTC)
     tables = N.order_tables(store, payload, refunds, now)
-    _ensure_store(wh, store, source)
-    with _writing(wh):
-        if _is_stale(_stored_time(wh, "orders", "order_id", store, order_id), incoming):
-            return []
-        wh.delete_keys("order_lines", order_keys, ["store_id", "order_id"])
-        if refunds is not None:
-            current = {r["refund_id"] for r in tables["refunds"]}
-            stored = [r[0] for r in wh.rows(
-                "SELECT refund_id FROM refunds WHERE store_id = :s AND order_id = :o", {"s": store, "o": order_id})]
-            # Lines of refunds gone at the source and of the current ones (written again below).
-            replaced = sorted(set(stored) | current)
-            if replaced:
-                wh.delete_keys("refund_lines", N.key_frame(store, "refund_id", replaced), ["store_id", "refund_id"])
-            wh.delete_keys("refunds", order_keys, ["store_id", "order_id"])
-        wh.upsert("orders", N.frame("orders", tables["orders"]))
+
+    def changes(current) -> Changes:
+        rows = {**_store_rows(current, store, source), "orders": N.frame("orders", tables["orders"])}
         if tables["customers"]:
+<<<<<<< HEAD
             wh.upsert("customers", N.frame("guest_customers", tables["customers"]))
         if tables["customer_contacts"]:
             wh.upsert("customer_contacts", N.frame("customer_contacts", tables["customer_contacts"]))
+=======
+            rows["customers"] = N.frame("guest_customers", tables["customers"])
+>>>>>>> 6a43149 (One write path in data/writes.py: the sync runner and the three webhook receivers hand their rows to it, serialized per store, retried on a conflict; sync_runs.last_seen_at)
         for table in ("order_lines", "refunds", "refund_lines"):
             if tables[table]:
-                wh.upsert(table, N.frame(table, tables[table]))
-        refresh_orders(wh, store, [order_id])
-    return [order_id]
+                rows[table] = N.frame(table, tables[table])
+        # The order's lines (and refunds, when known) are replaced by its current ones;
+        # deleting its refunds takes their lines.
+        deletes = {"order_lines": order_keys}
+        if refunds is not None:
+            deletes["refunds"] = order_keys
+        return Changes(rows=rows, deletes=deletes, newer_only={"orders": "updated_at"})
+
+    return write(wh, store, changes).orders
 
 
 def _apply_product(wh, store: str, event: str, payload: dict, source) -> None:
     product_id = str(payload["id"])
     if event == "deleted":
-        with _writing(wh):
-            keys = N.key_frame(store, "product_id", [product_id])
-            variant_ids = [r[0] for r in wh.rows(
+        def deletion(current) -> Changes:
+            variant_ids = [r[0] for r in current.rows(
                 "SELECT variant_id FROM variants WHERE store_id = :s AND (product_id = :p OR variant_id = :p)",
                 {"s": store, "p": product_id})]
+            deletes = {"products": N.key_frame(store, "product_id", [product_id])}
             if variant_ids:
-                wh.delete_keys("inventory_levels", N.key_frame(store, "variant_id", variant_ids),
-                               ["store_id", "variant_id"])
-                wh.delete_keys("variants", N.key_frame(store, "variant_id", variant_ids), ["store_id", "variant_id"])
-            wh.delete_keys("products", keys, ["store_id", "product_id"])
+                variants = N.key_frame(store, "variant_id", variant_ids)
+                deletes.update(inventory_levels=variants, variants=variants)
+            return Changes(deletes=deletes)
+
+        write(wh, store, deletion)
         return
     incoming = N.record_time(payload, "date_modified")
     is_variation = payload.get("type") == "variation"
@@ -252,21 +234,27 @@ def _apply_product(wh, store: str, event: str, payload: dict, source) -> None:
     if payload.get("type") == "variable" and source is not None:
         for name, rows in N.variation_tables(store, product_id, source.product_variations(product_id), now).items():
             tables[name].extend(rows)
-    _ensure_store(wh, store, source)
-    with _writing(wh):
-        if _is_stale(_stored_time(wh, table, key, store, product_id), incoming):
-            return
-        for name in ("products", "variants", "inventory_levels"):
-            if tables[name]:
-                wh.upsert(name, N.frame(name, tables[name]))
+
+    def changes(current) -> Changes | None:
+        # The record the delivery is about decides for the rows it brings: older than stored, none is written.
+        if _is_stale(_stored_time(current, table, key, store, product_id), incoming):
+            return None
+        rows = {**_store_rows(current, store, source),
+                **{name: N.frame(name, tables[name]) for name in ("products", "variants", "inventory_levels")
+                   if tables[name]}}
         if tables["inventory_levels"]:
-            location = N.frame("locations", [N.location_row(store, None, now)]).drop("country")
-            wh.upsert("locations", location)  # the country set by a sync stays
+            # The country set by a sync stays.
+            rows["locations"] = N.frame("locations", [N.location_row(store, None, now)]).drop("country")
+        return Changes(rows=rows)
+
+    write(wh, store, changes)
 
 
 def _apply_customer(wh, store: str, event: str, payload: dict, source) -> None:
     customer_id = str(payload["id"])
+    keys = N.key_frame(store, "customer_id", [customer_id])
     if event == "deleted":
+<<<<<<< HEAD
         with _writing(wh):
             for table in ("customer_contacts", "customers"):
                 wh.delete_keys(table, N.key_frame(store, "customer_id", [customer_id]), ["store_id", "customer_id"])
@@ -280,3 +268,15 @@ def _apply_customer(wh, store: str, event: str, payload: dict, source) -> None:
         contact = N.customer_contact(store, payload, row["_synced_at"])
         if contact:
             wh.upsert("customer_contacts", N.frame("customer_contacts", [contact]))
+=======
+        write(wh, store, Changes(deletes={"customers": keys}))
+        return
+    row = N.customer_row(store, payload, dt.datetime.now(UTC))
+
+    def changes(current) -> Changes | None:
+        if _is_stale(_stored_time(current, "customers", "customer_id", store, customer_id), row["updated_at"]):
+            return None
+        return Changes(rows={**_store_rows(current, store, source), "customers": N.frame("customers", [row])})
+
+    write(wh, store, changes)
+>>>>>>> 6a43149 (One write path in data/writes.py: the sync runner and the three webhook receivers hand their rows to it, serialized per store, retried on a conflict; sync_runs.last_seen_at)
