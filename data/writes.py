@@ -84,7 +84,8 @@ class Changes:
     table to its version column (a row older on it than the stored one is left
     alone); ``statements`` are extra ``(sql, params)`` run after the rows;
     ``orders`` names orders whose rollups move besides those the rows and
-    deletes name (a statement that changes an order, say).
+    deletes name (a statement that changes an order, say); ``new`` names the
+    tables whose rows are appended rather than upserted (see :meth:`add`).
     """
 
     rows: dict[str, pl.DataFrame] = field(default_factory=dict)
@@ -92,12 +93,32 @@ class Changes:
     newer_only: dict[str, str] = field(default_factory=dict)
     statements: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
     orders: set[str] = field(default_factory=set)
+    new: set[str] = field(default_factory=set)  # tables whose rows are appended, not upserted
+    then: "Changes | None" = None  # rows added with other columns than a table's first frame
 
-    def add(self, table: str, frame: pl.DataFrame) -> "Changes":
-        """Rows for ``table``, after those added before (a later row wins on its key)."""
+    def add(self, table: str, frame: pl.DataFrame, *, new: bool = False) -> "Changes":
+        """Rows for ``table``, after those added before (a later row wins on its key).
+
+        ``new``: the rows are new records, appended with the bulk insert (a key
+        already stored is an error, not an overwrite).
+
+        Rows with other columns than those already held for the table (or
+        added as new when those were not, or the other way) are written after
+        them, apart (a column a frame lacks keeps its stored
+        value or its default, never a null it did not say)."""
         if frame.height:
             held = self.rows.get(table)
-            self.rows[table] = frame if held is None else pl.concat([held, frame], how="diagonal_relaxed")
+            if held is None:
+                self.rows[table] = frame
+            elif held.columns == frame.columns and new == (table in self.new):
+                self.rows[table] = pl.concat([held, frame], how="vertical_relaxed")
+            else:
+                if self.then is None:
+                    self.then = Changes(newer_only=self.newer_only)
+                self.then.add(table, frame, new=new)
+                return self
+            if new:
+                self.new.add(table)
         return self
 
     def delete(self, table: str, keys: pl.DataFrame) -> "Changes":
@@ -179,7 +200,11 @@ def write(
 def _apply(wh: Warehouse, store_id: str, changes: ChangesOrFunction, cursor: Cursor | None, bulk: bool,
            replace: bool, on_table: Callable[[str], None] | None) -> Written:
     found = changes(wh) if callable(changes) else changes
-    parts = [found] if isinstance(found, Changes) else list(found or ())
+    parts = []
+    for part in [found] if isinstance(found, Changes) else list(found or ()):
+        while part is not None:
+            parts.append(part)
+            part = part.then
     written = Written()
     if replace:
         delete_store_rows(wh, store_id)
@@ -201,7 +226,8 @@ def _apply(wh: Warehouse, store_id: str, changes: ChangesOrFunction, cursor: Cur
                 raise WarehouseError(f"rows were given for the unknown table {table}")
             if on_table is not None:
                 on_table(table)
-            written.rows += wh.insert(table, rows[table]) if replace else wh.upsert(table, rows[table])
+            append = replace or table in part.new
+            written.rows += wh.insert(table, rows[table]) if append else wh.upsert(table, rows[table])
         for sql, params in part.statements:
             wh.execute(sql, params)
         events = rows.get("web_events")

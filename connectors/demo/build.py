@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 
+from data.writes import Changes, write
+
 from connectors.demo import frames as fr
 from connectors.demo.catalogue import build_catalogue
 from connectors.demo.clock import (
@@ -55,7 +57,7 @@ from connectors.demo.orders import (
 from connectors.demo.payments import PRESENTMENT, fx_frame, fx_walk, order_transactions, presentment_minor
 from connectors.demo.pricing import assign_codes, price_orders
 from connectors.demo.refunds import refund_money
-from connectors.demo.store import delete_store, write_fx_rates
+from connectors.demo.store import replacing_store
 from connectors.demo.web import Buyers, ad_spend, browsing_starts, web_events, web_window_days
 
 # Purchases drawn beyond the order count asked for: stockouts take some, the rest is dropped at random.
@@ -156,7 +158,6 @@ def build_demo(wh, *, orders: int = 30000, days: int = 730, seed: int = 7, store
         "customers": sales.pop("customers"),
         "customer_contacts": sales.pop("customer_contacts"),
         **inventory_frames(store_id, stock, catalogue, clock, variants["variant_id"]),
-        "orders": None,
         "order_lines": sales.pop("order_lines"),
         "refunds": sales.pop("refunds"),
         "refund_lines": sales.pop("refund_lines"),
@@ -166,23 +167,31 @@ def build_demo(wh, *, orders: int = 30000, days: int = 730, seed: int = 7, store
     }
     del events, buyers, browsing
     rates = fx_walk(streams[9], clock.n_days)
-    counts: dict[str, int] = {}
-    with wh.transaction():
-        delete_store(wh, store_id)
-        step("delete previous rows", 0.52, "writing")
-        fx = write_fx_rates(wh, fx_frame(clock.days, rates))
-        counts["fx_rates"] = fx.height
-        tables["orders"] = sales.pop("orders").with_columns(_presentment(sales, o, fx, clock))
-        n_tables = len(tables)
-        for i, table in enumerate(list(tables)):
-            if progress is not None:
-                progress(f"writing {table}", 0.52 + 0.33 * i / n_tables)
-            counts[table] = wh.insert(table, tables.pop(table))  # frees each frame once written
-        step("write", 0.85, "rollups")
-        from data.rollups import refresh_store
+    counts = {table: frame.height for table, frame in tables.items() if frame is not None}
+    n_tables = len(tables) + 2  # with the orders and the exchange rates
 
-        refresh_store(wh, store_id)
-        step("rollups", 0.95, "commit")
+    def changes(current) -> Changes:
+        start, fx = replacing_store(current, store_id, fx_frame(clock.days, rates))
+        counts["fx_rates"] = fx.height
+        orders = sales["orders"].with_columns(_presentment(sales, o, fx, clock))
+        counts["orders"] = orders.height
+        step("delete previous rows", 0.52, "writing")
+        start.rows.update({**tables, "orders": orders})
+        return start
+
+    written = [0]
+
+    def on_table(table: str) -> None:
+        if table == "rollups":
+            step("write", 0.85, "rollups")
+        elif progress is not None:
+            progress(f"writing {table}", 0.52 + 0.33 * min(written[0] / n_tables, 1.0))
+            written[0] += 1
+
+    # One transaction through the write path: the store's old rows go, the new ones are appended in bulk,
+    # and its rollups are rebuilt from them.
+    write(wh, store_id, changes, replace=True, on_table=on_table)
+    step("rollups", 0.95, "commit")
     step("commit", 0.98, "daily sales")
     first_day = end - dt.timedelta(days=int(days) - 1)
     if not wh.in_transaction() and first_day < dt.date.today() - dt.timedelta(days=4):

@@ -1,6 +1,7 @@
 """The live demo feed: new orders, refunds, stock changes and visits every few seconds.
 
-Each :meth:`DemoFeed.tick` writes, in one transaction: the orders created
+Each :meth:`DemoFeed.tick` writes, in one transaction of the write path
+(:func:`data.writes.write`, serialized with the store's other writers): the orders created
 since the last tick (at the pace of an ordinary day of the store's history,
 hour by hour, unless the busy pace is chosen: 0-3 a tick) (new or returning customers, lines from what is in stock at the
 fulfilling location, payments, and a web session ending in a purchase for
@@ -9,8 +10,9 @@ refund on an order of the last weeks (restocked most of the time), the
 purchase orders that fall due received into the main warehouse, an
 occasional new purchase order for sold-out items, the new
 ``inventory_levels`` and today's ``inventory_snapshots`` rows (days the app
-was off are carried forward). Then it refreshes the rollups of the orders it
-touched. Ids continue from the largest ones in the warehouse.
+was off are carried forward). The write path refreshes the rollups of the
+orders and sessions it touched. Ids continue from the largest ones in the
+warehouse.
 
 :func:`run_feed` loops over ticks until asked to stop, logging (never
 raising) a failed tick.
@@ -65,6 +67,7 @@ from connectors.demo.payments import PRESENTMENT, PROVIDERS, order_transactions,
 from connectors.demo.pricing import assign_codes, price_orders
 from connectors.demo.refunds import REFUND_NOTES, refund_money
 from connectors.demo.web import CONVERSION, Buyers, web_events
+from data.writes import Changes, write
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +94,7 @@ class DemoFeed:
         self.rng = np.random.default_rng(seed)
         self.pace = pace
         self._state: FeedState | None = None
+        self._out = Changes()  # what the tick under way writes
 
     def expected_orders(self, state: FeedState, now: dt.datetime) -> float:
         """The orders a tick at ``now`` adds on average: at the history's pace, the store's ordinary orders
@@ -114,18 +118,23 @@ class DemoFeed:
     def tick(self, now: dt.datetime | None = None) -> dict:
         """Add what happened in the store since the last tick; return what was written."""
         now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)
-        try:
-            with self.wh.transaction():
-                if not self.wh.scalar("SELECT count(*) FROM stores WHERE store_id = :s", {"s": self.store_id}):
-                    return {"store_id": self.store_id, "skipped": "the store does not exist"}
-                if self._state is None:
-                    self._state = load_state(self.wh, self.store_id, now)
-                result = self._tick(self._state, now)
-                touched = result["orders"] + result["refunded_orders"]
-                if touched:
-                    from data.rollups import refresh_orders
+        result: dict = {}
+        tries = [0]
 
-                    refresh_orders(self.wh, self.store_id, touched)
+        def changes(wh) -> Changes | None:
+            tries[0] += 1
+            result.clear()
+            if not wh.scalar("SELECT count(*) FROM stores WHERE store_id = :s", {"s": self.store_id}):
+                result.update(store_id=self.store_id, skipped="the store does not exist")
+                return None
+            if self._state is None or tries[0] > 1:  # a retry starts again from what is stored
+                self._state = load_state(wh, self.store_id, now)
+            self._out = Changes()
+            result.update(self._tick(self._state, now))
+            return self._out.touch(result["orders"] + result["refunded_orders"])
+
+        try:
+            write(self.wh, self.store_id, changes)
             return result
         except BaseException:
             self._state = None  # the counters may be stale: read them again next time
@@ -143,8 +152,8 @@ class DemoFeed:
         state.last_tick = now
         changed = stock.changed()
         if len(changed):
-            self.wh.upsert("inventory_levels", stock.frame(self.store_id, changed, now))
-        self.wh.upsert("inventory_snapshots", stock.snapshot(self.store_id, today))
+            self._out.add("inventory_levels", stock.frame(self.store_id, changed, now))
+        self._out.add("inventory_snapshots", stock.snapshot(self.store_id, today))
         return {
             "store_id": self.store_id, "at": now.isoformat(), "orders": new["order_ids"],
             "units_sold": new["units"], "sessions": new["sessions"], "events": new["events"],
@@ -159,7 +168,7 @@ class DemoFeed:
             return
         first = max(last + dt.timedelta(days=1), today - dt.timedelta(days=SNAPSHOT_CATCH_UP_DAYS))
         days = [first + dt.timedelta(days=i) for i in range((today - first).days)]
-        self.wh.insert("inventory_snapshots", pl.concat([stock.snapshot(self.store_id, d, stock.before)
+        self._out.add("inventory_snapshots", new=True, frame=pl.concat([stock.snapshot(self.store_id, d, stock.before)
                                                          for d in days]))
 
     # -- stock ------------------------------------------------------------------------------------------------
@@ -175,9 +184,9 @@ class DemoFeed:
                 v = v_index.get(variant)
                 if v is not None and stock.available[v, MAIN] >= 0:
                     stock.available[v, MAIN] += int(qty)
-            self.wh.execute("UPDATE purchase_orders SET status = 'received', received_at = :now WHERE po_id = :p",
+            self._out.execute("UPDATE purchase_orders SET status = 'received', received_at = :now WHERE po_id = :p",
                             {"p": po_id, "now": now})
-            self.wh.execute("UPDATE purchase_order_lines SET received_quantity = quantity WHERE po_id = :p",
+            self._out.execute("UPDATE purchase_order_lines SET received_quantity = quantity WHERE po_id = :p",
                             {"p": po_id})
         return [po for (po,) in due]
 
@@ -202,12 +211,12 @@ class DemoFeed:
         po_id = f"{self.store_id}-po-{state.next_po}"
         state.next_po += 1
         lead = int(lines["lead_time_days"].max())
-        self.wh.insert("purchase_orders", pl.DataFrame({
+        self._out.add("purchase_orders", new=True, frame=pl.DataFrame({
             "po_id": [po_id], "supplier_id": [supplier], "store_id": [self.store_id], "status": ["sent"],
             "created_at": [now], "expected_at": [now + dt.timedelta(days=lead)], "currency": ["USD"],
         }, schema_overrides={"created_at": pl.Datetime("us", "UTC"), "expected_at": pl.Datetime("us", "UTC")}))
         qty = np.maximum(lines["moq"].fill_null(1).to_numpy(), lines["pack_size"].fill_null(1).to_numpy())
-        self.wh.insert("purchase_order_lines", pl.DataFrame({
+        self._out.add("purchase_order_lines", new=True, frame=pl.DataFrame({
             "po_id": [po_id] * lines.height, "store_id": [self.store_id] * lines.height,
             "variant_id": lines["variant_id"], "quantity": qty.astype(np.int32),
             "unit_cost": lines["unit_cost"].cast(pl.Decimal(18, 4)),
@@ -310,9 +319,8 @@ class DemoFeed:
             pl.Series("is_gift_card", state.is_gift[variant]),
         )
         self._write_customers(rows, now_us)
-        self.wh.insert("orders", orders)
-        self.wh.insert("order_lines", lines)
-        self.wh.insert("transactions", transactions)
+        self._out.add("orders", orders, new=True).add("order_lines", lines, new=True)
+        self._out.add("transactions", transactions, new=True)
         online = np.flatnonzero(channel == ONLINE)
         starts = np.searchsorted(line_order, online)
         buyers = Buyers(order_ids=order_ids.gather(online), customer_ids=customers.gather(online),
@@ -326,7 +334,7 @@ class DemoFeed:
     def _write_customers(self, rows: list, now_us: int) -> None:
         new = [(r[0], r[2]) for r in rows if not r[1]]
         for customer in sorted({r[0] for r in rows if r[1]}):
-            self.wh.execute("UPDATE customers SET updated_at = :now WHERE store_id = :s AND customer_id = :c",
+            self._out.execute("UPDATE customers SET updated_at = :now WHERE store_id = :s AND customer_id = :c",
                             {"now": dt.datetime.fromtimestamp(now_us / US_PER_SECOND, dt.timezone.utc),
                              "s": self.store_id, "c": customer})
         if not new:
@@ -337,8 +345,8 @@ class DemoFeed:
         frame = customers_frame(self.store_id, numbers, hashes, created,
                                 np.array([c for _, c in new]), self.rng.random(len(new)) < 0.45,
                                 [None] * len(new), np.full(len(new), now_us))
-        self.wh.insert("customers", frame)
-        self.wh.insert("customer_contacts", contacts_frame(self.store_id, numbers, names, emails, created))
+        self._out.add("customers", frame, new=True)
+        self._out.add("customer_contacts", contacts_frame(self.store_id, numbers, names, emails, created), new=True)
 
     def _browsing_only(self, state: FeedState, now_us: int) -> dict:
         empty = Buyers(order_ids=pl.Series([], dtype=pl.String), customer_ids=pl.Series([], dtype=pl.String),
@@ -359,10 +367,7 @@ class DemoFeed:
         sessions = len(buyers.time_us) + n_browse
         state.next_session += sessions
         state.next_event += frame.height
-        self.wh.insert("web_events", frame)
-        from data.rollups import refresh_sessions
-
-        refresh_sessions(self.wh, self.store_id, frame["session_id"].unique().to_list())
+        self._out.add("web_events", frame, new=True)  # the write path refreshes their sessions
         return sessions, frame.height
 
     # -- refunds ----------------------------------------------------------------------------------------------
@@ -402,7 +407,7 @@ class DemoFeed:
                           np.array([max(shipping_tax, 0)]), np.array([duties_c]))
         refund_id = f"{order_id}-r1"
         total_refunded = int(rm.total_refunded[0])
-        self.wh.insert("refunds", pl.DataFrame({
+        self._out.add("refunds", new=True, frame=pl.DataFrame({
             "store_id": [self.store_id], "refund_id": [refund_id], "order_id": [order_id], "created_at": [now],
             "note": [REFUND_NOTES[int(rm.note[0])]],
         }, schema_overrides={"created_at": pl.Datetime("us", "UTC")}).with_columns(
@@ -410,7 +415,7 @@ class DemoFeed:
             decimal_from_minor(rm.tax_refunded, 2, "tax_refunded"),
             decimal_from_minor(rm.total_refunded, 2, "total_refunded"),
         ))
-        self.wh.insert("refund_lines", pl.DataFrame({
+        self._out.add("refund_lines", new=True, frame=pl.DataFrame({
             "store_id": [self.store_id] * len(rm.line), "refund_id": [refund_id] * len(rm.line),
             "line_id": [lines[i][0] for i in rm.line], "quantity": rm.line_qty.astype(np.int32),
             "restock": [bool(restock)] * len(rm.line),
@@ -419,7 +424,7 @@ class DemoFeed:
         provider = self.wh.scalar(
             "SELECT provider FROM transactions WHERE store_id = :s AND order_id = :o AND kind = 'sale' "
             "ORDER BY created_at LIMIT 1", {"s": self.store_id, "o": order_id}) or PROVIDERS[0]
-        self.wh.insert("transactions", pl.DataFrame({
+        self._out.add("transactions", new=True, frame=pl.DataFrame({
             "store_id": [self.store_id], "transaction_id": [f"{refund_id}-t1"], "order_id": [order_id],
             "provider": [provider], "kind": ["refund"], "status": ["success"], "currency": ["USD"],
         }).with_columns(
@@ -429,7 +434,7 @@ class DemoFeed:
             timestamps(np.array([int(now.timestamp()) * US_PER_SECOND]), "created_at"),
         ))
         status = "refunded" if total_refunded == to_cents(total) else "partially_refunded"
-        self.wh.execute("UPDATE orders SET financial_status = :f, updated_at = :now "
+        self._out.execute("UPDATE orders SET financial_status = :f, updated_at = :now "
                         "WHERE store_id = :s AND order_id = :o",
                         {"f": status, "now": now, "s": self.store_id, "o": order_id})
         if restock:

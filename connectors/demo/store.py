@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from data.keys import STORE_TABLES
 from data.warehouse import check_table
+from data.writes import Changes
 
 
 def supplier_prefix(store_id: str) -> str:
@@ -14,20 +14,30 @@ def supplier_prefix(store_id: str) -> str:
 
 def delete_store(wh, store_id: str) -> None:
     """Remove every row of ``store_id``: store tables, its purchase orders and its suppliers."""
-    params = {"s": store_id}
-    for table in STORE_TABLES:
-        wh.execute(f"DELETE FROM {check_table(table)} WHERE store_id = :s", params)
-    wh.execute("DELETE FROM purchase_orders WHERE store_id = :s", params)
+    from data.writes import write
+
+    write(wh, store_id, lambda current: Changes(deletes=_supplier_keys(current, store_id)), replace=True)
+
+
+def _supplier_keys(wh, store_id: str) -> dict[str, pl.DataFrame]:
+    """The demo store's suppliers (named by its prefix), to delete with the store."""
     prefix = supplier_prefix(store_id)
-    wh.execute(
-        "DELETE FROM suppliers WHERE substr(supplier_id, 1, :n) = :p",
-        {"n": len(prefix), "p": prefix},
-    )
-    wh.execute("DELETE FROM stores WHERE store_id = :s", params)
+    found = wh.query("SELECT supplier_id FROM suppliers WHERE substr(supplier_id, 1, :n) = :p",
+                     {"n": len(prefix), "p": prefix})
+    return {"suppliers": found} if found.height else {}
 
 
-def write_fx_rates(wh, rates: pl.DataFrame) -> pl.DataFrame:
-    """Add the demo's daily rates where the warehouse has none; return the rates in force.
+def replacing_store(wh, store_id: str, rates: pl.DataFrame) -> tuple[Changes, pl.DataFrame]:
+    """What replacing the demo store starts with (its old suppliers deleted, the exchange rates it lacks
+    added), and the rates in force to convert its prices with."""
+    in_force, missing = fx_rates_to_add(wh, rates)
+    changes = Changes(deletes=_supplier_keys(wh, store_id))
+    changes.add("fx_rates", missing)
+    return changes, in_force
+
+
+def fx_rates_to_add(wh, rates: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The demo's daily rates in force and those to add: where the warehouse has none.
 
     Rates another source already wrote for a day are kept (and used to convert
     the demo's presentment prices), so the demo never overwrites real rates.
@@ -40,16 +50,12 @@ def write_fx_rates(wh, rates: pl.DataFrame) -> pl.DataFrame:
         {"lo": lo, "hi": hi},
     )
     existing = existing.filter(pl.col("quote_currency").is_in(quotes))
-    if existing.height:
-        existing = existing.with_columns(pl.col("rate_date").cast(pl.Date), pl.col("rate").cast(pl.Decimal(18, 8)))
-        missing = rates.join(existing.select("rate_date", "quote_currency"), on=["rate_date", "quote_currency"],
-                             how="anti")
-    else:
-        missing = rates
-    wh.insert("fx_rates", missing)
     if not existing.height:
-        return rates
-    return pl.concat([existing.select(rates.columns), missing]).sort("quote_currency", "rate_date")
+        return rates, rates
+    existing = existing.with_columns(pl.col("rate_date").cast(pl.Date), pl.col("rate").cast(pl.Decimal(18, 8)))
+    missing = rates.join(existing.select("rate_date", "quote_currency"), on=["rate_date", "quote_currency"],
+                         how="anti")
+    return pl.concat([existing.select(rates.columns), missing]).sort("quote_currency", "rate_date"), missing
 
 
 def max_number(wh, table: str, column: str, prefix: str, store_id: str) -> int:
