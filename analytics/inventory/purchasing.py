@@ -3,7 +3,8 @@
 A purchase order moves ``draft`` → ``sent`` → ``received`` (or ``cancelled``
 from draft or sent). Only a draft's lines can be edited. Stock on order is
 what ``sent`` orders have not yet delivered. Receiving an order, in one
-transaction, sets each line's ``received_quantity`` and adds the units
+transaction of the write path (:func:`data.writes.write`, serialized with the
+store's other writers), sets each line's ``received_quantity`` and adds the units
 received to ``inventory_levels.available`` at the order's ``location_id``;
 an order without one is received at the location holding most of that
 variant (else the store's first location by id, else ``default``). A
@@ -20,6 +21,7 @@ from typing import Mapping
 import polars as pl
 
 from data.warehouse import Warehouse
+from data.writes import Changes, write
 
 UTC = dt.timezone.utc
 STATUSES = ("draft", "sent", "received", "cancelled")
@@ -151,31 +153,39 @@ def mark_received(wh: Warehouse, po_id: str, received: Mapping[str, int] | None 
     """Receive a sent order: ``received`` maps variant → units that arrived (default: every line in full).
     Stock goes up by the units received; returns variant → units added."""
     now = _now(now)
-    with wh.transaction():
-        if _status(wh, po_id) != "sent":
+    store_id = wh.scalar("SELECT store_id FROM purchase_orders WHERE po_id = :po", {"po": po_id})
+    if store_id is None:
+        raise PurchaseOrderError(f"There is no purchase order {po_id}.")
+    added: dict[str, int] = {}
+
+    def changes(current: Warehouse) -> Changes:
+        # Read again inside the write's transaction, under the store's lock: a receipt counted once.
+        added.clear()
+        if _status(current, po_id) != "sent":
             raise PurchaseOrderError(f"Purchase order {po_id} is not sent, so it cannot be received.")
-        store_id, location = wh.rows("SELECT store_id, location_id FROM purchase_orders WHERE po_id = :po",
-                                     {"po": po_id})[0]
-        added: dict[str, int] = {}
-        for variant_id, quantity, already in wh.rows(
+        location = current.scalar("SELECT location_id FROM purchase_orders WHERE po_id = :po", {"po": po_id})
+        out = Changes()
+        for variant_id, quantity, already in current.rows(
                 "SELECT variant_id, quantity, received_quantity FROM purchase_order_lines WHERE po_id = :po "
                 "ORDER BY variant_id", {"po": po_id}):
             total = int(received[variant_id]) if received and variant_id in received else int(quantity)
             if total < 0:
                 raise PurchaseOrderError(f"The units received of {variant_id} cannot be negative.")
             delta = total - int(already)
-            wh.execute("UPDATE purchase_order_lines SET received_quantity = :r WHERE po_id = :po AND variant_id = :v",
-                       {"r": total, "po": po_id, "v": variant_id})
+            out.execute("UPDATE purchase_order_lines SET received_quantity = :r WHERE po_id = :po AND variant_id = :v",
+                        {"r": total, "po": po_id, "v": variant_id})
             if delta:
-                where = _receiving_location(wh, store_id, variant_id, location)
-                wh.execute(
+                where = _receiving_location(current, store_id, variant_id, location)
+                out.execute(
                     "INSERT INTO inventory_levels (store_id, variant_id, location_id, available, updated_at) "
                     "VALUES (:s, :v, :l, :d, :at) ON CONFLICT (store_id, variant_id, location_id) DO UPDATE SET "
                     "available = inventory_levels.available + excluded.available, updated_at = excluded.updated_at",
                     {"s": store_id, "v": variant_id, "l": where, "d": delta, "at": now})
             added[variant_id] = delta
-        wh.execute("UPDATE purchase_orders SET status = 'received', received_at = :at WHERE po_id = :po",
-                   {"at": now, "po": po_id})
+        return out.execute("UPDATE purchase_orders SET status = 'received', received_at = :at WHERE po_id = :po",
+                           {"at": now, "po": po_id})
+
+    write(wh, str(store_id), changes)
     return added
 
 

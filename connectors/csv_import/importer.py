@@ -2,9 +2,9 @@
 
 :func:`import_csv` reads the whole file as text, recognises its format (the
 generic order-lines CSV of SCHEMA.md, or Shopify's "Export orders" CSV),
-checks every row, and only then writes, in one transaction: the store (when
-new), customers, products, variants, orders, order lines, refunds and refund
-lines, then the store's rollups. A file that breaks a rule writes nothing and
+checks every row, and only then hands the write path (:func:`data.writes.write`)
+one transaction: the store (when new), customers, products, variants, orders,
+order lines, refunds and refund lines, then the store's rollups rebuilt in bulk. A file that breaks a rule writes nothing and
 raises :class:`CsvImportError`, whose message names the row (the header is
 row 1) and the column.
 
@@ -32,6 +32,7 @@ from connectors.csv_import import generic, shopify
 from connectors.csv_import.batch import OrderBatch, with_fallback_titles
 from connectors.csv_import.cells import TIMESTAMP, CsvImportError, read_text_csv
 from data.warehouse import Warehouse
+from data.writes import Changes, write
 
 DEFAULT_STORE = "csv:import"
 DEFAULT_TIMEZONE = "UTC"
@@ -110,19 +111,23 @@ def import_csv(
     tables = batch.tables(store_id, dt.datetime.now(dt.timezone.utc))
 
     say(f"writing {_count(tables['orders'].height, 'order')} and {_count(tables['order_lines'].height, 'line')}")
-    with wh.transaction():
-        if store.exists:
-            tables = keep_known_details(wh, store_id, tables)
-            remove_replaced_rows(wh, store_id, tables)
-        else:
-            create_store(wh, store_id, store)
-        tables["products"] = with_fallback_titles(tables["products"])
-        for table, rows in tables.items():
-            wh.upsert(table, rows)
-        say("refreshing the store's sales rollups")
-        from data.rollups import refresh_store
 
-        refresh_store(wh, store_id)
+    def changes(current: Warehouse) -> Changes:
+        rows, deletes = dict(tables), {}
+        if store.exists:
+            rows = keep_known_details(current, store_id, rows)
+            deletes = replaced_rows(current, store_id, rows)
+        else:
+            rows["stores"] = store_frame(store_id, store)
+        rows["products"] = with_fallback_titles(rows["products"])
+        return Changes(rows=rows, deletes=deletes)
+
+    def on_table(table: str) -> None:
+        if table == "rollups":
+            say("refreshing the store's sales rollups")
+
+    # One transaction through the write path; a whole file's rollups are rebuilt in bulk.
+    write(wh, store_id, changes, bulk=True, on_table=on_table)
 
     return ImportResult(
         store_id=store_id,
@@ -202,14 +207,15 @@ def checked_currency(code: str, where: str) -> str:
     return code
 
 
-def create_store(wh: Warehouse, store_id: str, store: StoreSettings) -> None:
+def store_frame(store_id: str, store: StoreSettings) -> pl.DataFrame:
+    """The ``stores`` row of a new CSV store."""
     name = store_id.split(":", 1)[1] if store_id.startswith("csv:") and len(store_id) > 4 else store_id
     now = dt.datetime.now(dt.timezone.utc)
-    wh.upsert("stores", pl.DataFrame(
+    return pl.DataFrame(
         {"store_id": [store_id], "platform": ["csv"], "name": [name], "currency": [store.currency],
          "timezone": [store.timezone], "created_at": [now], "_synced_at": [now]},
         schema_overrides={"created_at": TIMESTAMP, "_synced_at": TIMESTAMP},
-    ))
+    )
 
 
 def keep_known_details(wh: Warehouse, store_id: str, tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
@@ -244,8 +250,8 @@ def _merge(new: pl.DataFrame, known: pl.DataFrame, key: str, *, coalesce: tuple[
     return merged.select(new.columns)
 
 
-def remove_replaced_rows(wh: Warehouse, store_id: str, tables: dict[str, pl.DataFrame]) -> None:
-    """Delete the lines and refunds of the file's orders that the file no longer has."""
+def replaced_rows(wh: Warehouse, store_id: str, tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """The keys of the lines and refunds of the file's orders that the file no longer has (to delete)."""
     params = {"s": store_id}
     orders = tables["orders"].select("order_id")
     lines = wh.query("SELECT line_id, order_id FROM order_lines WHERE store_id = :s", params)
@@ -259,6 +265,4 @@ def remove_replaced_rows(wh: Warehouse, store_id: str, tables: dict[str, pl.Data
         "order_lines": lines.join(orders, on="order_id", how="semi")
         .join(tables["order_lines"], on="line_id", how="anti").select("line_id"),
     }
-    for table, keys in stale.items():
-        if keys.height:
-            wh.delete_keys(table, keys.with_columns(pl.lit(store_id).alias("store_id")))
+    return {table: keys.with_columns(pl.lit(store_id).alias("store_id")) for table, keys in stale.items() if keys.height}
