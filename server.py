@@ -122,8 +122,19 @@ def users_part() -> tuple[bool, str]:
     return True, f"{len(users)} user(s) can log in."
 
 
+def close_dead_sync_runs() -> None:
+    """Runs left ``running`` by a process that died (killed, crashed) are marked ``interrupted``."""
+    from connectors.sync.scheduler import close_dead_runs
+
+    try:
+        close_dead_runs(shared())
+    except WarehouseError as exc:
+        log.warning("sync runs not checked: %s", exc)
+
+
 @asynccontextmanager
 async def lifespan(_app):
+    close_dead_sync_runs()
     stop = threading.Event()
     starters = (start_demo_feed, start_sync_scheduler, start_refresh, start_parquet_export, start_fx_rates)
     threads = [t for t in (start(stop) for start in starters) if t is not None]

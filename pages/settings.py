@@ -89,7 +89,12 @@ def _sync_status() -> None:
             "store_id": "Store", "stream": "Stream", "cursor": "Cursor",
             "started_at": st.column_config.DatetimeColumn("Last run started", format="YYYY-MM-DD HH:mm:ss"),
             "finished_at": st.column_config.DatetimeColumn("Finished", format="YYYY-MM-DD HH:mm:ss"),
-            "status": "Status", "rows_read": "Rows read", "rows_written": "Rows written",
+            "last_seen_at": st.column_config.DatetimeColumn(
+                "Last seen", format="YYYY-MM-DD HH:mm:ss",
+                help="When the run last wrote (an interrupted run's process ended after this)."),
+            "status": st.column_config.TextColumn(
+                "Status", help="running, succeeded, failed, or interrupted: the process running the sync "
+                               "ended before it finished (what it wrote stays; the next sync resumes)."), "rows_read": "Rows read", "rows_written": "Rows written",
             "error": "Error", "note": "Note",
         },
     )

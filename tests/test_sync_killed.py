@@ -1,6 +1,7 @@
 """A sync killed with SIGKILL at any point, then run again, ends where an
 uninterrupted sync ends: every page is committed with its cursor, so nothing
-is lost and nothing is doubled."""
+is lost and nothing is doubled. The killed runs end ``interrupted`` (with when
+they were last seen), not ``running`` for ever; on DuckDB and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -51,6 +53,22 @@ def _sync(url: str, emu: WooEmulator) -> subprocess.Popen:
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def _reading(proc: subprocess.Popen) -> threading.Event:
+    """Set once the sync prints its progress (``<stream>: N records``) on stderr."""
+    seen = threading.Event()
+
+    def watch() -> None:
+        text = ""
+        while chunk := proc.stderr.read(1):
+            text = (text + chunk)[-200:]
+            if " records" in text:
+                seen.set()
+        seen.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    return seen
+
+
 def _contents(url: str) -> dict[str, list[tuple]]:
     wh = connect(url)
     try:
@@ -59,30 +77,61 @@ def _contents(url: str) -> dict[str, list[tuple]]:
         wh.close()
 
 
-@pytest.mark.parametrize("seed", [1, 2], ids=["kill-pattern-1", "kill-pattern-2"])
-def test_sigkilled_sync_resumes_to_the_same_warehouse(tmp_path, seed):
+def _run_ids(url: str) -> list[tuple]:
+    wh = connect(url)
+    try:
+        return wh.rows("SELECT run_id, status FROM sync_runs ORDER BY run_id")
+    finally:
+        wh.close()
+
+
+def _runs(url: str) -> dict[str, tuple]:
+    wh = connect(url)
+    try:
+        return {r[0]: r[1:] for r in wh.rows("SELECT run_id, status, last_seen_at IS NOT NULL, error FROM sync_runs")}
+    finally:
+        wh.close()
+
+
+@pytest.mark.parametrize(("backend", "seed"), [("duckdb", 1), ("duckdb", 2), ("postgres", 1)],
+                         ids=["duckdb-kill-pattern-1", "duckdb-kill-pattern-2", "postgres-kill-pattern-1"])
+def test_sigkilled_sync_resumes_to_the_same_warehouse(tmp_path, request, backend, seed):
     rng = random.Random(seed)
+    if backend == "postgres":
+        base = request.getfixturevalue("pg_database_url")
+        reference = f"{base}?schema=ref_{os.getpid()}_{seed}"
+        killed = f"{base}?schema=killed_{os.getpid()}_{seed}"
+    else:
+        reference = f"duckdb:///{tmp_path / 'reference.duckdb'}"
+        killed = f"duckdb:///{tmp_path / 'killed.duckdb'}"
     with WooEmulator(timezone="Europe/Berlin") as emu:
         _store(emu, orders=450)
         emu.hooks.append(lambda request: time.sleep(0.1))  # a real store answers in tens of ms
 
-        reference = f"duckdb:///{tmp_path / 'reference.duckdb'}"
         started = time.monotonic()
         done = _sync(reference, emu)
         assert done.wait(timeout=300) == 0, done.stderr.read()
         duration = time.monotonic() - started
 
-        killed = f"duckdb:///{tmp_path / 'killed.duckdb'}"
         kills = 0
-        for _ in range(3):
+        left_running: list[str] = []
+        for attempt in range(3):
             proc = _sync(killed, emu)
-            # Somewhere in the middle of the sync (measured on this machine: kills
-            # there leave 300 or 400 of the 450 orders committed, never a broken page).
-            time.sleep(rng.uniform(0.35, 0.9) * duration)
+            streaming = _reading(proc)
+            if attempt == 0:
+                # The first kill comes once the sync reports records read: a stream's run is
+                # recorded 'running' by then (a kill while Python starts would leave none).
+                assert streaming.wait(timeout=120), "the sync reported no progress"
+                time.sleep(rng.uniform(0.0, 0.3))
+            else:
+                # Somewhere in the middle of the sync (measured on this machine: kills
+                # there leave 300 or 400 of the 450 orders committed, never a broken page).
+                time.sleep(rng.uniform(0.35, 0.9) * duration)
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 kills += 1
             proc.wait(timeout=60)
+            left_running += [run_id for run_id, status in _run_ids(killed) if status == "running"]
         final = _sync(killed, emu)
         assert final.wait(timeout=300) == 0, final.stderr.read()
 
@@ -90,3 +139,10 @@ def test_sigkilled_sync_resumes_to_the_same_warehouse(tmp_path, seed):
     expected = _contents(reference)
     assert len(expected["orders"]) == 450
     assert _contents(killed) == expected
+    # A kill leaves the stream it was in 'running' (unless it fell between two streams); the next sync
+    # of the store marked each such run interrupted, saying when it was last seen.
+    assert left_running, "no kill fell inside a stream"
+    runs = _runs(killed)
+    assert {status for status, _, _ in runs.values()} <= {"succeeded", "interrupted"}, runs
+    assert sorted(r for r, (status, _, _) in runs.items() if status == "interrupted") == sorted(left_running)
+    assert all(runs[r][1] and "last seen" in runs[r][2] for r in left_running)

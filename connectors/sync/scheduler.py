@@ -6,7 +6,8 @@ app's own process, so with the embedded DuckDB file it writes through the
 app's shared warehouse. A platform without settings is skipped; a failing sync
 is logged and tried again at the next interval (its cursor keeps what was
 written). The interval is read again every minute, so a change applies without
-a restart.
+a restart. At its start, runs left ``running`` by a process that died are
+marked ``interrupted`` (see :mod:`connectors.sync.runs`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Callable
 
 from connectors.sync.cli import PLATFORMS
 from connectors.sync.runner import SyncError
+from connectors.sync.runs import mark_interrupted
 from connectors.sync.status import configured_platforms, sync_platform
 from data.settings import setting
 from data.warehouse import Warehouse
@@ -69,6 +71,19 @@ def sync_configured(wh: Warehouse, platforms: list[str] | None = None) -> dict[s
     return outcome
 
 
+def close_dead_runs(wh: Warehouse) -> int:
+    """Mark ``interrupted`` the runs left ``running`` by a process that died (the app's or a worker's
+    start); never raises."""
+    try:
+        marked = mark_interrupted(wh)
+    except Exception:  # noqa: BLE001 - the app starts even if the warehouse cannot say
+        log.exception("the sync runs left running could not be checked")
+        return 0
+    if marked:
+        log.warning("%d sync run(s) left running by a process that ended are now marked interrupted", marked)
+    return marked
+
+
 def run_scheduler(
     wh: Warehouse,
     stop: threading.Event,
@@ -84,6 +99,7 @@ def run_scheduler(
     it changes. Never raises.
     """
     log.info("sync scheduler started (platforms: %s)", ", ".join(PLATFORMS))
+    close_dead_runs(wh)
     last = clock()
     while not stop.is_set():
         try:

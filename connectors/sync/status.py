@@ -29,19 +29,20 @@ PROBE_TIMEOUT = 5.0
 
 STATUS_COLUMNS = {
     "store_id": pl.String, "stream": pl.String, "cursor": pl.String,
-    "started_at": pl.Datetime("us", "UTC"), "finished_at": pl.Datetime("us", "UTC"), "status": pl.String,
+    "started_at": pl.Datetime("us", "UTC"), "finished_at": pl.Datetime("us", "UTC"),
+    "last_seen_at": pl.Datetime("us", "UTC"), "status": pl.String,
     "rows_read": pl.Int64, "rows_written": pl.Int64, "error": pl.String, "note": pl.String,
 }
 
 _STATUS_SQL = """
 WITH latest AS (
-    SELECT store_id, stream, started_at, finished_at, status, rows_read, rows_written, error, note,
+    SELECT store_id, stream, started_at, finished_at, last_seen_at, status, rows_read, rows_written, error, note,
            row_number() OVER (PARTITION BY store_id, stream
                               ORDER BY started_at DESC, finished_at DESC NULLS FIRST, run_id) AS rn
     FROM sync_runs
 )
 SELECT coalesce(s.store_id, r.store_id) AS store_id, coalesce(s.stream, r.stream) AS stream, s.cursor,
-       r.started_at, r.finished_at, r.status, r.rows_read, r.rows_written, r.error, r.note
+       r.started_at, r.finished_at, r.last_seen_at, r.status, r.rows_read, r.rows_written, r.error, r.note
 FROM sync_state s
 FULL OUTER JOIN (SELECT * FROM latest WHERE rn = 1) r ON r.store_id = s.store_id AND r.stream = s.stream
 ORDER BY 1, 2
@@ -49,7 +50,11 @@ ORDER BY 1, 2
 
 
 def stream_status(wh: Warehouse) -> pl.DataFrame:
-    """Per store and stream: saved cursor and the latest run (start, finish, status, rows, error, note).
+    """Per store and stream: saved cursor and the latest run (start, finish, last seen, status, rows, error, note).
+
+    A run's status is ``running``, ``succeeded``, ``failed``, or ``interrupted``
+    (its process died: see :mod:`connectors.sync.runs`; ``last_seen_at`` says when
+    it last committed).
 
     A stream with a cursor but no recorded run has empty run columns; one whose runs
     never saved a cursor has an empty cursor.
