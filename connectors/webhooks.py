@@ -23,13 +23,19 @@ For every delivery:
    a key already there is a duplicate delivery -> 200 ``duplicate``, nothing applied;
 5. ``apply`` runs in a worker thread (the event loop is never blocked) with the
    platform's source when its settings are there (to read what a payload
-   lacks), then ``processed_at`` and ``status`` (``applied``, or ``failed`` with
-   the error kept) are written;
-6. the answer is 200 once the delivery is stored, even when applying failed:
-   a platform that keeps seeing errors disables the webhook (WooCommerce after
-   5, Shopify after retries), and a later sync repairs the record. Applying
-   gets ``apply_budget`` seconds (Shopify gives up after 5 s); past that the
-   answer is ``accepted`` and the work finishes in the background;
+   lacks), through the one write path (:func:`data.writes.write`: serialized
+   per store, retried on a conflict), then ``processed_at`` and ``status``
+   (``applied``, or ``failed`` with the error kept) are written;
+6. the answer is 200 once the delivery is applied, or stored with a payload
+   that could not be applied (a platform that keeps seeing errors disables
+   the webhook: WooCommerce after 5, Shopify after retries; a later sync
+   repairs the record). A delivery whose write still met conflicting writes
+   after its retries (or whose outcome could not be recorded) was not
+   applied: it is answered 503, so the platform delivers it again, and kept
+   with ``status`` ``retry`` (not processed), so that retry is applied and
+   not dropped as a duplicate. Applying gets ``apply_budget`` seconds
+   (Shopify gives up after 5 s); past that the answer is ``accepted`` and the
+   work finishes in the background;
 7. a warehouse that cannot be reached -> 503 (the platform retries) and one line
    in the log, nothing else.
 """
@@ -55,6 +61,7 @@ from connectors.webhook_request import Refused, json_object_or_refuse, read_deli
 from data.health import unreachable
 from data.settings import setting
 from data.warehouse import Warehouse
+from data.writes import WriteConflict
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +118,13 @@ def store_delivery(wh: Warehouse, platform: str, event_id: str, store_id: str | 
         "ON CONFLICT (source, event_id) DO NOTHING RETURNING event_id"
     )
     try:
-        return bool(wh.rows(sql, params))
+        if wh.rows(sql, params):
+            return True
+        # A delivery that could not be applied earlier (answered 503) is the platform's retry: take it again.
+        return bool(wh.rows(
+            "UPDATE webhook_events SET status = 'received', received_at = :received_at, error = NULL "
+            "WHERE source = :source AND event_id = :event_id AND status = 'retry' RETURNING event_id",
+            {k: params[k] for k in ("source", "event_id", "received_at")}))
     except Exception:
         # Two deliveries of one event at the same instant: the loser of the race sees a conflict.
         if wh.scalar("SELECT count(*) FROM webhook_events WHERE source = :s AND event_id = :e",
@@ -122,13 +135,24 @@ def store_delivery(wh: Warehouse, platform: str, event_id: str, store_id: str | 
 
 def apply_delivery(wh: Warehouse, module: ModuleType, platform: str, event_id: str, topic: str,
                    payload: dict) -> str:
-    """Apply a stored delivery and record the outcome; returns ``applied`` or ``failed``."""
+    """Apply a stored delivery and record the outcome; returns ``applied``, ``failed`` or ``retry``.
+
+    ``retry``: the write kept meeting conflicting writes (:class:`~data.writes.WriteConflict`),
+    so nothing was written; the event is not recorded as processed, and the
+    platform's retry of it is applied rather than dropped as a duplicate.
+    """
     error = None
+    processed: dt.datetime | None = dt.datetime.now(UTC)
     try:
         source = platform_source(platform) if topic != "ping" else None
         module.apply(wh, topic, payload, source=source)
         status = "applied"
         log.info("%s webhook %s (%s) applied", platform, event_id, topic)
+    except WriteConflict as exc:
+        status, processed = "retry", None
+        error = f"{exc.__class__.__name__}: {exc}"[:1000]
+        log.warning("%s webhook %s (%s) could not be applied now; the platform will retry it: %s",
+                    platform, event_id, topic, exc)
     except Exception as exc:  # noqa: BLE001 - kept on the event; the delivery is still acknowledged
         status = "failed"
         error = f"{exc.__class__.__name__}: {exc}"[:1000]
@@ -136,7 +160,7 @@ def apply_delivery(wh: Warehouse, module: ModuleType, platform: str, event_id: s
     wh.execute(
         "UPDATE webhook_events SET processed_at = :t, status = :status, error = :error "
         "WHERE source = :s AND event_id = :e",
-        {"t": dt.datetime.now(UTC), "status": status, "error": error, "s": platform, "e": event_id},
+        {"t": processed, "status": status, "error": error, "s": platform, "e": event_id},
     )
     return status
 
@@ -207,9 +231,12 @@ def webhook_routes(
         if task not in done:
             return PlainTextResponse("accepted")
         try:
-            return PlainTextResponse(task.result())
-        except Exception as exc:  # noqa: BLE001 - stored already: acknowledged, repaired by a later sync
+            outcome = task.result()
+        except Exception as exc:  # noqa: BLE001 - applied or not, the outcome could not be recorded
             log.warning("%s webhook %s stored but not recorded as processed: %s", platform, event_id, exc)
-            return PlainTextResponse("failed")
+            return PlainTextResponse("not applied now: retry", status_code=503)
+        if outcome == "retry":
+            return PlainTextResponse("not applied now: retry", status_code=503)
+        return PlainTextResponse(outcome)
 
     return [Route("/webhooks/{platform}", receive, methods=["POST"])]
