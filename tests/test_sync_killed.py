@@ -54,14 +54,14 @@ def _sync(url: str, emu: WooEmulator) -> subprocess.Popen:
 
 
 def _reading(proc: subprocess.Popen) -> threading.Event:
-    """Set once the sync prints its progress (``<stream>: N records``) on stderr."""
+    """Set once the sync prints the orders stream's progress (``orders: N records``) on stderr."""
     seen = threading.Event()
 
     def watch() -> None:
         text = ""
         while chunk := proc.stderr.read(1):
             text = (text + chunk)[-200:]
-            if " records" in text:
+            if " orders: " in text and text.endswith(" records"):
                 seen.set()
         seen.set()
 
@@ -114,12 +114,12 @@ def test_sigkilled_sync_resumes_to_the_same_warehouse(tmp_path, request, backend
         duration = time.monotonic() - started
 
         kills = 0
-        left_running: list[str] = []
+        left_running: set[str] = set()
         for attempt in range(3):
             proc = _sync(killed, emu)
             streaming = _reading(proc)
             if attempt == 0:
-                # The first kill comes once the sync reports records read: a stream's run is
+                # The first kill comes while the orders stream (the longest) reads: its run is
                 # recorded 'running' by then (a kill while Python starts would leave none).
                 assert streaming.wait(timeout=120), "the sync reported no progress"
                 time.sleep(rng.uniform(0.0, 0.3))
@@ -131,7 +131,7 @@ def test_sigkilled_sync_resumes_to_the_same_warehouse(tmp_path, request, backend
                 proc.send_signal(signal.SIGKILL)
                 kills += 1
             proc.wait(timeout=60)
-            left_running += [run_id for run_id, status in _run_ids(killed) if status == "running"]
+            left_running |= {run_id for run_id, status in _run_ids(killed) if status == "running"}
         final = _sync(killed, emu)
         assert final.wait(timeout=300) == 0, final.stderr.read()
 
