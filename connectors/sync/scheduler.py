@@ -76,7 +76,7 @@ def close_dead_runs(wh: Warehouse) -> int:
     start); never raises."""
     try:
         marked = mark_interrupted(wh)
-    except Exception:  # noqa: BLE001 - the app starts even if the warehouse cannot say
+    except Exception:  # the app starts even if the warehouse cannot say
         log.exception("the sync runs left running could not be checked")
         return 0
     if marked:
