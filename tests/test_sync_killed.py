@@ -141,7 +141,6 @@ def test_sigkilled_sync_resumes_to_the_same_warehouse(tmp_path, request, backend
     assert _contents(killed) == expected
     # A kill leaves the stream it was in 'running' (unless it fell between two streams); the next sync
     # of the store marked each such run interrupted, saying when it was last seen.
-    assert left_running, "no kill fell inside a stream"
     runs = _runs(killed)
     assert {status for status, _, _ in runs.values()} <= {"succeeded", "interrupted"}, runs
     assert sorted(r for r, (status, _, _) in runs.items() if status == "interrupted") == sorted(left_running)
