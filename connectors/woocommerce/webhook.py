@@ -189,13 +189,9 @@ def _apply_order(wh, store: str, event: str, payload: dict, source) -> list[str]
     def changes(current) -> Changes:
         rows = {**_store_rows(current, store, source), "orders": N.frame("orders", tables["orders"])}
         if tables["customers"]:
-<<<<<<< HEAD
-            wh.upsert("customers", N.frame("guest_customers", tables["customers"]))
-        if tables["customer_contacts"]:
-            wh.upsert("customer_contacts", N.frame("customer_contacts", tables["customer_contacts"]))
-=======
             rows["customers"] = N.frame("guest_customers", tables["customers"])
->>>>>>> 6a43149 (One write path in data/writes.py: the sync runner and the three webhook receivers hand their rows to it, serialized per store, retried on a conflict; sync_runs.last_seen_at)
+        if tables["customer_contacts"]:
+            rows["customer_contacts"] = N.frame("customer_contacts", tables["customer_contacts"])
         for table in ("order_lines", "refunds", "refund_lines"):
             if tables[table]:
                 rows[table] = N.frame(table, tables[table])
@@ -254,29 +250,17 @@ def _apply_customer(wh, store: str, event: str, payload: dict, source) -> None:
     customer_id = str(payload["id"])
     keys = N.key_frame(store, "customer_id", [customer_id])
     if event == "deleted":
-<<<<<<< HEAD
-        with _writing(wh):
-            for table in ("customer_contacts", "customers"):
-                wh.delete_keys(table, N.key_frame(store, "customer_id", [customer_id]), ["store_id", "customer_id"])
+        write(wh, store, Changes(deletes={"customer_contacts": keys, "customers": keys}))
         return
     row = N.customer_row(store, payload, dt.datetime.now(UTC))
-    _ensure_store(wh, store, source)
-    with _writing(wh):
-        if _is_stale(_stored_time(wh, "customers", "customer_id", store, customer_id), row["updated_at"]):
-            return
-        wh.upsert("customers", N.frame("customers", [row]))
-        contact = N.customer_contact(store, payload, row["_synced_at"])
-        if contact:
-            wh.upsert("customer_contacts", N.frame("customer_contacts", [contact]))
-=======
-        write(wh, store, Changes(deletes={"customers": keys}))
-        return
-    row = N.customer_row(store, payload, dt.datetime.now(UTC))
+    contact = N.customer_contact(store, payload, row["_synced_at"])
 
     def changes(current) -> Changes | None:
         if _is_stale(_stored_time(current, "customers", "customer_id", store, customer_id), row["updated_at"]):
             return None
-        return Changes(rows={**_store_rows(current, store, source), "customers": N.frame("customers", [row])})
+        rows = {**_store_rows(current, store, source), "customers": N.frame("customers", [row])}
+        if contact:
+            rows["customer_contacts"] = N.frame("customer_contacts", [contact])
+        return Changes(rows=rows)
 
     write(wh, store, changes)
->>>>>>> 6a43149 (One write path in data/writes.py: the sync runner and the three webhook receivers hand their rows to it, serialized per store, retried on a conflict; sync_runs.last_seen_at)
