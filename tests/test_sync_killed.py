@@ -11,7 +11,6 @@ import random
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -53,20 +52,15 @@ def _sync(url: str, emu: WooEmulator) -> subprocess.Popen:
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _reading(proc: subprocess.Popen) -> threading.Event:
-    """Set once the sync prints the orders stream's progress (``orders: N records``) on stderr."""
-    seen = threading.Event()
-
-    def watch() -> None:
-        text = ""
-        while chunk := proc.stderr.read(1):
-            text = (text + chunk)[-200:]
-            if " orders: " in text and text.endswith(" records"):
-                seen.set()
-        seen.set()
-
-    threading.Thread(target=watch, daemon=True).start()
-    return seen
+def _orders_pages_read(emu: WooEmulator, since: int, pages: int, timeout: float) -> bool:
+    """Wait until the emulator has served ``pages`` pages of orders after its ``since``-th request: the orders
+    stream (the longest) is then reading, and its run is recorded 'running'."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sum(1 for r in emu.requests[since:] if r.path == "orders") >= pages:
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def _contents(url: str) -> dict[str, list[tuple]]:
@@ -116,12 +110,12 @@ def test_sigkilled_sync_resumes_to_the_same_warehouse(tmp_path, request, backend
         kills = 0
         left_running: set[str] = set()
         for attempt in range(3):
+            served = len(emu.requests)
             proc = _sync(killed, emu)
-            streaming = _reading(proc)
             if attempt == 0:
                 # The first kill comes while the orders stream (the longest) reads: its run is
                 # recorded 'running' by then (a kill while Python starts would leave none).
-                assert streaming.wait(timeout=120), "the sync reported no progress"
+                assert _orders_pages_read(emu, served, 2, timeout=120), "the sync read no page of orders"
                 time.sleep(rng.uniform(0.0, 0.3))
             else:
                 # Somewhere in the middle of the sync (measured on this machine: kills
@@ -142,6 +136,7 @@ def test_sigkilled_sync_resumes_to_the_same_warehouse(tmp_path, request, backend
     # A kill leaves the stream it was in 'running' (unless it fell between two streams); the next sync
     # of the store marked each such run interrupted, saying when it was last seen.
     runs = _runs(killed)
+    assert left_running, "the first kill, in the orders stream, left no run to mark"
     assert {status for status, _, _ in runs.values()} <= {"succeeded", "interrupted"}, runs
     assert sorted(r for r, (status, _, _) in runs.items() if status == "interrupted") == sorted(left_running)
     assert all(runs[r][1] and "last seen" in runs[r][2] for r in left_running)
