@@ -22,6 +22,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "purchase_order_lines": ("po_id", "store_id", "variant_id"),
     "web_events": ("store_id", "event_id"),
     "ad_spend": ("store_id", "spend_date", "platform", "campaign"),
+    "daily_traffic": ("store_id", "date", "source", "medium", "campaign", "device"),
     "fx_rates": ("rate_date", "base_currency", "quote_currency"),
     "forecasts": ("store_id", "variant_id", "ds", "model"),
     "forecast_accuracy": ("store_id", "variant_id", "model", "generated_at"),
