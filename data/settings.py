@@ -112,6 +112,31 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SHOPIFY_WEBHOOK_SECRET", None,
             "The app's client secret (or the webhook signing secret) that signs deliveries to /webhooks/shopify.",
             secret=True),
+    # Traffic and ad spend: Google Analytics 4 and Meta Ads, attached to a store.
+    Setting("GA4_PROPERTY_ID", None,
+            "The Google Analytics 4 property whose sessions to sync: its numeric id (Admin > Property details)."),
+    Setting("GA4_CREDENTIALS_FILE", None,
+            "Path of the JSON key of a Google Cloud service account added as a Viewer of the property "
+            "(Admin > Property access management)."),
+    Setting("GA4_STORE_ID", None,
+            "The store the property measures (shopify:acme, woocommerce:shop.example, demo); default STORE_ID."),
+    Setting("GA4_REVISION_DAYS", "3",
+            "GA4 revises recent days for about 72 hours: each sync reads this many days before the last one read "
+            "again and replaces them."),
+    Setting("GA4_HISTORY_DAYS", "730", "Days of traffic the first Google Analytics sync reads."),
+    Setting("GA4_API_BASE", None,
+            "Google Analytics Data API address (default: analyticsdata.googleapis.com). Only set it to point the "
+            "connector at a local emulator or proxy (http:// only for a local address)."),
+    Setting("META_ACCESS_TOKEN", None,
+            "Meta Marketing API access token with ads_read (a system user's token from Business settings > "
+            "System users).", secret=True),
+    Setting("META_AD_ACCOUNT_ID", None, "The Meta ad account whose spend to sync: act_<number> or the number."),
+    Setting("META_STORE_ID", None,
+            "The store the ad account advertises (shopify:acme, demo); default STORE_ID."),
+    Setting("META_HISTORY_DAYS", "730", "Days of ad spend the first Meta Ads sync reads (Meta keeps 37 months)."),
+    Setting("META_API_BASE", None,
+            "Meta Graph API address (default: https://graph.facebook.com). Only set it to point the connector at "
+            "a local emulator or proxy."),
     # Limits on what comes in: webhook deliveries and imported CSV files.
     Setting("WEBHOOK_MAX_BODY_MB", "5",
             "Largest webhook body accepted, in MB: a longer delivery is answered 413 while it is read, before "

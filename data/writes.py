@@ -50,7 +50,7 @@ UTC = dt.timezone.utc
 WRITE_ORDER = (
     "stores", "locations", "customers", "customer_contacts", "products", "variants", "orders", "order_lines", "refunds",
     "refund_lines", "transactions", "payouts", "disputes", "inventory_levels", "inventory_snapshots",
-    "web_events",
+    "web_events", "daily_traffic", "ad_spend",
 )
 
 # Tables whose rows belong to an order: an order left alone as older than the stored one keeps them too.

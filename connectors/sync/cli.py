@@ -1,4 +1,4 @@
-"""``python -m connectors sync [shopify|woocommerce|stripe|all] [--full] [--store ID] [--db URL]``."""
+"""``python -m connectors sync [shopify|woocommerce|stripe|ga4|meta|all] [--full] [--store ID] [--db URL]``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ PLATFORMS = {
     "shopify": "connectors.shopify",
     "woocommerce": "connectors.woocommerce",
     "stripe": "connectors.stripe",
+    "ga4": "connectors.ga4",
 }
 
 

@@ -348,7 +348,9 @@ def run_sync(
     batches and streams wrote stays committed.
     """
     started_at = dt.datetime.now(UTC)
-    wh.upsert("stores", source.store_row())
+    store = source.store_row()
+    if store.height:  # a source attached to a store (GA4, Meta) leaves its row to the store's platform
+        wh.upsert("stores", store)
     results = []
     for stream in source.streams():
         if streams and stream.name not in streams:
