@@ -4,27 +4,20 @@ on DuckDB and PostgreSQL. Every figure is worked out by hand from the rows the t
 from __future__ import annotations
 
 import datetime as dt
-import time
 from decimal import Decimal
 
 import polars as pl
 import pytest
 
 from connectors.ga4 import GA4Api, GA4Source, load_credentials, source_from_settings
-from connectors.sync.retry import RetryPolicy
 from connectors.sync.runner import SyncError, run_sync, saved_cursor
 from data.settings import overridden
+from tests.retry_support import Sleeps, quick_policy
 from tests.emulators.ga4 import GA4Emulator, write_service_account_key
 
 STORE = "shopify:acme"
 TODAY = dt.date(2026, 3, 20)
 DAY = dt.timedelta(days=1)
-
-
-class Sleeps(list):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-        time.sleep(min(seconds, 0.05))
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +33,7 @@ def emulator(key):
 
 def make_source(emulator, key, *, sleeps=None, page_size=None, revision_days=3, history_days=10,
                 throttled_tries=4) -> GA4Source:
-    policy = RetryPolicy(tries=3, throttled_tries=throttled_tries, base_delay=0.01, max_delay=0.02,
-                         max_wait=0.05, sleep=sleeps if sleeps is not None else Sleeps())
+    policy = quick_policy(sleeps, throttled_tries=throttled_tries)
     api = GA4Api(emulator.property_id, load_credentials(str(key[0])), api_base=emulator.url, timeout=5,
                  policy=policy)
     return GA4Source(api, store_id=STORE, revision_days=revision_days, history_days=history_days,

@@ -17,6 +17,7 @@ PLATFORMS = {
     "woocommerce": "connectors.woocommerce",
     "stripe": "connectors.stripe",
     "ga4": "connectors.ga4",
+    "meta": "connectors.meta",
 }
 
 
