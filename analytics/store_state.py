@@ -90,6 +90,9 @@ _ORDER_PRINT = "SELECT COUNT(*), SUM(gross_sales), SUM(discounts), SUM(shipping)
 _REFUND_PRINT = "SELECT COUNT(*), SUM(returns), SUM(shipping_refunded), SUM(tax_refunded) FROM refund_facts"
 # Names and emails are shown beside cached figures: an erased or renamed customer must not linger.
 _CONTACTS_PRINT = "SELECT COUNT(*), MAX(_synced_at) FROM customer_contacts WHERE store_id = :store_id"
+# Daily traffic (GA4 revises its recent days): its days in the same two parts.
+_TRAFFIC_PRINT = ("SELECT COUNT(*), SUM(sessions), SUM(engaged_sessions), SUM(add_to_carts), SUM(checkouts), "
+                  "SUM(purchases) FROM daily_traffic")
 
 
 def data_version(wh: Warehouse, store_id: str, now: dt.datetime | None = None) -> DataVersion:
@@ -109,11 +112,11 @@ def data_version(wh: Warehouse, store_id: str, now: dt.datetime | None = None) -
         params,
     )[0]
     everything, history = [], []
-    for sql in (_ORDER_PRINT, _REFUND_PRINT):
+    for sql, day in ((_ORDER_PRINT, "local_date"), (_REFUND_PRINT, "local_date"), (_TRAFFIC_PRINT, "date")):
         total = wh.rows(f"{sql} WHERE store_id = :store_id", params)[0]
         # The days before today: every row less today's (and any later), which the date index finds
         # at once, instead of a second pass over every row.
-        recent = wh.rows(f"{sql} WHERE store_id = :store_id AND local_date >= :today", {**params, "today": today})[0]
+        recent = wh.rows(f"{sql} WHERE store_id = :store_id AND {day} >= :today", {**params, "today": today})[0]
         everything.extend(_fingerprint(total))
         history.extend(_fingerprint(tuple((Decimal(a or 0) - Decimal(b or 0)).normalize()
                                            for a, b in zip(total, recent))))

@@ -12,7 +12,7 @@ import streamlit as st
 
 from analytics.customers import figures
 from analytics.customers.affinity import first_product_choices, first_product_counts, repeat_rates
-from analytics.customers.funnel import BREAKDOWNS, funnel, funnel_sessions
+from analytics.customers.funnel import BREAKDOWNS, conversion_rate, funnel, funnel_sessions, steps_of
 from analytics.customers.rfm import PLAYBOOKS, SEGMENTS
 from analytics.customers.clv_models import MODEL_NAMES
 from analytics.customers.definitions import CUSTOMER_DEFINITIONS
@@ -281,6 +281,11 @@ def funnel_section(wh, f: Filters) -> None:
                 if f.has_comparison else None)
     if previous is not None and previous["sessions"][0] == 0:
         previous = None
+    rate = cached_query(conversion_rate, wh, f.store_id, f.start, f.end)
+    if rate["conversion_rate"] is not None:
+        st.metric("Conversion rate", f"{rate['conversion_rate']:.2%}", help=DEFINITIONS["conversion"],
+                  border=True)
+        st.caption(f"{rate['orders']:,} online-store orders ÷ {rate['sessions']:,} sessions.")
     fig = figures.funnel_bars(current, previous)
     plot(fig, "customers_funnel", f, fig.layout.title.text, data=current)
     shown = current
@@ -303,11 +308,9 @@ def funnel_section(wh, f: Filters) -> None:
     if by == "medium":  # a channel in words (paid_social → Paid social); the CSV keeps the code
         wide = wide.with_columns(text_of(wide, channel_name, by))
     config = {by: st.column_config.TextColumn(BREAKDOWNS[by]), "sessions": count_column("Sessions")}
-    config.update({step: percent_column(label) for step, label in
-                   zip(["viewed_product", "added_to_cart", "began_checkout", "purchased"],
-                       ["Viewed", "Added to cart", "Checkout", "Purchased"])})
-    table(wide, f"customers_funnel_by_{by}", f, config,
-          percent=("viewed_product", "added_to_cart", "began_checkout", "purchased"), download=split)
+    later = [(key, label) for key, label, _ in steps_of(sessions)[1:]]
+    config.update({key: percent_column(label) for key, label in later})
+    table(wide, f"customers_funnel_by_{by}", f, config, percent=tuple(key for key, _ in later), download=split)
 
 
 def personalization_section(wh, f: Filters) -> None:

@@ -507,6 +507,22 @@ def test_sessions_convert_at_a_realistic_rate_through_the_funnel(demo):
     assert devices == {"mobile", "desktop", "tablet"}
 
 
+def test_daily_traffic_counts_the_demo_s_own_sessions_and_events(demo):
+    wh, _ = demo
+    totals = wh.rows("SELECT SUM(sessions), SUM(engaged_sessions), SUM(add_to_carts), SUM(checkouts), "
+                     "SUM(purchases), SUM(purchase_revenue) FROM daily_traffic WHERE store_id = 'demo'")[0]
+    events = dict(wh.rows("SELECT event_type, count(*) FROM web_events WHERE store_id = 'demo' GROUP BY event_type"))
+    viewed = _count(wh, "SELECT count(DISTINCT session_id) FROM web_events WHERE store_id = 'demo' "
+                        "AND event_type = 'view_item'")
+    revenue = wh.scalar("SELECT SUM(o.total_price) FROM web_events e JOIN orders o ON o.store_id = e.store_id "
+                        "AND o.order_id = e.order_id WHERE e.store_id = 'demo' AND e.event_type = 'purchase'")
+    assert [int(v) for v in totals[:5]] == [events["session_start"], viewed, events["add_to_cart"],
+                                             events["begin_checkout"], events["purchase"]]
+    assert Decimal(totals[5]) == Decimal(revenue)
+    assert _count(wh, "SELECT count(*) FROM daily_traffic WHERE store_id = 'demo' AND (currency <> 'USD' "
+                      "OR campaign <> '(not set)' OR engaged_sessions > sessions)") == 0
+
+
 def test_ad_spend_follows_traffic(demo):
     wh, _ = demo
     daily = dict(wh.rows("SELECT spend_date, SUM(spend) FROM ad_spend WHERE store_id = 'demo' GROUP BY 1"))

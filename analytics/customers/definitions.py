@@ -19,9 +19,12 @@ CUSTOMER_DEFINITIONS: dict[str, str] = {
                f"below {AT_RISK_P_ALIVE:.0%}.",
     "cohort": "Customers grouped by the month of their first order; retention in month k = share of the cohort "
               "who ordered in month k; cumulative net sales per customer by month k.",
-    "funnel": "Sessions → viewed a product → added to cart → began checkout → purchased; a session counts at a "
-              "step when it reached it and every step before; each step as a share of sessions and of the step "
+    "funnel": "From web events: sessions → viewed a product → added to cart → began checkout → purchased; a "
+              "session counts at a step when it reached it and every step before. From Google Analytics (when "
+              "the store has its daily traffic): sessions → engaged sessions → add-to-carts → checkouts → "
+              "purchases, the last three counting events. Each step as a share of sessions and of the step "
               "before.",
+    "conversion": "Conversion rate (Shopify's definition): online-store orders ÷ sessions over the range.",
     "affinity": "Pairs bought in the same order: support = orders with both ÷ orders, confidence = orders with "
                 "both ÷ orders with the first, lift = confidence ÷ share of orders with the second.",
     "cac": "Cost of a new customer: ad spend ÷ new customers (first order ever in the range through that "

@@ -192,6 +192,11 @@ def build_demo(wh, *, orders: int = 30000, days: int = 730, seed: int = 7, store
     # and its rollups are rebuilt from them.
     write(wh, store_id, changes, replace=True, on_table=on_table)
     step("rollups", 0.95, "commit")
+    # The demo's own sessions counted as an analytics property counts them, once the rollups are in.
+    from connectors.demo.traffic import traffic_changes
+
+    cutoff = dt.datetime.fromtimestamp(clock.cutoff_us / 1e6, dt.timezone.utc)
+    counts["daily_traffic"] = write(wh, store_id, lambda current: traffic_changes(current, store_id, cutoff)).rows
     step("commit", 0.98, "daily sales")
     first_day = end - dt.timedelta(days=int(days) - 1)
     if not wh.in_transaction() and first_day < dt.date.today() - dt.timedelta(days=4):

@@ -66,6 +66,7 @@ from connectors.demo.orders import (
 from connectors.demo.payments import PRESENTMENT, PROVIDERS, order_transactions, presentment_minor
 from connectors.demo.pricing import assign_codes, price_orders
 from connectors.demo.refunds import REFUND_NOTES, refund_money
+from connectors.demo.traffic import traffic_changes
 from connectors.demo.web import CONVERSION, Buyers, web_events
 from data.writes import Changes, write
 
@@ -135,6 +136,11 @@ class DemoFeed:
 
         try:
             write(self.wh, self.store_id, changes)
+            if "skipped" not in result:
+                # Today's traffic counted again from the sessions just written (and yesterday's, which a
+                # session just after midnight may still reach).
+                since = now.astimezone(ZoneInfo(self._state.timezone)).date() - dt.timedelta(days=1)
+                write(self.wh, self.store_id, lambda current: traffic_changes(current, self.store_id, now, since))
             return result
         except BaseException:
             self._state = None  # the counters may be stale: read them again next time
