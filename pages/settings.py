@@ -103,7 +103,7 @@ def _sync_status() -> None:
 
 require_owner()
 st.title("Settings")
-st.caption("Connect Shopify, WooCommerce and Stripe, import files, sync and refresh on demand, see how fresh "
+st.caption("Connect Shopify, WooCommerce and Stripe, Google Analytics 4 and Meta Ads, import files, sync and refresh on demand, see how fresh "
            "each store's data is, and manage who can log in.")
 st.info("Settings saved here go to .streamlit/secrets.toml (readable by the app's user only) and apply at "
         "once, without a restart. A variable set in the environment wins over a saved value; each field's help "

@@ -23,8 +23,14 @@ from connectors.sync.runner import ProgressFn, StreamResult, SyncError, run_sync
 from data.settings import SETTINGS, overridden, setting
 from data.warehouse import Warehouse
 
-LABELS = {"shopify": "Shopify", "woocommerce": "WooCommerce", "stripe": "Stripe"}
-_PREFIXES = {"shopify": "SHOPIFY_", "woocommerce": "WOOCOMMERCE_", "stripe": "STRIPE_"}
+LABELS = {"shopify": "Shopify", "woocommerce": "WooCommerce", "stripe": "Stripe", "ga4": "Google Analytics 4",
+          "meta": "Meta Ads"}
+_PREFIXES = {"shopify": "SHOPIFY_", "woocommerce": "WOOCOMMERCE_", "stripe": "STRIPE_", "ga4": "GA4_",
+             "meta": "META_"}
+# Where each platform's API answers unless its *_API_BASE setting says otherwise.
+_DEFAULT_BASES = {"stripe": ("STRIPE_API_BASE", "https://api.stripe.com"),
+                  "ga4": ("GA4_API_BASE", "https://analyticsdata.googleapis.com"),
+                  "meta": ("META_API_BASE", "https://graph.facebook.com")}
 PROBE_TIMEOUT = 5.0
 
 STATUS_COLUMNS = {
@@ -107,7 +113,8 @@ def _address(platform: str) -> str | None:
     elif platform == "shopify":
         raw = (setting("SHOPIFY_STORE") or "").strip()
     else:
-        raw = (setting("STRIPE_API_BASE") or "").strip() or "https://api.stripe.com"
+        name, default = _DEFAULT_BASES[platform]
+        raw = (setting(name) or "").strip() or default
     if not raw:
         return None
     if "://" not in raw:
@@ -153,7 +160,9 @@ def test_connection(platform: str, values: Mapping[str, str]) -> tuple[bool, str
     """Try ``platform`` with ``values`` over its settings: (connected?, one sentence).
 
     Nothing is saved: the values hold on this thread for the call only. The call
-    is the source's ``store_row()`` (one or a few authenticated reads).
+    is the source's ``store_row()`` (one or a few authenticated reads), or its
+    ``probe()`` for a source attached to a store (GA4: a one-row report; Meta:
+    the ad account).
     """
     if platform not in PLATFORMS:
         return False, f"{platform} is not a platform the app can connect to."
@@ -170,12 +179,15 @@ def test_connection(platform: str, values: Mapping[str, str]) -> tuple[bool, str
                 return False, f"Could not reach {address}: {problem}."
         try:
             # Building a source may already call the platform (Stripe reads its account).
-            row = source_for(platform).store_row().row(0, named=True)
+            source = source_for(platform)
+            probe = getattr(source, "probe", None)
+            row = probe() if probe is not None else source.store_row().row(0, named=True)
         except SyncError as exc:
             message = str(exc)
             code = _refused_status(message)
             if code is not None:
-                by = "Stripe" if platform == "stripe" else "the store"
+                by = ("the store" if platform in ("shopify", "woocommerce") else
+                      "Google Analytics" if platform == "ga4" else LABELS[platform].split()[0])
                 return False, f"The key was refused by {by} ({code})."
             return False, _scrub(message, secrets)
         except Exception as exc:  # noqa: BLE001 - one sentence, whatever went wrong
