@@ -181,3 +181,21 @@ def test_settings_build_a_source_for_the_store(key, emulator):
     assert source.store_id == "demo" and source.revision_days == 3
     assert source.probe() == {"name": "Google Analytics properties/123456789", "currency": "EUR",
                               "timezone": "UTC"}
+
+
+def test_the_command_syncs_and_a_missing_setting_exits_2(key, emulator, tmp_path, monkeypatch, capsys):
+    from connectors.__main__ import main
+
+    url = f"duckdb:///{tmp_path / 'cli.duckdb'}"
+    for name in ("GA4_PROPERTY_ID", "GA4_CREDENTIALS_FILE", "GA4_STORE_ID", "STORE_ID", "GA4_API_BASE"):
+        monkeypatch.setenv(name, "")
+    assert main(["sync", "ga4", "--db", url]) == 2
+    assert "GA4_PROPERTY_ID is not set" in capsys.readouterr().err
+    emulator.today = dt.datetime.now(dt.timezone.utc).date()  # the command runs on the real clock
+    emulator.put(emulator.today, "google", "cpc", "Spring", "mobile", sessions=4)
+    monkeypatch.setenv("GA4_PROPERTY_ID", emulator.property_id)
+    monkeypatch.setenv("GA4_CREDENTIALS_FILE", str(key[0]))
+    monkeypatch.setenv("GA4_API_BASE", emulator.url)
+    monkeypatch.setenv("GA4_HISTORY_DAYS", "2")
+    assert main(["sync", "ga4", "--store", "csv:retail", "--db", url]) == 0
+    assert "csv:retail traffic: 1 read, 1 written" in capsys.readouterr().out

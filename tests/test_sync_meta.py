@@ -166,3 +166,20 @@ def test_settings_build_a_source_for_the_store(emulator):
         source = source_from_settings()
     assert source.store_id == "demo"
     assert source.probe() == {"name": "Meta ad account Emulated ads", "currency": "USD", "timezone": "UTC"}
+
+
+def test_the_command_syncs_and_a_missing_setting_exits_2(emulator, tmp_path, monkeypatch, capsys):
+    from connectors.__main__ import main
+
+    url = f"duckdb:///{tmp_path / 'cli.duckdb'}"
+    for name in ("META_ACCESS_TOKEN", "META_AD_ACCOUNT_ID", "META_STORE_ID", "STORE_ID", "META_API_BASE"):
+        monkeypatch.setenv(name, "")
+    assert main(["sync", "meta", "--db", url]) == 2
+    assert "META_ACCESS_TOKEN is not set" in capsys.readouterr().err
+    emulator.put(dt.datetime.now(dt.timezone.utc).date(), "c9", "Catalog", spend="3.00", impressions=10, clicks=1)
+    for name, value in (("META_ACCESS_TOKEN", TOKEN), ("META_AD_ACCOUNT_ID", ACCOUNT), ("STORE_ID", "demo"),
+                        ("META_API_BASE", emulator.url), ("META_HISTORY_DAYS", "2")):
+        monkeypatch.setenv(name, value)
+    assert main(["sync", "meta", "--db", url]) == 0
+    out = capsys.readouterr()
+    assert "demo insights: 1 read, 1 written" in out.out and TOKEN not in out.out + out.err
