@@ -17,7 +17,7 @@ from tests.test_settings_page import no_platform_env, settings_page  # noqa: F40
 
 
 @pytest.fixture
-def ga4(monkeypatch, no_platform_env, tmp_path):  # noqa: F811
+def ga4(monkeypatch, no_platform_env, tmp_path):
     key, public = write_service_account_key(tmp_path / "key.json")
     with GA4Emulator(public, timezone="UTC") as emu:
         emu.put(emu.today, "google", "cpc", "Spring", "mobile", sessions=12, engaged=7)
@@ -30,7 +30,7 @@ def ga4(monkeypatch, no_platform_env, tmp_path):  # noqa: F811
 
 
 @pytest.fixture
-def meta(monkeypatch, no_platform_env):  # noqa: F811
+def meta(monkeypatch, no_platform_env):
     with MetaEmulator() as emu:
         monkeypatch.setattr(FacebookSession, "GRAPH", emu.url + "/class-level-graph")
         emu.put(dt.datetime.now(dt.timezone.utc).date(), "c1", "Prospecting", spend="12.30", impressions=900,
@@ -43,7 +43,7 @@ def meta(monkeypatch, no_platform_env):  # noqa: F811
         yield emu
 
 
-def test_both_sources_are_listed_with_their_settings(app_store, no_platform_env):  # noqa: F811
+def test_both_sources_are_listed_with_their_settings(app_store, no_platform_env):
     app_store()
     page = texts(settings_page())
     assert "Google Analytics 4" in page and "Meta Ads" in page
@@ -52,7 +52,7 @@ def test_both_sources_are_listed_with_their_settings(app_store, no_platform_env)
     assert "The property id is not set" in page and "The access token is not set" in page
 
 
-def test_ga4_test_connection_and_sync_now(app_store, ga4):  # noqa: F811
+def test_ga4_test_connection_and_sync_now(app_store, ga4):
     app_store()
     at = settings_page()
     at.button(key="FormSubmitter:settings_form_ga4-Test connection").click().run()
@@ -65,7 +65,7 @@ def test_ga4_test_connection_and_sync_now(app_store, ga4):  # noqa: F811
     assert shared().rows("SELECT store_id, sessions, engaged_sessions FROM daily_traffic") == [("shopify:acme", 12, 7)]
 
 
-def test_meta_test_connection_and_sync_now(app_store, meta):  # noqa: F811
+def test_meta_test_connection_and_sync_now(app_store, meta):
     app_store()
     at = settings_page()
     at.button(key="FormSubmitter:settings_form_meta-Test connection").click().run()
