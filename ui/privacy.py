@@ -13,9 +13,9 @@ from data.contacts import contacts_stored, erase_customer
 from data.warehouse import Warehouse
 from ui import cache
 
-KEPT = ("Names, emails and phones from the stores and imports are kept in customer_contacts (shown on Orders, "
-        "Customers and in their CSVs, never sent to an AI provider). Set STORE_CUSTOMER_CONTACTS to off to keep "
-        "only email hashes.")
+KEPT = ("Names, emails and phones from the stores and imports are kept in the warehouse's contact details (shown "
+        "on Orders, Customers and in their CSVs, never sent to an AI provider). Set the setting "
+        "STORE_CUSTOMER_CONTACTS to off to keep only email hashes.")
 NOT_KEPT = ("STORE_CUSTOMER_CONTACTS is off: no name, email or phone is written; the pages show customer ids. "
             "Rows kept before stay until erased (python -m data erase-customer --all).")
 
