@@ -95,6 +95,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("STRIPE_WEBHOOK_SECRET", None,
             "Signing secret (whsec_...) of the Stripe webhook endpoint that posts to /webhooks/stripe.",
             secret=True),
+    Setting("PAYPAL_CLIENT_ID", None,
+            "Client id of the PayPal REST app whose account to sync (developer.paypal.com > Apps & Credentials; "
+            "the app needs Transaction Search): sales, fees, refunds and chargebacks."),
+    Setting("PAYPAL_CLIENT_SECRET", None, "Secret of that PayPal REST app.", secret=True),
+    Setting("PAYPAL_API_BASE", None,
+            "PayPal API address (default: https://api-m.paypal.com; the sandbox is "
+            "https://api-m.sandbox.paypal.com). Plain http only for a local emulator or proxy."),
+    Setting("PAYPAL_STORE", None,
+            "The store PayPal was paid for (e.g. woocommerce:shop.example): its PayPal payments join it, so its "
+            "margin counts PayPal's own fees. Unset: a store of its own, paypal:<account id>."),
     Setting("SHOPIFY_STORE", None,
             "The Shopify store to sync: its myshopify domain (acme.myshopify.com) or a full http(s) address "
             "of a proxy or local emulator. Orders older than 60 days need the read_all_orders scope."),

@@ -34,6 +34,8 @@ WORDS = {
     "GA4_API_BASE": "API address",
     "META_ACCESS_TOKEN": "Access token", "META_AD_ACCOUNT_ID": "Ad account id", "META_STORE_ID": "Store advertised",
     "META_HISTORY_DAYS": "First sync reads (days)", "META_API_BASE": "API address",
+    "PAYPAL_CLIENT_ID": "Client id", "PAYPAL_CLIENT_SECRET": "Client secret", "PAYPAL_API_BASE": "API address",
+    "PAYPAL_STORE": "Payments of store",
     "SMTP_HOST": "Mail server", "SMTP_PORT": "Port", "SMTP_USER": "User name", "SMTP_PASSWORD": "Password",
     "SMTP_SECURITY": "Security (starttls, ssl or none)", "SMTP_FROM": "Sender address",
     "DIGEST_EMAIL_TO": "Send the digest to", "DIGEST_WEBHOOK_URL": "Digest webhook address",

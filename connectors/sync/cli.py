@@ -1,4 +1,4 @@
-"""``python -m connectors sync [shopify|woocommerce|stripe|ga4|meta|all] [--full] [--store ID] [--db URL]``."""
+"""``python -m connectors sync [shopify|woocommerce|stripe|paypal|ga4|meta|all] [--full] [--store ID] [--db URL]``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ PLATFORMS = {
     "shopify": "connectors.shopify",
     "woocommerce": "connectors.woocommerce",
     "stripe": "connectors.stripe",
+    "paypal": "connectors.paypal",
     "ga4": "connectors.ga4",
     "meta": "connectors.meta",
 }

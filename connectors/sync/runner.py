@@ -348,9 +348,7 @@ def run_sync(
     batches and streams wrote stays committed.
     """
     started_at = dt.datetime.now(UTC)
-    store = source.store_row()
-    if store.height:  # a source attached to a store (GA4, Meta) leaves its row to the store's platform
-        wh.upsert("stores", store)
+    write_store_row(wh, source.store_row())
     results = []
     for stream in source.streams():
         if streams and stream.name not in streams:
@@ -358,6 +356,29 @@ def run_sync(
         results.append(run_stream(wh, source.store_id, stream, full=full, started_at=started_at, progress=progress))
     take_inventory_snapshot(wh, source.store_id)
     return results
+
+
+def write_store_row(wh: Warehouse, row: pl.DataFrame) -> None:
+    """Upsert a source's ``stores`` row; a row holding only ``store_id`` joins that store, which must exist;
+    no row (GA4, Meta: sources attached to a store) writes nothing.
+
+    A payment source pointed at a shop's store (PayPal with ``--store``) adds
+    its rows there and leaves the shop's name, currency and timezone as they are.
+    """
+    if not row.height:  # a source attached to a store (GA4, Meta) leaves its row to the store's platform
+        return
+    if set(row.columns) > {"store_id"}:
+        wh.upsert("stores", row)
+        return
+    store_id = row["store_id"][0]
+    platform = wh.scalar("SELECT platform FROM stores WHERE store_id = :s", {"s": store_id})
+    if platform is None:
+        raise SyncError(f"there is no store {store_id!r} to add these payments to: sync or import its orders "
+                        "first, or leave the store out to keep them in a store of their own.")
+    if platform == "demo":
+        # The demo's payments and their fees are made up; real ones beside them would count fees twice.
+        raise SyncError(f"{store_id!r} is a demo store, whose payments and fees are made up: add real payments "
+                        "to a real store, or leave the store out to keep them in a store of their own.")
 
 
 def take_inventory_snapshot(wh: Warehouse, store_id: str, day: dt.date | None = None) -> int:

@@ -24,9 +24,9 @@ from data.settings import SETTINGS, overridden, setting
 from data.warehouse import Warehouse
 
 LABELS = {"shopify": "Shopify", "woocommerce": "WooCommerce", "stripe": "Stripe", "ga4": "Google Analytics 4",
-          "meta": "Meta Ads"}
+          "meta": "Meta Ads", "paypal": "PayPal"}
 _PREFIXES = {"shopify": "SHOPIFY_", "woocommerce": "WOOCOMMERCE_", "stripe": "STRIPE_", "ga4": "GA4_",
-             "meta": "META_"}
+             "meta": "META_", "paypal": "PAYPAL_"}
 # Where each platform's API answers unless its *_API_BASE setting says otherwise.
 _DEFAULT_BASES = {"stripe": ("STRIPE_API_BASE", "https://api.stripe.com"),
                   "ga4": ("GA4_API_BASE", "https://analyticsdata.googleapis.com"),
@@ -84,13 +84,15 @@ def source_for(platform: str, store_id: str | None = None):
 def not_configured(platform: str) -> str | None:
     """Why ``platform`` cannot sync with the current settings (one sentence), or None when it can.
 
-    No network call: a Stripe source reads its account when built, so only its key is checked.
+    No network call: a Stripe or PayPal source reads its account when built, so only its keys are checked.
     """
     try:
         module = importlib.import_module(PLATFORMS[platform])
     except ModuleNotFoundError:
         return f"the {LABELS[platform]} connector is not installed."
     if platform == "stripe" and (setting("STRIPE_SECRET_KEY") or "").strip():
+        return None
+    if platform == "paypal" and all((setting(n) or "").strip() for n in ("PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET")):
         return None
     try:
         module.source_from_settings()
@@ -112,6 +114,8 @@ def _address(platform: str) -> str | None:
         raw = (setting("WOOCOMMERCE_URL") or "").strip()
     elif platform == "shopify":
         raw = (setting("SHOPIFY_STORE") or "").strip()
+    elif platform == "paypal":
+        raw = (setting("PAYPAL_API_BASE") or "").strip() or "https://api-m.paypal.com"
     else:
         name, default = _DEFAULT_BASES[platform]
         raw = (setting(name) or "").strip() or default

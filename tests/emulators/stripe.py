@@ -27,11 +27,11 @@ import json
 import re
 import threading
 import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from tests.emulators import FIXTURES_DIR
+from tests.emulators.served import Fault, Served
 
 FIXTURES = FIXTURES_DIR / "stripe" / "fixtures3.json"
 API_KEY = "sk_test_emulator_key"
@@ -59,19 +59,7 @@ def parse_query(query: str) -> dict[str, Any]:
     return out
 
 
-@dataclass
-class Fault:
-    """Answer the next ``count`` requests (whose path starts with ``path``) after skipping ``skip`` of them."""
-
-    status: int | None = 503
-    count: int = 1
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    path: str = "/v1/"
-    skip: int = 0
-
-
-class StripeEmulator:
+class StripeEmulator(Served):
     def __init__(self, *, account_id: str = "acct_1EmuLat0r", currency: str = "usd",
                  timezone: str = "America/New_York", created: int = 1_700_000_000,
                  rate_limit: float | None = None) -> None:
@@ -87,32 +75,7 @@ class StripeEmulator:
         self.rate_limit = rate_limit
         self._recent: collections.deque[float] = collections.deque()  # times of the last second's answers
         self.limited = 0
-        emulator = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # http.server's name
-                emulator._handle(self)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
-
-    # -- lifecycle ---------------------------------------------------------
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> "StripeEmulator":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(lambda request, _method: self._handle(request))
 
     # -- faults ------------------------------------------------------------
     def fail(self, status: int = 503, count: int = 1, *, path: str = "/v1/", skip: int = 0,
@@ -124,18 +87,6 @@ class StripeEmulator:
 
     def slow(self, seconds: float, count: int = 1, *, path: str = "/v1/") -> None:
         self.faults.append(Fault(None, count, {}, seconds, path))
-
-    def _fault_for(self, path: str) -> Fault | None:
-        with self.lock:
-            for fault in self.faults:
-                if fault.count <= 0 or not path.startswith(fault.path):
-                    continue
-                if fault.skip:
-                    fault.skip -= 1
-                    return None
-                fault.count -= 1
-                return fault
-        return None
 
     def _over_rate(self) -> bool:
         """True when this request is beyond ``rate_limit`` requests in the last second (then refused)."""
@@ -156,18 +107,7 @@ class StripeEmulator:
 
     # -- HTTP --------------------------------------------------------------
     def _send(self, handler: BaseHTTPRequestHandler, status: int, body: Any, headers: dict | None = None) -> None:
-        raw = json.dumps(body).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(raw)))
-        handler.send_header("Request-Id", f"req_{next(self._ids)}")
-        for name, value in (headers or {}).items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        try:
-            handler.wfile.write(raw)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+        self._send_json(handler, status, body, {"Request-Id": f"req_{next(self._ids)}", **(headers or {})})
 
     @staticmethod
     def _error(kind: str, message: str, code: str | None = None) -> dict:
