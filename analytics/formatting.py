@@ -6,11 +6,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
 
-# ISO 4217 minor units that differ from 2.
-MINOR_UNITS = {
-    **{c: 0 for c in "BIF CLP DJF GNF ISK JPY KMF KRW MGA PYG RWF UGX UYI VND VUV XAF XOF XPF".split()},
-    **{c: 3 for c in "BHD IQD JOD KWD LYD OMR TND".split()},
-}
+from data.currencies import minor_unit_digits
+
 SYMBOLS = {
     "USD": "$", "CAD": "CA$", "AUD": "A$", "NZD": "NZ$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "CN¥",
     "INR": "₹", "KRW": "₩", "BRL": "R$", "MXN": "MX$", "CHF": "CHF ", "SEK": "SEK ", "NOK": "NOK ",
@@ -22,7 +19,8 @@ MINUS = "\u2212"
 
 
 def minor_unit(currency: str) -> int:
-    return MINOR_UNITS.get(currency.upper(), 2)
+    """Decimals shown for ``currency``: its ISO 4217 minor unit (data/currencies.py)."""
+    return minor_unit_digits(currency)
 
 
 def format_money(amount: Decimal | int | float | None, currency: str) -> str:

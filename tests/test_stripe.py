@@ -87,8 +87,9 @@ def sums_by_currency(wh) -> dict[str, tuple[Decimal, Decimal]]:
 @pytest.mark.parametrize(
     ("amount", "currency", "expected"),
     [(1050, "usd", "10.50"), (-29, "usd", "-0.29"), (500, "jpy", "500"), (1234, "kwd", "1.234"),
-     (5, "bhd", "0.005"), (199, "EUR", "1.99"), (0, "vnd", "0")],
-    ids=["usd", "usd-negative", "jpy-zero-decimal", "kwd-three-decimals", "bhd", "eur-upper-case", "vnd"],
+     (5, "bhd", "0.005"), (199, "EUR", "1.99"), (0, "vnd", "0"), (150000, "isk", "1500.00"), (700, "mga", "700")],
+    ids=["usd", "usd-negative", "jpy-zero-decimal", "kwd-three-decimals", "bhd", "eur-upper-case", "vnd",
+         "isk-two-decimals-on-stripe's-wire", "mga-whole-on-stripe's-wire"],
 )
 def test_minor_units_become_exact_decimals(amount, currency, expected):
     assert from_minor_units(amount, currency) == Decimal(expected)

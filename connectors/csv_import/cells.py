@@ -21,6 +21,7 @@ from typing import Callable, Sequence
 
 import polars as pl
 
+from data.currencies import minor_unit_digits
 from data.warehouse import WarehouseError
 
 ROW = "__row"  # the spreadsheet row number of each record (the header is row 1)
@@ -48,11 +49,6 @@ CHANNELS: dict[str, str] = {
 }
 DEFAULT_CHANNEL = "online_store"
 
-# ISO 4217 currencies whose minor unit is not the cent (SOURCES.md, Stripe).
-MINOR_UNIT_DIGITS = {
-    **dict.fromkeys("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split(), 0),
-    **dict.fromkeys("BHD JOD KWD OMR TND".split(), 3),
-}
 
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)$"
 _MONEY = r"^[+-]?(\d{1,14}(\.\d{0,4})?|\.\d{1,4})$"
@@ -303,7 +299,7 @@ def format_money(units: int) -> str:
 
 def minor_unit(currency: str) -> int:
     """The currency's smallest amount in ten-thousandths (100 for cents)."""
-    return 10 ** (4 - MINOR_UNIT_DIGITS.get(currency, 2))
+    return 10 ** (4 - minor_unit_digits(currency))
 
 
 def allocate(amount: pl.Expr, weight: pl.Expr, group: str | list[str], step: pl.Expr | int) -> pl.Expr:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from data.currencies import minor_unit_digits
+
 MONEY = pl.Decimal(18, 4)
 RATE = pl.Decimal(18, 8)
 UTC_US = pl.Datetime("us", "UTC")
 
-# ISO 4217 minor-unit exponent of each currency the demo presents prices in.
-MINOR_UNITS = {"USD": 2, "CAD": 2, "GBP": 2, "EUR": 2, "AUD": 2, "JPY": 0}
+# ISO 4217 minor-unit exponent of each currency the demo presents prices in (data/currencies.py).
+MINOR_UNITS = {code: minor_unit_digits(code) for code in ("USD", "CAD", "GBP", "EUR", "AUD", "JPY")}
 
 
 def decimal_from_minor(values: np.ndarray | pl.Series, exponent: int = 2, name: str = "") -> pl.Series:

@@ -2,15 +2,21 @@
 
 Stripe sends ``amount: 1050, currency: "usd"`` for $10.50, ``500, "jpy"`` for
 ¥500 (the yen has no minor unit) and ``1234, "kwd"`` for 1.234 KWD (three
-decimals). The lists below are Stripe's own.
+decimals). The exponent is ISO 4217's (:mod:`data.currencies`, the table the
+import and the display read) except where Stripe's API keeps another
+(``STRIPE_EXPONENTS``, from Stripe's currency guide): the Icelandic króna
+has no minor unit but Stripe still writes it with two decimals (``100`` is
+1 ISK), and Stripe writes the Malagasy ariary without decimals although ISO
+gives it two.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
-THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
+from data.currencies import minor_unit_digits
+
+STRIPE_EXPONENTS = {"ISK": 2, "MGA": 0}
 
 
 def currency_code(currency: str | None) -> str | None:
@@ -19,13 +25,9 @@ def currency_code(currency: str | None) -> str | None:
 
 
 def minor_unit_exponent(currency: str) -> int:
-    """Digits after the decimal point of ``currency``'s minor unit: 0, 2 or 3."""
+    """Digits after the decimal point of ``currency``'s amounts in Stripe's API."""
     code = currency.upper()
-    if code in ZERO_DECIMAL:
-        return 0
-    if code in THREE_DECIMAL:
-        return 3
-    return 2
+    return STRIPE_EXPONENTS.get(code, minor_unit_digits(code))
 
 
 def from_minor_units(amount: int | None, currency: str | None) -> Decimal | None:
