@@ -38,6 +38,7 @@ from typing import Any, Callable, Mapping, Sequence, Union
 
 import polars as pl
 
+from data.identity import link_guests
 from data.keys import STORE_TABLES, TABLE_KEYS
 from data.rollups import refresh_orders, refresh_sessions, refresh_store
 from data.warehouse import Warehouse, WarehouseError, check_table
@@ -217,6 +218,10 @@ def _apply(wh: Warehouse, store_id: str, changes: ChangesOrFunction, cursor: Cur
             rows, deletes, stale = _guarded(wh, rows, deletes, part.newer_only)
             for table, count in stale.items():
                 written.stale[table] = written.stale.get(table, 0) + count
+        if not replace:
+            # One customer per person: guest orders of a registered customer's email are theirs (data/identity.py).
+            rows, relinked = link_guests(wh, store_id, rows)
+            touched |= set(relinked)
         touched |= set(part.orders) | _order_ids(rows) | _order_ids(deletes)
         if deletes:
             _delete(wh, deletes)

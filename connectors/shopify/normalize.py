@@ -35,6 +35,7 @@ import polars as pl
 
 from data.contacts import SCHEMA as CONTACTS_SCHEMA
 from data.contacts import contact_row, person_name
+from data.identity import guest_customer_id
 
 UTC = dt.timezone.utc
 PLACES = Decimal("0.0001")
@@ -311,6 +312,8 @@ def add_order(rows: Rows, order: Mapping[str, Any]) -> str:
     order_row(
         rows, order_id,
         order_number=order.get("name"),
+        # No email without a customer here: the GraphQL Order.email is deprecated, as Shopify makes a
+        # customer of every checkout that gives one (a guest too). REST payloads still carry it (rest.py).
         customer_id=numeric_id((order.get("customer") or {}).get("id")),
         created_at=order.get("createdAt"), processed_at=order.get("processedAt"),
         updated_at=order.get("updatedAt"), cancelled_at=order.get("cancelledAt"),
@@ -329,6 +332,19 @@ def add_order(rows: Rows, order: Mapping[str, Any]) -> str:
         is_test=bool(order.get("test")),
     )
     return order_id
+
+
+def order_customer(rows: Rows, customer: Mapping[str, Any] | None, email: Any, country: str | None) -> str | None:
+    """A REST order's customer id: its customer's, else a guest checkout's ``guest:<email hash>``
+    (with a customers row holding the hash; data/identity.py gives it to a registered customer of that email)."""
+    if customer:
+        return numeric_id(customer.get("id"))
+    hashed = email_hash(email)
+    if hashed is None:
+        return None
+    customer_id = guest_customer_id(hashed)
+    rows.add("customers", {"customer_id": customer_id, "email_hash": hashed, "country": country})
+    return customer_id
 
 
 def order_row(rows: Rows, order_id: str, *, totals, shipping, shipping_tax, order_tax, duties, taxes_included,

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 from connectors.shopify.normalize import (
+    order_customer,
     PLACES,
     ZERO,
     Rows,
@@ -73,7 +74,9 @@ def add_order(rows: Rows, order: Mapping[str, Any]) -> str:
     order_row(
         rows, order_id,
         order_number=order.get("name"),
-        customer_id=numeric_id((order.get("customer") or {}).get("id")),
+        customer_id=order_customer(rows, order.get("customer"), order.get("email"), (
+            (order.get("billing_address") or {}).get("country_code")
+            or (order.get("shipping_address") or {}).get("country_code"))),
         created_at=order.get("created_at"), processed_at=order.get("processed_at"),
         updated_at=order.get("updated_at"), cancelled_at=order.get("cancelled_at"),
         currency=order.get("currency"),

@@ -62,7 +62,9 @@ Orders
       ``social``; others -> ``other``.
     - customer: a registered customer's id; a guest checkout is customer
       ``guest:<email_hash>`` (a customers row with the hash only), as
-      WooCommerce Analytics counts guests by email. Country: shipping, else billing.
+      WooCommerce Analytics counts guests by email, and the registered
+      customer's with that email when there is one (data/identity.py).
+      Country: shipping, else billing.
 
 Refunds (amounts negative at the source, stored positive)
     ``refund_lines`` per refunded line (``_refunded_item_id``): quantity,

@@ -15,6 +15,7 @@ import polars as pl
 
 from data.contacts import SCHEMA as CONTACTS_SCHEMA
 from data.contacts import contact_row, person_name
+from data.identity import guest_customer_id
 
 UTC = dt.timezone.utc
 MONEY = pl.Decimal(18, 4)
@@ -303,7 +304,7 @@ def order_tables(
     if customer_id is None:
         guest = email_hash(billing.get("email"))
         if guest:
-            customer_id = f"guest:{guest}"
+            customer_id = guest_customer_id(guest)
             tables["customers"].append({
                 "store_id": store_id, "customer_id": customer_id, "email_hash": guest,
                 "country": billing.get("country") or country, "_synced_at": synced_at,
