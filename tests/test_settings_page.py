@@ -13,7 +13,7 @@ from tests.app_support import app, app_store, texts  # noqa: F401 - app_store is
 from tests.emulators.woocommerce import WooEmulator
 from tests.test_woocommerce import build_store
 
-PLATFORM_SETTINGS = ("SHOPIFY_", "WOOCOMMERCE_", "STRIPE_", "GA4_", "META_")
+PLATFORM_SETTINGS = ("SHOPIFY_", "WOOCOMMERCE_", "STRIPE_", "PAYPAL_", "GA4_", "META_")
 
 
 @pytest.fixture

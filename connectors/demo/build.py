@@ -22,6 +22,7 @@ import polars as pl
 from data.writes import Changes, write
 
 from connectors.demo import frames as fr
+from connectors.demo.money import in_currency
 from connectors.demo.catalogue import build_catalogue
 from connectors.demo.clock import (
     TIMEZONE,
@@ -67,11 +68,15 @@ Progress = Callable[[str, float], None]
 
 
 def build_demo(wh, *, orders: int = 30000, days: int = 730, seed: int = 7, store_id: str = "demo",
-               end: dt.date | None = None, progress: Progress | None = None) -> dict:
-    """Write a complete demo store into ``wh``, replacing that store's previous rows.
+               end: dt.date | None = None, progress: Progress | None = None, currency: str = "USD",
+               timezone: str = TIMEZONE) -> dict:
+    """Write a complete demo store into ``wh``, replacing that store's previous rows (no other store's).
 
+    ``currency`` and ``timezone`` make another store than the first: its money
+    in that currency (:func:`connectors.demo.money.in_currency`; every order
+    presented in it) and its days, hours and seasons in that timezone.
     About ``orders`` orders over ``days`` days up to ``end`` (default: today in
-    the store's timezone, America/New_York; with today the history stops now,
+    the store's timezone, America/New_York by default; with today the history stops now,
     with an explicit ``end`` it runs to that day's midnight, so the same seed
     and arguments give the same store). Web events cover only the last 90
     days, fewer on stores so busy that 90 days would pass about 2 million
@@ -96,13 +101,14 @@ def build_demo(wh, *, orders: int = 30000, days: int = 730, seed: int = 7, store
 
     if progress is not None:
         progress("calendar", 0.0)
-    zone = ZoneInfo(TIMEZONE)
+    currency = currency.upper()
+    zone = ZoneInfo(timezone)
     cutoff = None
     if end is None:
         now = dt.datetime.now(dt.timezone.utc)
         end, cutoff = now.astimezone(zone).date(), now
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(12)]
-    clock = StoreClock.build(end, int(days), cutoff, streams[0])
+    clock = StoreClock.build(end, int(days), cutoff, streams[0], timezone=timezone)
     store_created_us = int(clock.day_start_us[0]) - 14 * US_PER_DAY
     step("calendar", 0.02, "catalogue")
 
@@ -152,7 +158,7 @@ def build_demo(wh, *, orders: int = 30000, days: int = 730, seed: int = 7, store
 
     # Orders go in before their lines (TimescaleDB keys lines by their order's time).
     tables = {
-        "stores": fr.store_frame(store_id, store_created_us),
+        "stores": fr.store_frame(store_id, store_created_us, currency=currency, timezone=timezone),
         "products": products,
         "variants": variants,
         "customers": sales.pop("customers"),
@@ -173,10 +179,16 @@ def build_demo(wh, *, orders: int = 30000, days: int = 730, seed: int = 7, store
     def changes(current) -> Changes:
         start, fx = replacing_store(current, store_id, fx_frame(clock.days, rates))
         counts["fx_rates"] = fx.height
-        orders = sales["orders"].with_columns(_presentment(sales, o, fx, clock))
+        if currency == "USD":
+            orders = sales["orders"].with_columns(_presentment(sales, o, fx, clock))
+            rows = {**tables, "orders": orders}
+        else:  # every order presented in the shop's own currency
+            orders = sales["orders"].with_columns(pl.col("total_price").alias("presentment_total_price"))
+            rows = {name: None if frame is None else in_currency(frame, currency)
+                    for name, frame in {**tables, "orders": orders}.items()}
         counts["orders"] = orders.height
         step("delete previous rows", 0.52, "writing")
-        start.rows.update({**tables, "orders": orders})
+        start.rows.update(rows)
         return start
 
     written = [0]

@@ -1,7 +1,7 @@
 """``python -m connectors demo``: build the demo store into the warehouse.
 
     python -m connectors demo [--orders N] [--days D] [--seed S] [--end YYYY-MM-DD]
-                              [--db URL] [--store ID] [--if-empty]
+                              [--db URL] [--store ID] [--currency CUR] [--timezone TZ] [--if-empty]
 
 Shows a progress bar on stderr and a summary (rows per table, time) on stdout.
 """
@@ -13,7 +13,9 @@ import datetime as dt
 import re
 import sys
 import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from connectors.demo.clock import TIMEZONE
 from data.warehouse import connect, redact_url
 
 MAX_DAYS = 3650
@@ -50,7 +52,10 @@ def register(subparsers) -> None:
     parser.add_argument("--end", type=_date, default=None,
                         help="last day of the history, YYYY-MM-DD (default: today, up to now)")
     parser.add_argument("--db", default=None, help="warehouse URL (default: DATABASE_URL or the embedded file)")
-    parser.add_argument("--store", default="demo", help="store id to build (default: demo)")
+    parser.add_argument("--store", default="demo", help="store id to build (default: demo); another id adds a "
+                        "store beside the others")
+    parser.add_argument("--currency", default="USD", help="the store's currency, ISO 4217 (default: USD)")
+    parser.add_argument("--timezone", default=TIMEZONE, help=f"the store's timezone (default: {TIMEZONE})")
     parser.add_argument("--if-empty", action="store_true",
                         help="build only when the warehouse holds no store yet")
     parser.set_defaults(func=run)
@@ -64,6 +69,12 @@ def _problem(args) -> str | None:
         return f"--days must be between 1 and {MAX_DAYS}, not {args.days}."
     if args.seed < 0:
         return f"--seed must be zero or a positive whole number, not {args.seed}."
+    if not re.fullmatch(r"[A-Za-z]{3}", args.currency or ""):
+        return f"--currency must be an ISO 4217 code such as USD, EUR or JPY, not {args.currency!r}."
+    try:
+        ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"--timezone must be a timezone name such as Europe/Paris or Asia/Tokyo, not {args.timezone!r}."
     if not STORE_ID.fullmatch(args.store):
         return (f"--store must start with a letter or digit and use only letters, digits and _ . : - "
                 f"(64 at most), not {args.store!r}.")
@@ -118,7 +129,8 @@ def run(args) -> int:
         progress = TextProgress()
         try:
             summary = build_demo(wh, orders=orders, days=args.days, seed=args.seed, store_id=args.store,
-                                 end=args.end, progress=progress)
+                                 end=args.end, progress=progress, currency=args.currency.upper(),
+                                 timezone=args.timezone)
         finally:
             progress.close()
     finally:

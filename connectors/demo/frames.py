@@ -32,12 +32,12 @@ def constant(value: str, n: int, name: str) -> pl.Series:
     return repeated(value, n, name)
 
 
-def store_frame(store_id: str, created_us: int) -> pl.DataFrame:
+def store_frame(store_id: str, created_us: int, *, currency: str = "USD", timezone: str = TIMEZONE) -> pl.DataFrame:
     name = STORE_NAME if store_id == "demo" else f"{STORE_NAME} ({store_id})"
     return pl.DataFrame([
         pl.Series("store_id", [store_id]), pl.Series("platform", ["demo"]), pl.Series("name", [name]),
-        pl.Series("currency", ["USD"]), pl.Series("timezone", [TIMEZONE]), timestamps(np.array([created_us]),
-                                                                                        "created_at"),
+        pl.Series("currency", [currency]), pl.Series("timezone", [timezone]), timestamps(np.array([created_us]),
+                                                                                          "created_at"),
     ])
 
 

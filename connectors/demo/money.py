@@ -95,3 +95,28 @@ def pick_or_null(labels: list[str] | tuple[str, ...], codes: np.ndarray, name: s
 def repeated(value: str, n: int, name: str) -> pl.Series:
     """One value on ``n`` rows (a store id, a currency)."""
     return pick([value], np.zeros(n, dtype=np.int64), name)
+
+
+def in_currency(frame: pl.DataFrame, currency: str) -> pl.DataFrame:
+    """A demo frame made in US cents, as a store in ``currency``: amounts in that currency's minor units.
+
+    The generator counts money in minor units; a store in another currency
+    keeps the counts and reads them in its own minor unit (a 20.00 USD tee is
+    ¥2000 in yen, 2.000 KWD in dinars), so prices stay plausible and exact.
+    Every decimal column is money; every ``currency`` column says ``currency``.
+    Amounts finer than 4 decimals (a 3-decimal currency's supplier costs) are
+    rounded half-even to 4.
+    """
+    if currency == "USD":
+        return frame
+    shift = 2 - minor_unit_digits(currency)
+    factor = 10 ** max(shift, 0)
+    changed = []
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, pl.Decimal):
+            value = pl.col(name).cast(pl.Decimal(38, 8))
+            scaled = value * factor if shift >= 0 else value / (10 ** -shift)
+            changed.append(scaled.round(4).cast(dtype).alias(name))
+        elif name in ("currency", "presentment_currency"):
+            changed.append(pl.when(pl.col(name).is_null()).then(None).otherwise(pl.lit(currency)).alias(name))
+    return frame.with_columns(changed) if changed else frame
