@@ -107,6 +107,9 @@ def test_woocommerce_webhooks_follow_the_same_rule(wh, woo):
     woo_webhook.apply(wh, "customer.created", copy.deepcopy(customer), source=source)
     assert customers_of_orders(wh, store) == {"501": "12"}
     assert customer_ids(wh, store) == {"12"}
+    # The guest's contact row went with the guest; Lea is named by her account's.
+    assert [r[0] for r in wh.rows("SELECT customer_id FROM customer_contacts WHERE store_id = :s", {"s": store})] == [
+        "12"]
     assert ranks(wh, store)["501"] == ("12", 1)
 
 
@@ -163,6 +166,8 @@ def test_csv_rows_with_an_email_but_no_customer_id_are_that_customers(wh, tmp_pa
     assert customers_of_orders(wh, "csv:shop") == {"A1": "C1", "A2": "C1", "A3": zoe, "A4": None}
     assert customer_ids(wh, "csv:shop") == {"C1", zoe}
     assert result.customers == 2
+    contacts = {r[0] for r in wh.rows("SELECT customer_id FROM customer_contacts WHERE store_id = 'csv:shop'")}
+    assert contacts <= {"C1", zoe} and "C1" in contacts
     assert ranks(wh, "csv:shop") == {"A1": ("C1", 1), "A2": ("C1", 2), "A3": (zoe, 1), "A4": (None, None)}
 
 
