@@ -138,7 +138,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Google Analytics Data API address (default: analyticsdata.googleapis.com). Only set it to point the "
             "connector at a local emulator or proxy (http:// only for a local address)."),
     Setting("META_ACCESS_TOKEN", None,
-            "Meta Marketing API access token with ads_read (a system user's token from Business settings > "
+            "Meta Marketing API access token allowed to read ads (the ads read permission; a system user's token from Business settings > "
             "System users).", secret=True),
     Setting("META_AD_ACCOUNT_ID", None, "The Meta ad account whose spend to sync: act_<number> or the number."),
     Setting("META_STORE_ID", None,

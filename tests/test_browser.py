@@ -340,10 +340,10 @@ def test_a_csv_download_arrives(app_url, browser, owner_state, tmp_path):
         target = tmp_path / download.suggested_filename
         download.save_as(target)
         rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
-        assert rows[0] == ["order_id", "order_number", "placed_at", "customer_id", "items", "total", "currency",
-                           "financial_status", "fulfillment_status", "channel"]
+        assert rows[0] == ["order_id", "order_number", "placed_at", "customer_id", "customer_name", "customer_email",
+                           "items", "total", "currency", "financial_status", "fulfillment_status", "channel"]
         assert len(rows) > 10
-        assert all(re.fullmatch(r"-?\d+\.\d{4}", row[5]) for row in rows[1:])  # exact money, a number
+        assert all(re.fullmatch(r"-?\d+\.\d{4}", row[7]) for row in rows[1:])  # exact money, a number
     finally:
         context.close()
 

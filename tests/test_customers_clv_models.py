@@ -86,7 +86,7 @@ def test_without_dropout_bgnbd_runs_to_the_edge_and_the_priors_answer():
     assert fits["bgnbd_map"].params.r == pytest.approx(0.5, rel=0.15)
     assert fits["bgnbd_map"].params.alpha == pytest.approx(8.0, rel=0.15)
     plain = fit_clv(summary, 365)
-    assert plain.predictions is None and "ran to the edge" in plain.warnings[0]
+    assert plain.predictions is None and "cannot be predicted" in plain.warnings[0]
     chosen = fit_chosen_clv(purchases, summary, as_of, 365)
     assert chosen.model == "bgnbd_map" and chosen.predictions is not None and not chosen.warnings
     holdout = chosen.metrics["holdout"]

@@ -26,7 +26,7 @@ def source_from_settings(store_id: str | None = None) -> MetaSource:
 
     token = (setting("META_ACCESS_TOKEN") or "").strip()
     if not token:
-        raise SyncError("META_ACCESS_TOKEN is not set: add an access token with ads_read on the ad account.")
+        raise SyncError("META_ACCESS_TOKEN is not set: add an access token allowed to read ads (the ads read permission) on the ad account.")
     account = (setting("META_AD_ACCOUNT_ID") or "").strip().removeprefix("act_")
     if not account:
         raise SyncError("META_AD_ACCOUNT_ID is not set: add the ad account's id (act_ and its number).")

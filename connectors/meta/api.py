@@ -155,7 +155,7 @@ def _classified(exc: FacebookRequestError, what: str) -> Exception:
         return SyncError("Meta refused the access token (error 190): check META_ACCESS_TOKEN; system user "
                          "tokens do not expire, others do after about 60 days.")
     if code in PERMISSION_CODES or status == 403:
-        return SyncError(f"The token may not read {what} (error {code}): give it ads_read on the ad account "
+        return SyncError(f"The token may not read {what} (error {code}): give it the ads read permission on the ad account "
                          "META_AD_ACCOUNT_ID.")
     if exc.api_transient_error() or code in (1, 2) or status >= 500:
         return Retry(f"HTTP {status}, error {code}")
