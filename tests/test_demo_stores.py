@@ -21,7 +21,7 @@ import pytest
 from analytics.metrics import sales_summary
 from connectors.__main__ import main
 from connectors.demo import build_demo
-from data.keys import STORE_TABLES
+from data.keys import STORE_TABLES, TABLE_KEYS
 
 END = dt.date(2026, 11, 30)
 SIZE = {"orders": 400, "days": 21, "seed": 5, "end": END}
@@ -33,7 +33,9 @@ def snapshot(wh, store_id: str) -> dict[str, pl.DataFrame]:
     out = {}
     for table in (*STORE_TABLES, "order_facts"):
         frame = wh.query(f"SELECT * FROM {table} WHERE store_id = :s", {"s": store_id})
-        out[table] = frame.drop([c for c in frame.columns if c == "_synced_at"]).sort(frame.columns[:3])
+        # Sorted on the table's key (a daily_traffic day has rows per source, medium, campaign and device).
+        key = list(TABLE_KEYS.get(table, frame.columns[:3]))
+        out[table] = frame.drop([c for c in frame.columns if c == "_synced_at"]).sort(key)
     return out
 
 
