@@ -36,6 +36,7 @@ SECTIONS = {
         page("sales.py", "Sales", ":material/monitoring:", default=True),
         page("orders.py", "Orders", ":material/receipt_long:"),
         page("products.py", "Products", ":material/sell:"),
+        page("marketing.py", "Marketing", ":material/campaign:"),
     ],
     "Customers & stock": [
         page("customers.py", "Customers", ":material/group:"),

@@ -28,7 +28,7 @@ from analytics.periods import check_range
 from data.warehouse import Warehouse
 
 __all__ = ["SESSION_COLUMNS", "ORDER_VISIT_COLUMNS", "daily_sessions", "order_visits", "sessions_source",
-           "sessions_as_of"]
+           "sessions_as_of", "marketing_stamp"]
 
 NOT_SET = "(not set)"
 SESSION_COLUMNS = {"date": pl.Date, "source": pl.String, "medium": pl.String, "campaign": pl.String,
@@ -110,3 +110,19 @@ def order_visits(wh: Warehouse, store_id: str, start: dt.date, end: dt.date) -> 
     from_utc = dt.datetime.combine(start - dt.timedelta(days=2), dt.time(0), tzinfo=dt.timezone.utc)
     frame = wh.query(_ORDER_VISITS, {"store_id": store_id, "start": start, "end": end, "from_utc": from_utc})
     return typed(frame, ORDER_VISIT_COLUMNS)
+
+
+def marketing_stamp(wh: Warehouse, store_id: str) -> tuple:
+    """What the marketing figures read besides the orders, in a few numbers (rows and sums of the ad spend
+    and the sessions' table), so a cache keyed on it sees a new import or sync."""
+    spend = wh.rows("SELECT COUNT(*), MAX(spend_date), CAST(SUM(spend) AS DECIMAL(38,4)) FROM ad_spend "
+                    "WHERE store_id = :s", {"s": store_id})[0]
+    source = sessions_source(wh, store_id)
+    sessions: tuple = ()
+    if source == "daily_traffic":
+        sessions = wh.rows("SELECT COUNT(*), MAX(date), SUM(sessions), MAX(updated_at) FROM daily_traffic "
+                           "WHERE store_id = :s", {"s": store_id})[0]
+    elif source == "session_facts":
+        sessions = wh.rows("SELECT COUNT(*), MAX(started_at) FROM session_facts WHERE store_id = :s",
+                           {"s": store_id})[0]
+    return tuple(str(v) for v in (*spend, source, *sessions))
