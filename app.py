@@ -34,6 +34,7 @@ def page(script: str, title: str, icon: str, **options) -> st.Page | None:
 SECTIONS = {
     "Sales": [
         page("sales.py", "Sales", ":material/monitoring:", default=True),
+        page("goals.py", "Goals", ":material/flag:"),
         page("orders.py", "Orders", ":material/receipt_long:"),
         page("products.py", "Products", ":material/sell:"),
         page("marketing.py", "Marketing", ":material/campaign:"),

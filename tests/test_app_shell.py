@@ -10,7 +10,7 @@ from tests.app_support import ROOT, app, app_store, cards, texts  # noqa: F401 -
 from tests.builders import add_store
 from tests.sales_store import END, START, build_sales_store
 
-PAGES = ["sales", "orders", "products", "marketing", "customers", "inventory", "insights", "settings"]
+PAGES = ["sales", "goals", "orders", "products", "marketing", "customers", "inventory", "insights", "settings"]
 
 
 @pytest.mark.parametrize("page", PAGES)

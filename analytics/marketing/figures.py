@@ -31,7 +31,7 @@ from analytics.marketing.spend import daily_spend
 from analytics.periods import bucket_start, check_grain, check_range
 from data.warehouse import Warehouse
 
-__all__ = ["MARKETING_DEFINITIONS", "MARKETING_LOWER_IS_BETTER", "marketing_summary", "marketing_over_time",
+__all__ = ["MARKETING_DEFINITIONS", "MARKETING_LOWER_IS_BETTER", "conversion", "marketing_summary", "marketing_over_time",
            "channel_table", "campaign_table", "traffic_table", "daily_by_channel", "ratio"]
 
 PLACES = Decimal("0.0001")
@@ -70,6 +70,16 @@ def _money(value: Any) -> Decimal:
     return ZERO if value is None else Decimal(value).quantize(PLACES)
 
 
+def conversion(wh: Warehouse, store_id: str, start: dt.date, end: dt.date, *,
+               visits: pl.DataFrame | None = None) -> tuple[int, int, Decimal | None]:
+    """``(sessions, online-store orders, conversion rate)`` over the inclusive range."""
+    start, end = check_range(start, end)
+    sessions = int(daily_sessions(wh, store_id, start, end)["sessions"].sum())
+    orders = visits if visits is not None else order_visits(wh, store_id, start, end)
+    online = orders.filter(pl.col("channel") == "online_store").height
+    return sessions, online, ratio(online, sessions)
+
+
 def marketing_summary(wh: Warehouse, store_id: str, start: dt.date, end: dt.date) -> dict[str, Any]:
     """The period's headline figures (see the module): ``sessions``, ``orders`` (online store),
     ``conversion_rate``, ``net_sales``, ``ad_spend``, ``attributed_revenue``, ``blended_roas``, ``mer``,
@@ -78,11 +88,10 @@ def marketing_summary(wh: Warehouse, store_id: str, start: dt.date, end: dt.date
     from analytics.margin import margin_summary
 
     start, end = check_range(start, end)
-    sessions = int(daily_sessions(wh, store_id, start, end)["sessions"].sum())
+    visits = _visits(wh, store_id, start, end)
+    sessions, online, _ = conversion(wh, store_id, start, end, visits=visits)
     spend_rows, left_out = daily_spend(wh, store_id, start, end)
     spend = _money(spend_rows["spend"].sum())
-    visits = _visits(wh, store_id, start, end)
-    online = visits.filter(pl.col("channel") == "online_store").height
     attributed = _money(visits.filter(pl.col("paid"))["revenue"].sum())
     first = visits.filter(pl.col("new_customer"))
     new_revenue = _money(first["revenue"].sum())
