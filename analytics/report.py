@@ -58,6 +58,7 @@ SECTION_MODULES: tuple[str, ...] = (
     "analytics.report_sales",
     "analytics.customers.report",
     "analytics.inventory.report_section",
+    "analytics.goals.report",
     "analytics.insights.report",
 )
 

@@ -104,3 +104,29 @@ def test_goals_are_saved_per_store_and_checked(wh):
 def test_bad_goals_get_one_sentence(change, message):
     with pytest.raises(ValueError, match=message):
         replace(GOALS, **change).validated()
+
+
+def test_the_report_folder_has_marketing_csv_and_goals_json(wh, tmp_path):
+    import csv
+    import json
+
+    from analytics.report import resolve_store, write_report
+
+    build_goal_store(wh)
+    save_goals(wh, "s", GOALS)
+    write_report(wh, resolve_store(wh, "s"), dt.date(2026, 3, 1), dt.date(2026, 3, 6), tmp_path, charts=False,
+                 now=dt.datetime(2026, 3, 7, 12, tzinfo=dt.timezone.utc))
+    with (tmp_path / "marketing.csv").open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["date", "channel", "sessions", "orders", "conversion_rate", "spend", "revenue", "roas"]
+    # 2 March: w1 (google / cpc) bought o1 (85.00) against 30.00 of spend; w3 came from organic search.
+    assert [r for r in rows if r[0] == "2026-03-02"] == [
+        ["2026-03-02", "google", "1", "1", "1.0", "30.00", "85.00", "2.8333"],
+        ["2026-03-02", "organic search", "1", "0", "0.0", "0.00", "0.00", ""]]
+    document = json.loads((tmp_path / "goals.json").read_text())
+    # As of the report's last day, 6 March: the same figures as test_progress_pacing_and_last_years_weeks.
+    assert (document["baseline"], document["so_far"], document["elapsed"]) == (
+        {"from": "2026-02-23", "to": "2026-02-28"}, {"from": "2026-03-01", "to": "2026-03-06"}, 0.5)
+    revenue = document["measures"]["revenue"]
+    assert (revenue["change"], revenue["target"], revenue["progress"], revenue["status"],
+            revenue["like_for_like"]) == (1.325, 0.25, 5.3, "reached", 0.1625)

@@ -92,7 +92,8 @@ def test_the_report_figures(wh, tmp_path):
     out = tmp_path / "out"
     assert set(result.files) == {"kpis.json", "sales_daily.csv", "sales_by_channel.csv", "sales_by_product.csv",
                                  "customers_rfm.csv", "cohorts.csv", "clv.csv", "clv_model.json",
-                                 "inventory.csv", "forecast.csv", "insights.md", "index.html"}
+                                 "inventory.csv", "forecast.csv", "marketing.csv", "goals.json", "insights.md",
+                                 "index.html"}
     assert result.warnings == ()
 
     assert read_csv(out / "sales_daily.csv") == [
@@ -177,7 +178,8 @@ def test_the_command_writes_the_folder_with_charts(db_url, tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == [
         "clv.csv", "clv_model.json", "cohort_retention.png", "cohorts.csv", "customer_segments.png",
-        "customers_rfm.csv", "forecast.csv", "index.html", "insights.md", "inventory.csv", "kpis.json", "net_sales_by_day.png",
+        "customers_rfm.csv", "forecast.csv", "goals.json", "index.html", "insights.md", "inventory.csv", "kpis.json",
+        "marketing.csv", "net_sales_by_day.png",
         "sales_by_channel.csv",
         "sales_by_channel.png", "sales_by_product.csv", "sales_daily.csv"]
     for name in ("net_sales_by_day.png", "sales_by_channel.png"):
