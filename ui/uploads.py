@@ -1,4 +1,4 @@
-"""Imports from the browser (owners only): order CSV files and supplier items.
+"""Imports from the browser (owners only): order CSV files, ad spend and supplier items.
 
 Each upload goes through the same all-or-nothing importer as the command
 line (``connectors.csv_import.import_csv``,
@@ -25,6 +25,10 @@ from ui.login import OWNERS_ONLY, may_change
 ORDERS_HELP = ("The generic order-lines CSV (order_id, created_at, sku, quantity, unit_price, …) or Shopify's "
                "Orders > Export file. The whole file is checked first: if a row is wrong, nothing is written and "
                "the error names the row and column. Importing the same file again changes nothing.")
+AD_SPEND_HELP = ("Columns: date (YYYY-MM-DD), channel (the ad platform: Google Ads, TikTok, …), campaign, spend, "
+                 "currency (empty: the store's), and optionally impressions, clicks, conversions. One row per day, "
+                 "channel and campaign; nothing is written when a row is wrong, and importing the same file again "
+                 "changes nothing.")
 SUPPLIER_ITEMS_HELP = ("Columns: supplier (id or name), sku or variant_id, and optionally supplier_sku, unit_cost, "
                        "moq, pack_size, lead_time_days. Nothing is written when a row is wrong.")
 
@@ -68,6 +72,27 @@ def orders_upload(wh: Warehouse) -> None:
     st.success(result.summary(), icon=":material/check_circle:")
 
 
+def ad_spend_upload(wh: Warehouse, store_id: str) -> None:
+    """Upload an ad-spend CSV (any ad platform) into ``store_id``."""
+    from connectors.csv_import.ad_spend import import_ad_spend
+
+    upload = st.file_uploader("Ad spend CSV", type=["csv"], key="upload_ad_spend_csv", help=AD_SPEND_HELP)
+    if upload is None or not st.button("Import ad spend", key="upload_ad_spend_import", icon=":material/upload:"):
+        return
+    with st.spinner(f"Importing {_safe_name(upload.name)}…"):
+        try:
+            with tempfile.TemporaryDirectory(prefix="ad-spend-upload-") as folder:
+                path = Path(folder) / _safe_name(upload.name)
+                path.write_bytes(upload.getvalue())
+                result = import_ad_spend(wh, path, store_id=store_id)
+        except WarehouseError as exc:
+            st.error(f"{exc}" if isinstance(exc, CsvImportError) else f"Nothing was imported: {exc}",
+                     icon=":material/error:")
+            return
+    clear()
+    st.success(result.summary(), icon=":material/check_circle:")
+
+
 def supplier_items_upload(wh: Warehouse, store_id: str, key: str = "supplier_items") -> None:
     """Upload supplier items (costs, MOQ, pack sizes, lead times) of ``store_id``'s variants."""
     upload = st.file_uploader("Supplier items CSV", type=["csv"], key=f"{key}_csv", help=SUPPLIER_ITEMS_HELP)
@@ -86,15 +111,19 @@ def supplier_items_upload(wh: Warehouse, store_id: str, key: str = "supplier_ite
 
 
 def imports_section(wh: Warehouse) -> None:
-    """Settings' Import data section: orders, then supplier items of a chosen store."""
+    """Settings' Import data section: orders, then the ad spend and supplier items of a chosen store."""
     st.markdown("**Orders**")
     orders_upload(wh)
     stores = list_stores(wh)
-    st.markdown("**Supplier items**")
     if not stores:
-        st.caption("Supplier items belong to a store's products: import orders or connect a store first.")
+        st.caption("Ad spend and supplier items belong to a store: import orders or connect a store first.")
         return
     names = {s.store_id: f"{s.name} ({s.store_id})" for s in stores}
-    chosen = st.selectbox("Store", list(names), format_func=names.get, key="upload_supplier_store")
+    chosen = st.selectbox("Store", list(names), format_func=names.get, key="upload_supplier_store",
+                          help="The store the ad spend and supplier items below belong to.")
+    if may_change():
+        st.markdown("**Ad spend**")
+        ad_spend_upload(wh, chosen)
+    st.markdown("**Supplier items**")
     st.caption("Suppliers themselves are added on the Inventory page (Suppliers tab).")
     supplier_items_upload(wh, chosen, key="upload_supplier_items")

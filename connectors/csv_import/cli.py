@@ -1,4 +1,4 @@
-"""``python -m connectors import-csv PATH``: import an order CSV into the warehouse."""
+"""``python -m connectors import-csv PATH [--kind orders|ad-spend]``: import an order or ad-spend CSV."""
 
 from __future__ import annotations
 
@@ -17,15 +17,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "import-csv",
         help="import orders from a CSV file (the generic order-lines CSV or a Shopify orders export)",
         description=(
-            "Import orders from a CSV file: the generic order-lines CSV (order_id, created_at, sku, quantity, "
+            "Import orders (or, with --kind ad-spend, ad spend) from a CSV file: the generic order-lines CSV (order_id, created_at, sku, quantity, "
             "unit_price, ...) or Shopify's \"Export orders\" file. The whole file is checked first; if any row "
             "is wrong, nothing is written and the error names the row and column. Importing the same file "
             "again changes nothing."
         ),
     )
     parser.add_argument("path", help="the CSV file (UTF-8, comma-separated, with a header row)")
-    parser.add_argument("--store", default=DEFAULT_STORE, metavar="ID",
-                        help=f"the store to import into (default {DEFAULT_STORE}); created when new")
+    parser.add_argument("--kind", choices=("orders", "ad-spend"), default="orders",
+                        help="what the file holds: orders (default) or ad spend (date, channel, campaign, spend, "
+                             "currency, optional impressions, clicks, conversions)")
+    parser.add_argument("--store", default=None, metavar="ID",
+                        help=f"the store to import into (orders: default {DEFAULT_STORE}, created when new; "
+                             "ad spend: an existing store, by default the only one)")
     parser.add_argument("--timezone", metavar="TZ",
                         help="the timezone of a new store, for times written without an offset (default UTC)")
     parser.add_argument("--currency", metavar="CUR",
@@ -48,8 +52,16 @@ def run(args: argparse.Namespace) -> int:
 
     wh = connect(args.db)
     try:
-        result = import_csv(wh, path, store_id=args.store, timezone=args.timezone, currency=args.currency,
-                            progress=progress)
+        if args.kind == "ad-spend":
+            if args.timezone or args.currency:
+                raise CsvImportError("--timezone and --currency are for orders; ad spend goes into an existing "
+                                     "store, and each row names its currency.")
+            from connectors.csv_import.ad_spend import import_ad_spend
+
+            result = import_ad_spend(wh, path, store_id=args.store)
+        else:
+            result = import_csv(wh, path, store_id=args.store or DEFAULT_STORE, timezone=args.timezone,
+                                currency=args.currency, progress=progress)
     finally:
         wh.close()
     print(result.summary())
