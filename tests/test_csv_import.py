@@ -651,3 +651,19 @@ def test_the_command_line(tmp_path):
         assert wh.scalar("SELECT count(*) FROM orders") == 2
     finally:
         wh.close()
+
+
+def test_the_visit_columns_say_where_each_order_came_from(wh, tmp_path):
+    text = ("order_id,created_at,sku,quantity,unit_price,last_visit_source,last_visit_medium,last_visit_campaign,"
+            "first_visit_source\n"
+            "A1,2026-03-01T10:00:00Z,S1,1,10.00,Google,CPC,Spring,newsletter\n"
+            "A1,2026-03-01T10:00:00Z,S2,1,5.00,,,,\n"
+            "A2,2026-03-01T11:00:00Z,S1,1,10.00,,,,\n")
+    import_csv(wh, write(tmp_path, text), store_id="csv:shop")
+    assert wh.rows("SELECT order_id, first_visit_source, first_visit_medium, last_visit_source, last_visit_medium, "
+                   "last_visit_campaign FROM orders ORDER BY order_id") == [
+        ("A1", "newsletter", None, "google", "cpc", "Spring"), ("A2", None, None, None, None, None)]
+    # An order's rows must agree on its visit, like on its other fields.
+    bad = text.replace("A1,2026-03-01T10:00:00Z,S2,1,5.00,,,,", "A1,2026-03-01T10:00:00Z,S2,1,5.00,bing,,,")
+    with pytest.raises(CsvImportError, match="row 3, column last_visit_source"):
+        import_csv(wh, write(tmp_path, bad, "bad.csv"), store_id="csv:shop")

@@ -171,3 +171,21 @@ def test_every_marketing_figure_is_documented():
     text = pathlib.Path("docs/METRICS.md").read_text()
     for name in MARKETING_DEFINITIONS:
         assert f"`{name}`" in text, name
+
+
+def test_an_orders_own_attribution_comes_before_the_sessions(wh):
+    build_marketing_store(wh)
+    # o1's platform says it came from the Search campaign; o2 (pos, no session) from a TikTok ad.
+    wh.execute("UPDATE orders SET last_visit_source = 'google', last_visit_medium = 'cpc', "
+               "last_visit_campaign = 'Search' WHERE order_id = 'o1'")
+    wh.execute("UPDATE orders SET last_visit_source = 'tiktok', last_visit_medium = 'paid_social', "
+               "last_visit_campaign = 'Spark' WHERE order_id = 'o2'")
+    campaigns = {(r["channel"], r["campaign"]): r for r in campaign_table(wh, "s", START, END).iter_rows(named=True)}
+    # Search: o1's 85.00 against 30.00; Spark: o2's 25.00 (c2's first order) against 5.00; Catalog: none of its own.
+    assert (campaigns[("google", "Search")]["orders"], campaigns[("google", "Search")]["revenue"],
+            campaigns[("google", "Search")]["roas"]) == (1, D("85"), pytest.approx(2.8333))
+    assert (campaigns[("tiktok", "Spark")]["roas"], campaigns[("tiktok", "Spark")]["new_customer_cac"]) == (
+        5.0, D("5"))
+    assert (campaigns[("meta", "Catalog")]["orders"], campaigns[("meta", "Catalog")]["roas"]) == (0, 0.0)
+    # Blended ROAS now counts o2 too: (85 + 120 + 25) ÷ 47.50.
+    assert marketing_summary(wh, "s", START, END)["blended_roas"] == D("4.8421")

@@ -218,6 +218,11 @@ def test_a_first_sync_writes_the_hand_worked_figures(wh, emulator):
 
     assert wh.rows("SELECT store_id, platform, name, currency, timezone FROM stores") == [
         (STORE, "shopify", "Apple Computers", "USD", "America/New_York")]
+    # The order's journey: first a Google ad's visit, last an Instagram post's; the others have none.
+    assert wh.rows("SELECT order_id, first_visit_source, first_visit_medium, first_visit_campaign, "
+                   "last_visit_source, last_visit_medium, last_visit_campaign FROM orders "
+                   "WHERE first_visit_source IS NOT NULL OR last_visit_source IS NOT NULL") == [
+        ("450789469", "google", "cpc", "Fall Sale", "instagram", "post", None)]
     orders = {r[0]: r[1:] for r in wh.rows(
         "SELECT order_id, channel, source_name, financial_status, fulfillment_status, country, currency, "
         "presentment_currency, presentment_total_price, total_price, is_test, cancelled_at IS NOT NULL FROM orders")}

@@ -510,3 +510,23 @@ def test_webhook_product_and_customer_updates(wh, emu):
     assert wh.scalar("SELECT country FROM customers WHERE customer_id = '8'") == "CA"
     webhook.apply(wh, "product.deleted", {"id": 11}, source=source)
     assert wh.scalar("SELECT count(*) FROM variants WHERE variant_id = '11'") == 0
+
+
+def _attributed(**fields):
+    return {"meta_data": [{"id": i, "key": f"_wc_order_attribution_{k}", "value": v}
+                          for i, (k, v) in enumerate(fields.items())]}
+
+
+@pytest.mark.parametrize("order, expected", [
+    pytest.param(_attributed(source_type="utm", utm_source="Google", utm_medium="cpc", utm_campaign="Fall Sale"),
+                 ("google", "cpc", "Fall Sale"), id="utm"),
+    pytest.param(_attributed(source_type="organic", utm_source="google"), ("google", "organic", None), id="organic"),
+    pytest.param(_attributed(source_type="referral", utm_source="blog.example"), ("blog.example", "referral", None),
+                 id="referral"),
+    pytest.param(_attributed(source_type="typein", utm_source=""), ("(direct)", "(none)", None), id="typed-in"),
+    pytest.param(_attributed(source_type="admin"), (None, None, None), id="admin"),
+    pytest.param({"meta_data": []}, (None, None, None), id="no-attribution"),
+])
+def test_order_attribution_is_the_last_visit(order, expected):
+    fields = N.attribution(order)
+    assert (fields["last_visit_source"], fields["last_visit_medium"], fields["last_visit_campaign"]) == expected

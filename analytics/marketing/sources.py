@@ -12,9 +12,11 @@ as sessions that reached them).
 **Order visits** (:func:`order_visits`): each counted order of the range
 (``order_facts``) with its ``revenue`` (gross sales − discounts), whether it
 is its customer's first order ever (``new_customer``), and the source, medium
-and campaign of the visit that bought it (the last visit). The visit is read
-from the session whose ``purchase`` event carries the order's id; an order
-without one has none (``(unknown)``).
+and campaign of the visit that bought it (the last visit): the order's own
+attribution where the platform recorded one (``orders.last_visit_*``:
+Shopify's customer journey, WooCommerce's order attribution, an order CSV's
+columns), else the session whose ``purchase`` event carries the order's id;
+an order with neither has none (``(unknown)``).
 """
 
 from __future__ import annotations
@@ -64,9 +66,14 @@ WITH bought AS (
 SELECT o.order_id, o.local_date AS date, COALESCE(o.channel, 'other') AS channel,
        CAST(o.gross_sales - o.discounts AS DECIMAL(38,4)) AS revenue,
        COALESCE(o.customer_order_index = 1, FALSE) AS new_customer,
-       COALESCE(s.source, '(unknown)') AS source, COALESCE(s.medium, '(unknown)') AS medium,
-       CASE WHEN s.session_id IS NULL THEN '(unknown)' ELSE '{NOT_SET}' END AS campaign
+       CASE WHEN (r.last_visit_source IS NOT NULL OR r.last_visit_medium IS NOT NULL) THEN COALESCE(r.last_visit_source, '{NOT_SET}')
+            ELSE COALESCE(s.source, '(unknown)') END AS source,
+       CASE WHEN (r.last_visit_source IS NOT NULL OR r.last_visit_medium IS NOT NULL) THEN COALESCE(r.last_visit_medium, '{NOT_SET}')
+            ELSE COALESCE(s.medium, '(unknown)') END AS medium,
+       CASE WHEN (r.last_visit_source IS NOT NULL OR r.last_visit_medium IS NOT NULL) THEN COALESCE(r.last_visit_campaign, '{NOT_SET}')
+            WHEN s.session_id IS NULL THEN '(unknown)' ELSE '{NOT_SET}' END AS campaign
 FROM order_facts o
+JOIN orders r ON r.store_id = o.store_id AND r.order_id = o.order_id
 LEFT JOIN bought b ON b.order_id = o.order_id
 LEFT JOIN session_facts s ON s.store_id = :store_id AND s.session_id = b.session_id
 WHERE o.store_id = :store_id AND o.local_date BETWEEN :start AND :end

@@ -21,11 +21,13 @@ LINE_MONEY = ("unit_price", "discount", "tax")
 REFUND_MONEY = ("shipping_refunded", "tax_refunded", "total_refunded")
 REFUND_LINE_MONEY = ("subtotal", "tax")
 
+# Where the buyer came from (optional columns of the generic CSV; empty for Shopify's export).
+VISIT_COLUMNS = tuple(f"{visit}_visit_{part}" for visit in ("first", "last") for part in ("source", "medium", "campaign"))
 # The columns each frame of a batch holds, in order.
 ORDER_COLUMNS = (
     "order_id", "order_number", "customer_id", "email_hash", "accepts_marketing", "created_at", "processed_at",
     "cancelled_at", "currency", "financial_status", "fulfillment_status", "channel", "source_name", "country",
-    *ORDER_MONEY, "discount_codes", "customer_name", "contact_email",
+    *ORDER_MONEY, "discount_codes", "customer_name", "contact_email", *VISIT_COLUMNS,
 )
 # Order columns that go to customer_contacts, not to orders.
 CONTACT_COLUMNS = ("customer_name", "contact_email")

@@ -35,6 +35,7 @@ import polars as pl
 from connectors.csv_import.batch import (
     LINE_COLUMNS,
     ORDER_COLUMNS,
+    VISIT_COLUMNS,
     REFUND_COLUMNS,
     REFUND_LINE_COLUMNS,
     OrderBatch,
@@ -75,7 +76,7 @@ from connectors.csv_import.cells import (
 
 REQUIRED = ("order_id", "created_at", "sku", "quantity", "unit_price")
 OPTIONAL = ("customer_id", "email", "customer_name", "product_title", "currency", "discount", "tax", "shipping",
-            "shipping_tax", "country", "channel", "financial_status")
+            "shipping_tax", "country", "channel", "financial_status", *VISIT_COLUMNS)
 MONEY_COLUMNS = ("unit_price", "discount", "tax", "shipping", "shipping_tax")
 # Order-level columns and the parsed column compared across an order's rows (created_at: its sale rows').
 ORDER_LEVEL = {
@@ -83,6 +84,7 @@ ORDER_LEVEL = {
     "financial_status": "_status", "customer_id": "customer_id", "email": "_email",
     "customer_name": "_customer_name", "country": "_country",
     "channel": "_channel_raw",
+    **{c: c for c in VISIT_COLUMNS},
 }
 
 
@@ -196,6 +198,7 @@ def _orders(rows: pl.DataFrame, currency: str) -> pl.DataFrame:
         first_given("_country").alias("country"),
         first_given("_shipping").alias("total_shipping"),
         first_given("_shipping_tax").alias("_shipping_tax"),
+        *[first_given(c) for c in VISIT_COLUMNS],
     )
     orders = email_hashes(with_contact_email(orders), "email")
     return orders.with_columns(
@@ -212,6 +215,7 @@ def _orders(rows: pl.DataFrame, currency: str) -> pl.DataFrame:
         _shipping_tax=pl.col("_shipping_tax").fill_null(0),
         total_duties=pl.lit(0, dtype=MONEY_INT),
         discount_codes=pl.lit(None, dtype=pl.String),
+        **{c: pl.col(c).str.to_lowercase() for c in VISIT_COLUMNS if not c.endswith("_campaign")},
     )
 
 

@@ -38,6 +38,7 @@ import polars as pl
 from connectors.csv_import.batch import (
     LINE_COLUMNS,
     ORDER_COLUMNS,
+    VISIT_COLUMNS,
     REFUND_COLUMNS,
     REFUND_LINE_COLUMNS,
     OrderBatch,
@@ -174,7 +175,8 @@ def build(frame: pl.DataFrame, *, timezone: str, currency: str) -> OrderBatch:
     refunds, refund_lines = _refunds(orders, lines)
     return OrderBatch(
         format="shopify",
-        orders=orders.select(ORDER_COLUMNS),
+        # Shopify's export says nothing of the visits.
+        orders=orders.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in VISIT_COLUMNS).select(ORDER_COLUMNS),
         lines=lines.select(LINE_COLUMNS),
         refunds=refunds.select(REFUND_COLUMNS),
         refund_lines=refund_lines.select(REFUND_LINE_COLUMNS),

@@ -65,6 +65,8 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
                "country": pl.String, "subtotal": MONEY, "total_discounts": MONEY, "total_shipping": MONEY,
                "total_tax": MONEY, "total_duties": MONEY, "total_price": MONEY,
                "presentment_total_price": MONEY, "discount_codes": pl.String, "is_test": pl.Boolean,
+               **{f"{visit}_visit_{part}": pl.String for visit in ("first", "last")
+                  for part in ("source", "medium", "campaign")},
                "_synced_at": TIME},
     "order_lines": {"store_id": pl.String, "line_id": pl.String, "order_id": pl.String, "product_id": pl.String,
                     "variant_id": pl.String, "sku": pl.String, "title": pl.String, "quantity": pl.Int32,
@@ -330,6 +332,7 @@ def add_order(rows: Rows, order: Mapping[str, Any]) -> str:
         presentment_total=presentment(order.get("totalPriceSet")),
         discount_codes=order.get("discountCodes") or [],
         is_test=bool(order.get("test")),
+        **journey(order.get("customerJourneySummary")),
     )
     return order_id
 
@@ -345,6 +348,21 @@ def order_customer(rows: Rows, customer: Mapping[str, Any] | None, email: Any, c
     customer_id = guest_customer_id(hashed)
     rows.add("customers", {"customer_id": customer_id, "email_hash": hashed, "country": country})
     return customer_id
+
+
+def journey(summary: Mapping[str, Any] | None) -> dict[str, str | None]:
+    """The first and last visit's source, medium and campaign: the UTM parameters, else Shopify's source and
+    marketing tactic (lower case), none where Shopify recorded no visit."""
+    fields: dict[str, str | None] = {}
+    for name in ("first", "last"):
+        visit = (summary or {}).get(f"{name}Visit") or {}
+        utm = visit.get("utmParameters") or {}
+        source = utm.get("source") or visit.get("source")
+        medium = utm.get("medium") or visit.get("sourceType")
+        fields[f"{name}_visit_source"] = str(source).strip().lower() or None if source else None
+        fields[f"{name}_visit_medium"] = str(medium).strip().lower() or None if medium else None
+        fields[f"{name}_visit_campaign"] = (str(utm["campaign"]).strip() or None) if utm.get("campaign") else None
+    return fields
 
 
 def order_row(rows: Rows, order_id: str, *, totals, shipping, shipping_tax, order_tax, duties, taxes_included,

@@ -55,6 +55,9 @@ TRANSACTION_FIELDS = f"""
   fees {{ amount {{ amount currencyCode }} }}
 """
 
+# Where the buyer came from: the visit's UTM parameters, else Shopify's own source and tactic.
+VISIT = "source sourceType utmParameters { source medium campaign }"
+
 ORDER_SCALARS = f"""
   id legacyResourceId name createdAt processedAt updatedAt cancelledAt test sourceName taxesIncluded
   currencyCode presentmentCurrencyCode displayFinancialStatus displayFulfillmentStatus discountCodes
@@ -67,6 +70,7 @@ ORDER_SCALARS = f"""
   totalTaxSet {{ {MONEY} }}
   totalPriceSet {{ {MONEY} }}
   originalTotalDutiesSet {{ {MONEY} }}
+  customerJourneySummary {{ firstVisit {{ {VISIT} }} lastVisit {{ {VISIT} }} }}
 """
 
 ORDER_FIELDS = f"""

@@ -36,7 +36,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "fulfillment_status": pl.String, "channel": pl.String, "source_name": pl.String, "country": pl.String,
         "subtotal": MONEY, "total_discounts": MONEY, "total_shipping": MONEY, "total_tax": MONEY,
         "total_duties": MONEY, "total_price": MONEY, "presentment_total_price": MONEY, "discount_codes": pl.String,
-        "is_test": pl.Boolean, "_synced_at": TIMESTAMP,
+        "is_test": pl.Boolean, "last_visit_source": pl.String, "last_visit_medium": pl.String,
+        "last_visit_campaign": pl.String, "_synced_at": TIMESTAMP,
     },
     "order_lines": {
         "store_id": pl.String, "line_id": pl.String, "order_id": pl.String, "product_id": pl.String,
@@ -162,6 +163,25 @@ def text_id(value: Any) -> str | None:
     if value in (None, "", 0, "0"):
         return None
     return str(value)
+
+
+# WooCommerce's order attribution (the _wc_order_attribution_* meta fields) records the visit that ordered;
+# without UTM parameters its source type names the medium.
+ATTRIBUTION = "_wc_order_attribution_"
+ATTRIBUTION_MEDIA = {"organic": "organic", "referral": "referral", "typein": "(none)"}
+
+
+def attribution(order: Mapping[str, Any]) -> dict[str, str | None]:
+    """The last visit's source, medium and campaign from the order's attribution fields (none without them)."""
+    def field(name: str) -> str | None:
+        value = meta_value(order, ATTRIBUTION + name)
+        return str(value).strip() or None if value not in (None, "") else None
+
+    kind = (field("source_type") or "").lower()
+    source = field("utm_source") or ("(direct)" if kind == "typein" else None)
+    medium = field("utm_medium") or ATTRIBUTION_MEDIA.get(kind)
+    return {"last_visit_source": source.lower() if source else None,
+            "last_visit_medium": medium.lower() if medium else None, "last_visit_campaign": field("utm_campaign")}
 
 
 def meta_value(record: Mapping[str, Any], key: str) -> Any:
@@ -325,7 +345,7 @@ def order_tables(
         "country": country, "subtotal": gross - discounts, "total_discounts": discounts,
         "total_shipping": shipping, "total_tax": money(order.get("total_tax")), "total_duties": ZERO,
         "total_price": total_price, "presentment_total_price": total_price,
-        "discount_codes": ",".join(codes) or None, "is_test": False, "_synced_at": synced_at,
+        "discount_codes": ",".join(codes) or None, "is_test": False, **attribution(order), "_synced_at": synced_at,
     }]
     tables["order_lines"] = lines
     tables["refunds"], tables["refund_lines"] = [], []

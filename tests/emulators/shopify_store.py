@@ -243,6 +243,12 @@ def build_store() -> Store:
               shipping_lines=[shipping_line(271878346, "10.00", tax="0.60")],
               financial_status="partially_refunded")
     finish_order(a)
+    # First came from a Google ad (UTM parameters), last from an Instagram post Shopify named itself.
+    a["_journey"] = {"ready": True, "firstVisit": {
+        "id": gid("CustomerVisit", 1), "occurredAt": "2026-10-28T12:00:00Z", "source": "Google", "sourceType": "AD",
+        "referralInfoHtml": "", "utmParameters": {"source": "google", "medium": "cpc", "campaign": "Fall Sale"}},
+        "lastVisit": {"id": gid("CustomerVisit", 2), "occurredAt": "2026-11-02T14:00:00Z", "source": "Instagram",
+                      "sourceType": "POST", "referralInfoHtml": "", "utmParameters": None}}
     a["_transactions"] = [transaction(389404469, a["id"], "sale", a["total_price"], fee="18.65",
                                       created_at=a["created_at"])]
     refund = copy.deepcopy(fixture("refund")["refund"])
@@ -386,6 +392,7 @@ def order_node(store: Store, order: dict) -> dict:
         "shippingLines": [shipping(s) for s in order.get("shipping_lines") or []],
         "refunds": [refund_node(order, r) for r in order.get("refunds") or []],
         "transactions": [transaction_node(t) for t in order.get("_transactions") or []],
+        "customerJourneySummary": order.get("_journey"),
     }
 
 
