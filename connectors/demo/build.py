@@ -59,7 +59,14 @@ from connectors.demo.payments import PRESENTMENT, fx_frame, fx_walk, order_trans
 from connectors.demo.pricing import assign_codes, price_orders
 from connectors.demo.refunds import refund_money
 from connectors.demo.store import replacing_store
-from connectors.demo.web import Buyers, ad_spend, browsing_starts, web_events, web_window_days
+from connectors.demo.web import (
+    Buyers,
+    ad_spend,
+    browsing_starts,
+    order_attribution,
+    web_events,
+    web_window_days,
+)
 
 # Purchases drawn beyond the order count asked for: stockouts take some, the rest is dropped at random.
 SPARE_ORDERS = 0.04
@@ -152,6 +159,8 @@ def build_demo(wh, *, orders: int = 30000, days: int = 730, seed: int = 7, store
     browsing = browsing_starts(streams[7], clock, window_start, len(in_window))
     events = web_events(streams[7], browsing, buyers, product_weight, products["product_id"], store_id,
                         clock.cutoff_us)
+    first_orders = set(buyers.order_ids.filter(pl.Series(sales["order_index"][in_window] == 0)).to_list())
+    attribution = order_attribution(streams[7], clock, events, first_orders)
     online_per_day = np.bincount(o.day[o.channel == ONLINE], minlength=clock.n_days).astype(float)
     spend = ad_spend(streams[8], clock, online_per_day, store_id)
     step("web", 0.5, "deleting previous rows")
@@ -179,11 +188,13 @@ def build_demo(wh, *, orders: int = 30000, days: int = 730, seed: int = 7, store
     def changes(current) -> Changes:
         start, fx = replacing_store(current, store_id, fx_frame(clock.days, rates))
         counts["fx_rates"] = fx.height
+        visits = {"on": "order_id", "how": "left", "maintain_order": "left"}
         if currency == "USD":
-            orders = sales["orders"].with_columns(_presentment(sales, o, fx, clock))
+            orders = sales["orders"].with_columns(_presentment(sales, o, fx, clock)).join(attribution, **visits)
             rows = {**tables, "orders": orders}
         else:  # every order presented in the shop's own currency
-            orders = sales["orders"].with_columns(pl.col("total_price").alias("presentment_total_price"))
+            orders = sales["orders"].with_columns(pl.col("total_price").alias("presentment_total_price")).join(
+                attribution, **visits)
             rows = {name: None if frame is None else in_currency(frame, currency)
                     for name, frame in {**tables, "orders": orders}.items()}
         counts["orders"] = orders.height

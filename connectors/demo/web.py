@@ -201,3 +201,39 @@ def ad_spend(rng: np.random.Generator, clock: StoreClock, online_orders_per_day:
             pl.Series("clicks", clicks),
         ]))
     return pl.concat(frames) if frames else pl.DataFrame()
+
+
+def order_attribution(rng: np.random.Generator, clock: StoreClock, events: pl.DataFrame,
+                      new_orders: set[str] | None = None) -> pl.DataFrame:
+    """Each bought order's last visit as its platform records it: the source and medium of the session that
+    bought it and, for a paid one, one of that source's campaigns live that day (by its share of the
+    source's clicks); a customer's first order also has it as the first visit. Columns ``order_id`` and
+    ``first_visit_*`` / ``last_visit_*`` (source, medium, campaign)."""
+    bought = events.filter((pl.col("event_type") == "purchase") & pl.col("order_id").is_not_null()).unique(
+        "order_id", keep="first", maintain_order=True).select("order_id", "occurred_at", "source", "medium")
+    sources = bought["source"].to_list()
+    media = bought["medium"].to_list()
+    times = bought["occurred_at"].dt.epoch("us").to_numpy()
+    days = np.clip(np.searchsorted(clock.day_start_us, times, side="right") - 1, 0, clock.n_days - 1)
+    campaigns: list[str | None] = []
+    draws = rng.random(len(sources))
+    for source, medium, day, draw in zip(sources, media, days, draws):
+        live = [(name, share) for _, name, _, src, share, _, _, starts in CAMPAIGNS
+                if TRAFFIC[src][0] == source and TRAFFIC[src][1] == medium and day >= int(starts * clock.n_days)]
+        if not live:
+            campaigns.append(None)
+            continue
+        total = sum(share for _, share in live)
+        edge, chosen = 0.0, live[-1][0]
+        for name, share in live:
+            edge += share / total
+            if draw < edge:
+                chosen = name
+                break
+        campaigns.append(chosen)
+    frame = pl.DataFrame({"order_id": bought["order_id"], "last_visit_source": sources, "last_visit_medium": media,
+                          "last_visit_campaign": pl.Series(campaigns, dtype=pl.String)})
+    first = pl.col("order_id").is_in(sorted(new_orders or ()))
+    return frame.with_columns(
+        *[pl.when(first).then(pl.col(f"last_visit_{part}")).otherwise(None).alias(f"first_visit_{part}")
+          for part in ("source", "medium", "campaign")])
