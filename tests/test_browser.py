@@ -260,7 +260,7 @@ def test_every_page_opens_without_an_error(app_url, browser, owner_state, device
         page.goto(app_url)
         settle(page)
         paths = nav_paths(page.eval_on_selector_all(NAV_LINKS, NAV_HREFS), app_url)
-        assert {"/orders", "/products", "/settings"} <= set(paths)
+        assert {"/orders", "/products", "/marketing", "/goals", "/settings"} <= set(paths)
         problems = check(page, "home", device, width) + check_tabs(page, "home", device, width)
         for path in paths:
             # The link is in the sidebar, which a phone keeps folded: a click event reaches it all the same.
