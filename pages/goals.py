@@ -50,8 +50,8 @@ def measure_card(measure: dict[str, Any], currency: str) -> None:
         st.caption(f"Baseline {shown(key, measure['baseline'], currency)} · target {signed(measure['target'])}")
         progress = measure["progress"]
         st.progress(min(max(progress or 0.0, 0.0), 1.0),
-                    text=f"{format_percent(max(progress, 0.0))} of the target, {format_percent(measure['expected'])}"
-                         " of the period gone" if progress is not None else "No progress to measure")
+                    text=f"{max(progress, 0.0):,.0%} of the target, {measure['expected']:,.0%} of the period gone"
+                    if progress is not None else "No progress to measure")
         if measure["last_year_change"] is not None:
             st.caption(f"Same weeks last year {signed(measure['last_year_change'])}; like for like "
                        f"{signed(measure['like_for_like'])}")

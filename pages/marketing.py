@@ -28,7 +28,7 @@ from ui.downloads import chart_download, table_download
 from ui.errors import open_tab, open_warehouse, section
 from ui.filters import Filters, describe_range, page_header, sidebar_filters
 from ui.kpis import kpi, kpi_cards
-from ui.tables import count_column, for_display, money_column, percent_column
+from ui.tables import count_column, for_display, money_column, percent_column, text_of
 
 QUESTION = "What the ads cost and what they brought, which channels and campaigns pay, and how visits convert."
 CARDS = (
@@ -59,6 +59,22 @@ def query(wh, f: Filters, fn, *args: Any) -> Any:
 def multiple(value: Any) -> str:
     """A ratio of money to money, as ad people say it: ``4.32×``; — when it has no denominator."""
     return "—" if value is None else f"{float(value):,.2f}×"
+
+
+PLATFORM_NAMES = {"google": "Google", "meta": "Meta", "tiktok": "TikTok", "microsoft": "Microsoft",
+                  "pinterest": "Pinterest", "snapchat": "Snapchat"}
+
+
+def channel_words(name: str | None) -> str | None:
+    """A channel as people write it: ``meta`` → Meta, ``organic search`` → Organic search."""
+    if name is None:
+        return None
+    return PLATFORM_NAMES.get(name) or (name if name.startswith("(") else name[:1].upper() + name[1:])
+
+
+def source_words(name: str | None) -> str | None:
+    """``facebook / paid_social`` → facebook / paid social (the CSV keeps the code)."""
+    return None if name is None else name.replace("_", " ")
 
 
 def default_grain(f: Filters) -> str:
@@ -148,6 +164,8 @@ def figures_table(frame: pl.DataFrame, f: Filters, first: dict[str, str], key: s
         else:
             config[name] = count_column(titles[name])
     shown = for_display(frame).with_columns(pl.col(rates) * 100) if rates else for_display(frame)
+    words = {"channel": channel_words, "source": source_words}
+    shown = shown.with_columns(text_of(shown, words[name], name) for name in first if name in words)
     st.dataframe(shown, hide_index=True, column_config=config, key=key, width="stretch",
                  height=min(35 * (shown.height + 1) + 3, 460))
     table_download(frame, key, f)
@@ -161,9 +179,9 @@ def channels_section(wh, f: Filters) -> None:
     paid = frame.filter(pl.col("ad_spend") > 0)
     if paid.height:
         best = paid.sort("roas", descending=True, nulls_last=True).row(0, named=True)
-        title = (f"{best['channel']} returned {multiple(best['roas'])} its spend of "
+        title = (f"{channel_words(best['channel'])} returned {multiple(best['roas'])} its spend of "
                  f"{format_money(best['ad_spend'], f.currency)}")
-        fig = charts.ranked_bars(paid["channel"].to_list(), paid["ad_spend"].to_list(), title=title, kind="money",
+        fig = charts.ranked_bars([channel_words(c) for c in paid["channel"].to_list()], paid["ad_spend"].to_list(), title=title, kind="money",
                                  currency=f.currency)
         st.plotly_chart(fig, key="chart_marketing_channels", config=charts.chart_config(), theme=None)
         chart_download(fig, "marketing_spend_by_channel", f)

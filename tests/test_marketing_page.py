@@ -45,12 +45,12 @@ def test_the_channel_and_traffic_tables(app_store):
     at = run_page()
     frames = [d.value for d in at.dataframe]
     channels = next(f for f in frames if "channel" in f.columns and "roas" in f.columns)
-    assert list(channels["channel"])[:3] == ["google", "meta", "tiktok"]
+    assert list(channels["channel"])[:3] == ["Google", "Meta", "TikTok"]
     # 85 ÷ 30 at 4 places; 120 ÷ 12.50.
     assert list(channels["roas"])[:2] == [2.8333, 9.6]
     traffic = next(f for f in frames if "channel" in f.columns and "purchase_rate" in f.columns)
-    assert dict(zip(traffic["channel"], traffic["sessions"])) == {"google": 2, "direct": 1, "meta": 1,
-                                                                  "organic search": 1}
+    assert dict(zip(traffic["channel"], traffic["sessions"])) == {"Google": 2, "Direct": 1, "Meta": 1,
+                                                                  "Organic search": 1}
 
 
 def test_a_store_without_sessions_or_spend_says_how_to_bring_them(app_store):
