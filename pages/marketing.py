@@ -112,7 +112,7 @@ def kpi_section(f: Filters, current: dict, changes: dict) -> None:
     kpi_cards(cards, key="marketing", delta_description=f.comparison_short)
     if current["left_out_other_currency"]:
         st.caption(f"{current['left_out_other_currency']:,} ad spend rows in another currency than the store's "
-                   "are left out until they can be converted at their day's rate.")
+                   "are left out: there is no exchange rate for their day to convert them at.")
 
 
 def over_time_section(wh, f: Filters, changes: dict) -> None:

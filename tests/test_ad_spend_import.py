@@ -48,7 +48,7 @@ def test_an_import_writes_every_row_and_again_changes_nothing(wh, tmp_path):
         (dt.date(2026, 3, 3), "google ads", "Brand", Decimal("10"), "EUR", None, None),
     ]
     spend, left_out = daily_spend(wh, "s", dt.date(2026, 3, 1), dt.date(2026, 3, 31))
-    # "Google Ads" is the google channel; the EUR row waits for its exchange rate.
+    # "Google Ads" is the google channel; the EUR row has no exchange rate here, so it is left out.
     assert spend.select("channel", "spend").rows() == [("google", Decimal("12.5")), ("tiktok", Decimal("7.25"))]
     assert left_out == 1
 

@@ -189,3 +189,16 @@ def test_an_orders_own_attribution_comes_before_the_sessions(wh):
     assert (campaigns[("meta", "Catalog")]["orders"], campaigns[("meta", "Catalog")]["roas"]) == (0, 0.0)
     # Blended ROAS now counts o2 too: (85 + 120 + 25) ÷ 47.50.
     assert marketing_summary(wh, "s", START, END)["blended_roas"] == D("4.8421")
+
+
+def test_spend_in_another_currency_is_converted_at_its_days_rate(wh):
+    build_marketing_store(wh)
+    # ECB rates on 3 March: 1 EUR = 1.08 USD = 0.85 GBP.
+    wh.execute("INSERT INTO fx_rates (rate_date, base_currency, quote_currency, rate) VALUES "
+               "(DATE '2026-03-03', 'EUR', 'USD', 1.08), (DATE '2026-03-03', 'EUR', 'GBP', 0.85)")
+    spend, left_out = daily_spend(wh, "s", START, END)
+    # 4.00 GBP × 1.08 ÷ 0.85 = 5.0824 USD.
+    assert spend.filter(pl.col("campaign") == "Shopping").select("date", "channel", "spend").rows() == [
+        (dt.date(2026, 3, 3), "google", D("5.0824"))]
+    assert left_out == 0
+    assert marketing_summary(wh, "s", START, END)["ad_spend"] == D("52.5824")

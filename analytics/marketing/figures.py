@@ -40,7 +40,7 @@ MONEY = pl.Decimal(38, 4)
 MARKETING_DEFINITIONS = {
     "sessions": "Visits to the online store (the analytics property's sessions, or the store's own).",
     "conversion_rate": "Online-store orders ÷ sessions.",
-    "ad_spend": "Σ ad spend over the period's days, in the store currency.",
+    "ad_spend": "Σ ad spend over the period's days, in the store currency (other currencies at their day's ECB rate).",
     "attributed_revenue": "Revenue (gross sales − discounts) of the orders whose last visit was a paid ad's.",
     "roas": "Return on ad spend: revenue of the orders a channel's or campaign's ads brought ÷ its spend.",
     "blended_roas": "Revenue of the orders any paid visit brought ÷ all ad spend.",
