@@ -39,6 +39,7 @@ from connectors.csv_import.cells import (
     whole_number_check,
 )
 from data.warehouse import Warehouse
+from data.writes import Changes, write
 
 __all__ = ["AD_SPEND_COLUMNS", "AdSpendResult", "import_ad_spend"]
 
@@ -132,7 +133,6 @@ def import_ad_spend(wh: Warehouse, path: str | Path, *, store_id: str | None = N
     raw = read_text_csv(path)
     rows = parse(raw, currency, conversions_kept="purchases" in wh.columns("ad_spend"))
     rows = rows.with_columns(pl.lit(store_id).alias("store_id"))
-    with wh.transaction():
-        wh.upsert("ad_spend", rows)
+    write(wh, store_id, Changes().add("ad_spend", rows))  # one transaction through the write path
     return AdSpendResult(store_id, rows.height, rows["spend_date"].min(), rows["spend_date"].max(),
                          tuple(sorted(set(rows["platform"].to_list()))), time.perf_counter() - started)
