@@ -120,11 +120,18 @@ def _frames(rows: n.Rows) -> dict[str, list]:
 
 
 def test_rest_payloads_give_the_same_rows_as_the_graphql_api(emulator):
+    """The same rows, but for the visits the order came from: only the GraphQL API has its customer journey. A
+    payload leaves those columns out (never empty), so a webhook keeps the visits a sync read."""
     source = make_source(emulator)
+    journey = {f"{visit}_visit_{part}" for visit in ("first", "last") for part in ("source", "medium", "campaign")}
     for order_id in emulator.store.orders:
         from_payload = n.Rows(STORE)
         rest.add_order(from_payload, emulator.store.rest_order(order_id))
         from_api = source.fetch_order(str(order_id))
+        assert not journey & set(from_payload.frames()["orders"].columns)
+        assert journey <= set(from_api.frames()["orders"].columns)
+        from_api.tables["orders"] = [{k: v for k, v in row.items() if k not in journey}
+                                     for row in from_api.tables["orders"]]
         assert _frames(from_payload) == _frames(from_api), order_id
 
 
