@@ -15,7 +15,7 @@ import polars as pl
 
 from analytics import fx
 from analytics.metrics import MONEY_PLACES, MONEY_SUMS, converting, filter_params, sales_figures
-from analytics.sales_breakdowns import store_timezone
+from analytics.sales_breakdowns import _ORDER_SUMS, _ORDERS_BY, _RANGE, store_timezone
 from data.warehouse import Warehouse
 
 __all__ = ["HOURLY_COLUMNS", "sales_by_hour"]
@@ -23,20 +23,8 @@ __all__ = ["HOURLY_COLUMNS", "sales_by_hour"]
 HOURLY_COLUMNS = ("period", "orders", "gross_sales", "discounts", "returns", "net_sales", "shipping", "taxes",
                   "duties", "total_sales", "units_sold", "units_returned", "aov")
 
-_RANGE = "store_id = :store_id AND local_date BETWEEN :start_date AND :end_date"
-
-_ORDERS = """
-SELECT local_hour, COUNT(*),
-       CAST(COALESCE(SUM(gross_sales), 0) AS DECIMAL(38,4)),
-       CAST(COALESCE(SUM(discounts), 0) AS DECIMAL(38,4)),
-       CAST(COALESCE(SUM(units_sold), 0) AS BIGINT),
-       CAST(COALESCE(SUM(shipping), 0) AS DECIMAL(38,4)),
-       CAST(COALESCE(SUM(taxes), 0) AS DECIMAL(38,4)),
-       CAST(COALESCE(SUM(duties), 0) AS DECIMAL(38,4))
-FROM order_facts WHERE {range} {segment}
-GROUP BY local_hour
-"""
-_ORDER_FIELDS = ("orders", "gross_sales", "discounts", "units_sold", "shipping_charged", "taxes_charged", "duties")
+# The order sums of the breakdowns, grouped by the hour of the order instead.
+_ORDERS = _ORDERS_BY.format(day="", dimension="local_hour", group="local_hour", range="{range}", segment="{segment}")
 
 # Refunds carry their store-local day but not their hour: it comes from the refund's time in the
 # store's timezone.
@@ -69,7 +57,7 @@ def sales_by_hour(wh: Warehouse, store_id: str, day: dt.date, *, channels: Itera
         params["until"] = until.astimezone(dt.timezone.utc)
         segment += " AND created_at <= :until"
     hours: dict[int, dict[str, Any]] = {hour: {} for hour in range(24)}
-    for sql, fields in ((_ORDERS, _ORDER_FIELDS), (_REFUNDS, _REFUND_FIELDS)):
+    for sql, fields in ((_ORDERS, _ORDER_SUMS), (_REFUNDS, _REFUND_FIELDS)):
         for row in wh.rows(sql.format(range=_RANGE, segment=segment), params):
             hours[int(row[0])].update(zip(fields, row[1:]))
     last = 23
